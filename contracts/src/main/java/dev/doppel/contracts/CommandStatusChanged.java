@@ -1,0 +1,30 @@
+package dev.doppel.contracts;
+
+import java.time.Instant;
+
+/**
+ * A step in a command's life, reported by the service that saw it.
+ *
+ * @param statusCode  the device's status for {@code SUCCEEDED}/{@code FAILED} (HTTP semantics), else null
+ * @param reason      a stable machine-readable reason for failures, e.g. {@link #DEVICE_NOT_CONNECTED}
+ * @param payload     the device's answer, raw bytes (base64 in JSON), may be null
+ */
+public record CommandStatusChanged(
+        String eventId,
+        String commandId,
+        String thingId,
+        CommandStatus status,
+        Integer statusCode,
+        String reason,
+        String contentType,
+        byte[] payload,
+        Instant at,
+        String source) implements DoppelEvent {
+
+    public static final String DEVICE_NOT_CONNECTED = "device-not-connected";
+
+    @Override
+    public String type() {
+        return EventTypes.COMMAND_STATUS_CHANGED;
+    }
+}

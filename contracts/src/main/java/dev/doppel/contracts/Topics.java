@@ -1,0 +1,19 @@
+package dev.doppel.contracts;
+
+/** Kafka topic names. Every record is keyed by the thing id, so one device's events stay in order. */
+public final class Topics {
+    public static final String DEVICE_TELEMETRY = "dt.device-telemetry";
+    public static final String DEVICE_EVENTS = "dt.device-events";
+    public static final String DEVICE_CONNECTIONS = "dt.device-connections";
+    public static final String DEVICES = "dt.devices";
+    public static final String TWIN_CHANGES = "dt.twin-changes";
+    public static final String COMMANDS = "dt.commands";
+    public static final String COMMAND_STATUS = "dt.command-status";
+
+    /** All topics, for brokers that create them up front. */
+    public static final java.util.List<String> ALL = java.util.List.of(
+            DEVICE_TELEMETRY, DEVICE_EVENTS, DEVICE_CONNECTIONS, DEVICES, TWIN_CHANGES, COMMANDS, COMMAND_STATUS);
+
+    private Topics() {
+    }
+}

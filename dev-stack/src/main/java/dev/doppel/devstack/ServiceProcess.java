@@ -1,0 +1,82 @@
+package dev.doppel.devstack;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** One of the three Quarkus services, run from its built fast-jar as a separate JVM. */
+public final class ServiceProcess implements AutoCloseable {
+
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final ManagedProcess process;
+    private final String name;
+    private final int httpPort;
+
+    private ServiceProcess(String name, ManagedProcess process, int httpPort) {
+        this.name = name;
+        this.process = process;
+        this.httpPort = httpPort;
+    }
+
+    /**
+     * Starts {@code <name>/target/quarkus-app/quarkus-run.jar} with the given configuration
+     * (as system properties) and waits until {@code /q/health/ready} answers 200.
+     */
+    public static ServiceProcess start(String name, int httpPort, Map<String, String> config, Path log,
+            Duration timeout) throws IOException {
+        Path home = DoppelHome.locate();
+        Path jar = DoppelHome.built(home.resolve(name).resolve("target/quarkus-app/quarkus-run.jar"), name);
+        List<String> args = new ArrayList<>(List.of("-Xms64m", "-Xmx384m", "-XX:+UseSerialGC"));
+        args.add("-Dquarkus.http.port=" + httpPort);
+        config.forEach((k, v) -> args.add("-D" + k + "=" + v));
+        args.add("-jar");
+        args.add(jar.toString());
+        ManagedProcess p = ManagedProcess.startJava(name, args, log, home);
+        ServiceProcess s = new ServiceProcess(name, p, httpPort);
+        try {
+            p.awaitReady(s::ready, timeout);
+        } catch (RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    public boolean ready() {
+        try {
+            HttpResponse<Void> r = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/q/health/ready"))
+                    .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + httpPort;
+    }
+
+    public ManagedProcess process() {
+        return process;
+    }
+
+    @Override
+    public void close() {
+        process.stop(Duration.ofSeconds(20));
+    }
+}

@@ -1,0 +1,139 @@
+package dev.doppel.devstack.testing;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * A plain Kafka client for tests and tools: writes events as another service would (CloudEvents
+ * binary mode, JSON body) and reads what a service produced.
+ */
+public final class KafkaProbe implements AutoCloseable {
+
+    public static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private final String bootstrap;
+    private KafkaProducer<String, byte[]> producer;
+
+    public KafkaProbe(String bootstrap) {
+        this.bootstrap = bootstrap;
+    }
+
+    /** Sends {@code payload} as a CloudEvent in Kafka binary mode and waits for the broker's acknowledgement. */
+    public void sendEvent(String topic, String key, String type, String source, Object payload) {
+        try {
+            byte[] body = payload instanceof byte[] b ? b : JSON.writeValueAsBytes(payload);
+            sendRaw(topic, key, body, List.of(
+                    header("ce_specversion", "1.0"), header("ce_id", UUID.randomUUID().toString()),
+                    header("ce_type", type), header("ce_source", source), header("ce_subject", key),
+                    header("content-type", "application/json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public void sendRaw(String topic, String key, byte[] body, List<RecordHeader> headers) {
+        try {
+            producer().send(new ProducerRecord<>(topic, null, key, body, new ArrayList<>(headers)))
+                    .get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("send to " + topic + " failed", e);
+        }
+    }
+
+    public static RecordHeader header(String name, String value) {
+        return new RecordHeader(name, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A consumer that sees records produced from now on (call before triggering them). */
+    public KafkaConsumer<String, byte[]> subscribe(String topic) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "probe-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p);
+        c.subscribe(List.of(topic));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (c.assignment().isEmpty() && System.nanoTime() < deadline) {
+            c.poll(Duration.ofMillis(100));
+        }
+        if (c.assignment().isEmpty()) {
+            throw new IllegalStateException("no partitions of " + topic + " assigned");
+        }
+        c.seekToEnd(c.assignment());
+        c.assignment().forEach(c::position);
+        return c;
+    }
+
+    /** Polls until a record matches, or returns null after {@code timeout}. */
+    public static ConsumerRecord<String, byte[]> await(KafkaConsumer<String, byte[]> consumer,
+            Predicate<ConsumerRecord<String, byte[]>> match, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                if (match.test(r)) {
+                    return r;
+                }
+            }
+        }
+        return null;
+    }
+
+    public static String header(ConsumerRecord<?, ?> r, String name) {
+        var h = r.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    public static <T> T read(ConsumerRecord<String, byte[]> r, Class<T> type) {
+        try {
+            return JSON.readValue(r.value(), type);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private synchronized KafkaProducer<String, byte[]> producer() {
+        if (producer == null) {
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ProducerConfig.ACKS_CONFIG, "all");
+            p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+            p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+            producer = new KafkaProducer<>(p);
+        }
+        return producer;
+    }
+
+    @Override
+    public void close() {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
+    }
+}

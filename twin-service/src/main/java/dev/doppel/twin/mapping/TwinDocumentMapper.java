@@ -1,0 +1,70 @@
+package dev.doppel.twin.mapping;
+
+import dev.doppel.contracts.ThingId;
+import dev.doppel.twin.model.Feature;
+import dev.doppel.twin.model.Twin;
+import java.time.Instant;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bson.Document;
+
+/**
+ * Twin ↔ MongoDB document ({@code twins} collection). Source times are kept as ISO-8601 strings in
+ * {@code _metadata} because they need microsecond precision (BSON dates have milliseconds).
+ */
+public final class TwinDocumentMapper {
+
+    private TwinDocumentMapper() {
+    }
+
+    public static Document toDocument(Twin twin) {
+        Document features = new Document();
+        Document featureMeta = new Document();
+        twin.features().forEach((id, f) -> {
+            features.put(id, new Document("properties", new Document(f.properties()))
+                    .append("desiredProperties", new Document(f.desiredProperties())));
+            featureMeta.put(id, new Document("properties", times(f.propertyTimes())));
+        });
+        return new Document("_id", twin.thingId().toString())
+                .append("tenant", twin.thingId().tenant())
+                .append("attributes", new Document(twin.attributes()))
+                .append("features", features)
+                .append("_metadata", new Document("attributes", times(twin.attributeTimes()))
+                        .append("features", featureMeta))
+                .append("_revision", twin.revision())
+                .append("_created", Date.from(twin.created()))
+                .append("_modified", Date.from(twin.modified()));
+    }
+
+    public static Twin fromDocument(Document doc) {
+        Document meta = sub(doc, "_metadata");
+        Document featureMeta = sub(meta, "features");
+        Map<String, Feature> features = new LinkedHashMap<>();
+        sub(doc, "features").forEach((id, value) -> {
+            Document f = (Document) value;
+            features.put(id, new Feature(sub(f, "properties"), sub(f, "desiredProperties"),
+                    parseTimes(sub(sub(featureMeta, id), "properties"))));
+        });
+        return new Twin(ThingId.parse(doc.getString("_id")), sub(doc, "attributes"), features,
+                parseTimes(sub(meta, "attributes")), doc.get("_revision", Number.class).longValue(),
+                doc.getDate("_created").toInstant(), doc.getDate("_modified").toInstant());
+    }
+
+    private static Document times(Map<String, Instant> times) {
+        Document d = new Document();
+        times.forEach((k, t) -> d.put(k, new Document("sourceTime", t.toString())));
+        return d;
+    }
+
+    private static Map<String, Instant> parseTimes(Document d) {
+        Map<String, Instant> out = new LinkedHashMap<>();
+        d.forEach((k, v) -> out.put(k, Instant.parse(((Document) v).getString("sourceTime"))));
+        return out;
+    }
+
+    private static Document sub(Document d, String key) {
+        Object v = d == null ? null : d.get(key);
+        return v instanceof Document sub ? sub : new Document();
+    }
+}

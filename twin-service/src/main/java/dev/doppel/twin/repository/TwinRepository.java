@@ -1,0 +1,62 @@
+package dev.doppel.twin.repository;
+
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.twin.mapping.TwinDocumentMapper;
+import dev.doppel.twin.model.Twin;
+import io.quarkus.mongodb.reactive.ReactiveMongoClient;
+import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Optional;
+import org.bson.Document;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The {@code twins} collection. Writes are single-document and conditional on the revision that was
+ * read (optimistic concurrency), which is atomic on MongoDB and on the stand-in alike.
+ */
+@ApplicationScoped
+public class TwinRepository {
+
+    private final ReactiveMongoCollection<Document> twins;
+
+    public TwinRepository(ReactiveMongoClient mongo,
+            @ConfigProperty(name = "doppel.twin.database", defaultValue = "doppel-twins") String database) {
+        this.twins = mongo.getDatabase(database).getCollection("twins");
+    }
+
+    /** Declared indexes: tenant (every query is scoped to tenants), modification time (sorting, sync). */
+    public Uni<Void> ensureIndexes() {
+        return twins.createIndex(Indexes.ascending("tenant", "_id"), new IndexOptions().name("tenant_id"))
+                .chain(() -> twins.createIndex(Indexes.ascending("tenant", "_modified"),
+                        new IndexOptions().name("tenant_modified")))
+                .replaceWithVoid();
+    }
+
+    public Uni<Optional<Twin>> find(ThingId id) {
+        return twins.find(Filters.eq("_id", id.toString())).collect().first()
+                .map(doc -> Optional.ofNullable(doc).map(TwinDocumentMapper::fromDocument));
+    }
+
+    /** Inserts a new twin; {@code false} if another writer created it first. */
+    public Uni<Boolean> insert(Twin twin) {
+        return twins.insertOne(TwinDocumentMapper.toDocument(twin)).replaceWith(true)
+                .onFailure(TwinRepository::isDuplicateKey).recoverWithItem(false);
+    }
+
+    /** Replaces the twin if it still has {@code expectedRevision}; {@code false} if someone else wrote first. */
+    public Uni<Boolean> replace(Twin twin, long expectedRevision) {
+        return twins.replaceOne(Filters.and(Filters.eq("_id", twin.thingId().toString()),
+                Filters.eq("_revision", expectedRevision)), TwinDocumentMapper.toDocument(twin))
+                .map(r -> r.getMatchedCount() == 1);
+    }
+
+    private static boolean isDuplicateKey(Throwable t) {
+        return t instanceof MongoWriteException w && w.getError().getCategory() == ErrorCategory.DUPLICATE_KEY;
+    }
+}
