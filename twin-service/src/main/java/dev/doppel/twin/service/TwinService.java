@@ -26,12 +26,8 @@ public class TwinService {
     private final Clock clock;
 
     public TwinService(TwinRepository repository) {
-        this(repository, Clock.systemUTC());
-    }
-
-    TwinService(TwinRepository repository, Clock clock) {
         this.repository = repository;
-        this.clock = clock;
+        this.clock = Clock.systemUTC();
     }
 
     public Uni<Optional<Twin>> find(ThingId id) {

@@ -1,0 +1,82 @@
+package dev.doppel.command.messaging;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.doppel.command.service.CommandService;
+import dev.doppel.command.service.PendingAnswers;
+import dev.doppel.contracts.CommandStatusChanged;
+import dev.doppel.contracts.EventTypes;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
+
+/**
+ * Reads {@code dt.command-status} twice: once in the service's shared consumer group, so every
+ * status is recorded exactly by one replica even after downtime; and once in a group of this
+ * instance alone, so that a caller waiting on this instance hears the outcome whichever replica
+ * recorded it. Recording is idempotent, so reading twice is harmless.
+ */
+@ApplicationScoped
+public class CommandStatusConsumer {
+
+    private static final Logger LOG = Logger.getLogger(CommandStatusConsumer.class);
+
+    private final CommandService commands;
+    private final PendingAnswers pending;
+    private final ObjectMapper json;
+    private final MeterRegistry metrics;
+
+    public CommandStatusConsumer(CommandService commands, PendingAnswers pending, ObjectMapper json,
+            MeterRegistry metrics) {
+        this.commands = commands;
+        this.pending = pending;
+        this.json = json;
+        this.metrics = metrics;
+    }
+
+    @Incoming("command-status")
+    public Uni<Void> record(ConsumerRecord<String, byte[]> record) {
+        CommandStatusChanged status = parse(record);
+        return status == null ? Uni.createFrom().voidItem() : recordWithRetry(status);
+    }
+
+    @Incoming("command-status-live")
+    public Uni<Void> notifyWaiting(ConsumerRecord<String, byte[]> record) {
+        CommandStatusChanged status = parse(record);
+        if (status == null || !status.status().isTerminal()) {
+            return Uni.createFrom().voidItem();
+        }
+        // Record first, so that a caller who reads the command after the answer sees the outcome.
+        return recordWithRetry(status).invoke(() -> pending.complete(status));
+    }
+
+    private Uni<Void> recordWithRetry(CommandStatusChanged status) {
+        return commands.record(status).onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5))
+                .atMost(8);
+    }
+
+    private CommandStatusChanged parse(ConsumerRecord<String, byte[]> record) {
+        Header type = record.headers().lastHeader("ce_type");
+        if (type == null || !EventTypes.COMMAND_STATUS_CHANGED.equals(new String(type.value(), StandardCharsets.UTF_8))) {
+            return null;
+        }
+        try {
+            CommandStatusChanged s = json.readValue(record.value(), CommandStatusChanged.class);
+            if (s.commandId() == null || s.status() == null) {
+                throw new IOException("commandId and status are required");
+            }
+            return s;
+        } catch (IOException | RuntimeException e) {
+            metrics.counter("doppel.commands.status.rejected", "reason", "malformed-event").increment();
+            LOG.warnf("rejected malformed status record at partition %d offset %d: %s", record.partition(),
+                    record.offset(), e.getMessage());
+            return null;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.doppel.command.repository;
+
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.Updates;
+import dev.doppel.command.config.CommandConfig;
+import dev.doppel.command.mapping.CommandDocumentMapper;
+import dev.doppel.command.model.Command;
+import dev.doppel.contracts.CommandStatus;
+import io.quarkus.mongodb.reactive.ReactiveMongoClient;
+import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+import org.bson.types.Binary;
+
+/** The {@code commands} collection: one document per command with its status history. */
+@ApplicationScoped
+public class CommandRepository {
+
+    private final ReactiveMongoCollection<Document> commands;
+
+    public CommandRepository(ReactiveMongoClient mongo, CommandConfig config) {
+        this.commands = mongo.getDatabase(config.database()).getCollection("commands");
+    }
+
+    public Uni<Void> ensureIndexes() {
+        return commands.createIndex(Indexes.ascending("thingId", "createdAt"), new IndexOptions().name("thing_created"))
+                .chain(() -> commands.createIndex(Indexes.ascending("status", "deadline"),
+                        new IndexOptions().name("status_deadline")))
+                .replaceWithVoid();
+    }
+
+    public Uni<Void> insert(Command command) {
+        return commands.insertOne(CommandDocumentMapper.toDocument(command)).replaceWithVoid();
+    }
+
+    public Uni<Optional<Command>> find(String id) {
+        return commands.find(Filters.eq("_id", id)).collect().first()
+                .map(d -> Optional.ofNullable(d).map(CommandDocumentMapper::fromDocument));
+    }
+
+    /**
+     * Moves a command to {@code status} unless it already reached that step, a later one, or an end:
+     * redelivered and reordered status events leave it as it is. Says whether it moved.
+     */
+    public Uni<Boolean> advance(String id, CommandStatus status, Instant at, String reason,
+            Command.Response response) {
+        List<String> allowedFrom = new ArrayList<>();
+        for (CommandStatus s : CommandStatus.values()) {
+            if (!s.isTerminal() && (status.isTerminal() || s.ordinal() < status.ordinal())) {
+                allowedFrom.add(s.name());
+            }
+        }
+        List<Bson> updates = new ArrayList<>(Arrays.asList(
+                Updates.set("status", status.name()),
+                Updates.push("history", CommandDocumentMapper.entry(new Command.StatusEntry(status, at, reason)))));
+        if (response != null) {
+            updates.add(Updates.set("response", new Document("statusCode", response.statusCode())
+                    .append("contentType", response.contentType())
+                    .append("payload", new Binary(response.payload() == null ? new byte[0] : response.payload()))));
+        }
+        updates.add(Updates.set("modifiedAt", Date.from(at)));
+        return commands.updateOne(Filters.and(Filters.eq("_id", id), Filters.in("status", allowedFrom)),
+                Updates.combine(updates)).map(r -> r.getModifiedCount() == 1);
+    }
+}

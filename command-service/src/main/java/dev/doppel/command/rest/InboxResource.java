@@ -1,0 +1,93 @@
+package dev.doppel.command.rest;
+
+import dev.doppel.command.config.CommandConfig;
+import dev.doppel.command.service.CommandService;
+import dev.doppel.contracts.CommandStatusChanged;
+import dev.doppel.contracts.Problem;
+import dev.doppel.contracts.ThingId;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+/**
+ * Eclipse Ditto's live messages to a thing: the device's answer is the HTTP response.
+ * {@code timeout=0} does not wait and answers 202 with the command id.
+ */
+@Path("/api/2/things/{thingId}/inbox/messages/{subject}")
+public class InboxResource {
+
+    public static final String COMMAND_ID_HEADER = "Doppel-Command-Id";
+    private static final Pattern SUBJECT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~:-]{0,127}");
+
+    private final CommandService commands;
+    private final CommandConfig config;
+
+    public InboxResource(CommandService commands, CommandConfig config) {
+        this.commands = commands;
+        this.config = config;
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Send a message (command) to a device and wait for its answer")
+    public Uni<Response> send(@PathParam("thingId") String thingId, @PathParam("subject") String subject,
+            @QueryParam("timeout") String timeoutParam, @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType,
+            byte[] body) {
+        ThingId id = ProblemException.parseThingId(thingId);
+        if (!SUBJECT.matcher(subject).matches()) {
+            throw new ProblemException(Problem.of("invalid-subject", "Invalid message subject", 400,
+                    "subject '" + subject + "': a letter or digit, then up to 127 letters, digits or ._~:-", null));
+        }
+        byte[] payload = body == null ? new byte[0] : body;
+        if (payload.length > config.maxPayloadBytes()) {
+            throw new ProblemException(Problem.of("payload-too-large", "Payload too large", 413,
+                    "payload of " + payload.length + " bytes exceeds " + config.maxPayloadBytes(), null));
+        }
+        Duration timeout = Timeouts.parse(timeoutParam, config.defaultTimeout(), config.maxTimeout());
+        String type = contentType == null || contentType.isBlank() ? MediaType.APPLICATION_OCTET_STREAM : contentType;
+        if (timeout.isZero()) {
+            return commands.submit(id.toString(), subject, type, payload, config.maxTimeout(), false)
+                    .map(c -> Response.accepted(Map.of("id", c.id(), "status", c.status().name()))
+                            .location(URI.create("/api/commands/" + c.id()))
+                            .header(COMMAND_ID_HEADER, c.id()).type(MediaType.APPLICATION_JSON).build());
+        }
+        return commands.sendAndAwait(id.toString(), subject, type, payload, timeout).map(outcome -> {
+            String commandId = outcome.command().id();
+            if (outcome.timedOut()) {
+                return problem(commandId, Problem.of("command-timed-out", "Command timed out", 408,
+                        "device " + id + " did not answer within " + timeout.toMillis() + " ms", null));
+            }
+            CommandStatusChanged answer = outcome.finalStatus();
+            if (CommandStatusChanged.DEVICE_NOT_CONNECTED.equals(answer.reason())) {
+                return problem(commandId, Problem.of("device-not-connected", "Device not connected", 404,
+                        "device " + id + " is not connected and cannot take commands now", null));
+            }
+            int status = answer.statusCode() == null ? 500 : answer.statusCode();
+            Response.ResponseBuilder r = Response.status(status).header(COMMAND_ID_HEADER, commandId);
+            byte[] reply = answer.payload();
+            if (reply != null && reply.length > 0 && status != 204) {
+                r.entity(reply).type(answer.contentType() == null ? MediaType.APPLICATION_OCTET_STREAM
+                        : answer.contentType());
+            }
+            return r.build();
+        });
+    }
+
+    private static Response problem(String commandId, Problem p) {
+        return Response.status(p.status()).type(Problem.MEDIA_TYPE).header(COMMAND_ID_HEADER, commandId)
+                .entity(new Problem(p.type(), p.title(), p.status(), p.detail(), "/api/commands/" + commandId))
+                .build();
+    }
+}

@@ -1,0 +1,39 @@
+package dev.doppel.command.rest;
+
+import dev.doppel.contracts.Problem;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/** Every error leaves as {@code application/problem+json}; never a stack trace. */
+public class ProblemMappers {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
+
+    @ServerExceptionMapper
+    public Response problem(ProblemException e, UriInfo uri) {
+        return respond(e.problem(), uri);
+    }
+
+    @ServerExceptionMapper
+    public Response webApplication(WebApplicationException e, UriInfo uri) {
+        int status = e.getResponse().getStatus();
+        String title = e.getResponse().getStatusInfo().getReasonPhrase();
+        return respond(Problem.of("http-" + status, title, status, e.getMessage(), null), uri);
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(RuntimeException e, UriInfo uri) {
+        LOG.error("unexpected error on " + uri.getPath(), e);
+        return respond(Problem.of("internal-error", "Internal error", 500,
+                "The request could not be completed; the error was logged.", null), uri);
+    }
+
+    static Response respond(Problem p, UriInfo uri) {
+        Problem withInstance = new Problem(p.type(), p.title(), p.status(), p.detail(),
+                p.instance() != null ? p.instance() : uri.getPath());
+        return Response.status(p.status()).type(Problem.MEDIA_TYPE).entity(withInstance).build();
+    }
+}

@@ -1,0 +1,141 @@
+package dev.doppel.connectivity.adapter.mqtt;
+
+import dev.doppel.connectivity.command.CommandRouter;
+import dev.doppel.connectivity.config.MqttAdapterConfig;
+import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
+import dev.doppel.connectivity.messaging.DownstreamSender;
+import dev.doppel.connectivity.registry.DeviceRegistry;
+import dev.doppel.connectivity.registry.DeviceRegistry.AuthResult;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.mqtt.MqttAuth;
+import io.vertx.mqtt.MqttEndpoint;
+import io.vertx.mqtt.MqttServer;
+import io.vertx.mqtt.MqttServerOptions;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jboss.logging.Logger;
+
+/**
+ * The MQTT 3.1.1 server devices connect to, with Eclipse Hono's topics and username/password
+ * authentication ({@code auth-id@tenant}) against the device registry.
+ */
+@ApplicationScoped
+public class MqttAdapter {
+
+    static final Logger LOG = Logger.getLogger(MqttAdapter.class);
+
+    private final Vertx vertx;
+    private final MqttAdapterConfig config;
+    private final DeviceRegistry registry;
+    private final DownstreamSender downstream;
+    private final DefaultPayloadMapper mapper;
+    private final CommandRouter router;
+    private final MeterRegistry metrics;
+    private final AtomicInteger connections = new AtomicInteger();
+    private volatile MqttServer server;
+
+    public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceRegistry registry, DownstreamSender downstream,
+            DefaultPayloadMapper mapper, CommandRouter router, MeterRegistry metrics) {
+        this.vertx = vertx;
+        this.config = config;
+        this.registry = registry;
+        this.downstream = downstream;
+        this.mapper = mapper;
+        this.router = router;
+        this.metrics = metrics;
+        metrics.gauge("doppel.mqtt.connections", connections);
+    }
+
+    void start(@Observes StartupEvent ev) {
+        if (!config.enabled()) {
+            return;
+        }
+        MqttServerOptions options = new MqttServerOptions()
+                .setHost(config.host())
+                .setPort(config.port())
+                // Headroom for the topic and headers; the payload limit itself is checked per message.
+                .setMaxMessageSize(config.maxPayloadBytes() + 8 * 1024)
+                .setTimeoutOnConnect(config.connectTimeoutSeconds());
+        server = MqttServer.create(vertx, options)
+                .endpointHandler(this::onConnect)
+                .exceptionHandler(t -> LOG.debugf("MQTT server error: %s", t.getMessage()));
+        server.listen().toCompletionStage().toCompletableFuture().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
+                .join();
+        LOG.infof("MQTT adapter listening on %s:%d", config.host(), server.actualPort());
+    }
+
+    void stop(@Observes ShutdownEvent ev) {
+        if (server != null) {
+            server.close().toCompletionStage().toCompletableFuture().completeOnTimeout(null, 5,
+                    java.util.concurrent.TimeUnit.SECONDS).join();
+        }
+    }
+
+    public boolean isListening() {
+        return server != null && server.actualPort() > 0;
+    }
+
+    public int port() {
+        return server == null ? -1 : server.actualPort();
+    }
+
+    private void onConnect(MqttEndpoint endpoint) {
+        Context ctx = vertx.getOrCreateContext();
+        MqttAuth auth = endpoint.auth();
+        if (auth == null || auth.getUsername() == null || auth.getPassword() == null) {
+            refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "no-credentials", null);
+            return;
+        }
+        String username = auth.getUsername();
+        int at = username.lastIndexOf('@');
+        if (at <= 0 || at == username.length() - 1) {
+            refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD, "bad-username",
+                    username);
+            return;
+        }
+        String authId = username.substring(0, at);
+        String tenant = username.substring(at + 1);
+        registry.authenticate(tenant, authId, auth.getPassword())
+                .emitOn(r -> ctx.runOnContext(v -> r.run()))
+                .subscribe().with(result -> {
+                    if (result.outcome() == AuthResult.Outcome.OK) {
+                        accept(endpoint, ctx, result);
+                    } else if (result.outcome() == AuthResult.Outcome.DISABLED) {
+                        refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "device-disabled",
+                                username);
+                    } else {
+                        refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+                                "bad-credentials", username);
+                    }
+                }, failure -> {
+                    LOG.warnf("registry unavailable while authenticating %s: %s", username, failure.getMessage());
+                    endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+                });
+    }
+
+    private void accept(MqttEndpoint endpoint, Context ctx, AuthResult result) {
+        MqttDeviceSession session = new MqttDeviceSession(endpoint, ctx, result.device(), config, downstream, mapper,
+                router, metrics);
+        session.attach();
+        endpoint.accept(false);
+        connections.incrementAndGet();
+        endpoint.closeHandler(v -> {
+            connections.decrementAndGet();
+            session.closed();
+        });
+        metrics.counter("doppel.mqtt.connects", "outcome", "accepted").increment();
+    }
+
+    private void refuse(MqttEndpoint endpoint, MqttConnectReturnCode code, String reason, String username) {
+        metrics.counter("doppel.mqtt.connects", "outcome", reason).increment();
+        LOG.infof("refused MQTT connection from %s (client id '%s', username '%s'): %s", endpoint.remoteAddress(),
+                endpoint.clientIdentifier(), username, reason);
+        endpoint.reject(code);
+    }
+}

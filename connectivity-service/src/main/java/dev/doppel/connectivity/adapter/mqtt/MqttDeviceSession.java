@@ -1,0 +1,289 @@
+package dev.doppel.connectivity.adapter.mqtt;
+
+import dev.doppel.connectivity.command.CommandRouter;
+import dev.doppel.connectivity.command.CommandSink;
+import dev.doppel.connectivity.config.MqttAdapterConfig;
+import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
+import dev.doppel.connectivity.mapping.MappedReport;
+import dev.doppel.connectivity.mapping.MappingException;
+import dev.doppel.connectivity.messaging.DownstreamSender;
+import dev.doppel.contracts.CommandRequested;
+import dev.doppel.contracts.CommandStatus;
+import dev.doppel.contracts.DeviceConnectionChanged;
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.ThingId;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.mqtt.MqttEndpoint;
+import io.vertx.mqtt.MqttTopicSubscription;
+import io.vertx.mqtt.messages.MqttPublishMessage;
+import io.vertx.mqtt.messages.MqttSubscribeMessage;
+import io.vertx.mqtt.messages.MqttUnsubscribeMessage;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One authenticated device connection. All handlers run on the connection's Vert.x context; results
+ * of asynchronous work (Kafka acknowledgements) are brought back to it before touching the endpoint.
+ */
+final class MqttDeviceSession implements CommandSink {
+
+    private static final String TRANSPORT = "mqtt";
+
+    private final MqttEndpoint endpoint;
+    private final Context ctx;
+    private final ThingId device;
+    private final MqttAdapterConfig config;
+    private final DownstreamSender downstream;
+    private final DefaultPayloadMapper mapper;
+    private final CommandRouter router;
+    private final MeterRegistry metrics;
+    private final Map<Integer, CommandRequested> inFlight = new ConcurrentHashMap<>();
+    private volatile MqttTopic.CommandFilter commandFilter;
+    private Instant lastSourceTime = Instant.EPOCH;
+    private boolean closing;
+
+    MqttDeviceSession(MqttEndpoint endpoint, Context ctx, ThingId device, MqttAdapterConfig config,
+            DownstreamSender downstream, DefaultPayloadMapper mapper, CommandRouter router, MeterRegistry metrics) {
+        this.endpoint = endpoint;
+        this.ctx = ctx;
+        this.device = device;
+        this.config = config;
+        this.downstream = downstream;
+        this.mapper = mapper;
+        this.router = router;
+        this.metrics = metrics;
+    }
+
+    void attach() {
+        endpoint.publishAutoAck(false);
+        endpoint.publishHandler(this::onPublish);
+        endpoint.subscribeHandler(this::onSubscribe);
+        endpoint.unsubscribeHandler(this::onUnsubscribe);
+        endpoint.publishAcknowledgeHandler(this::onCommandAcknowledged);
+        endpoint.exceptionHandler(t -> MqttAdapter.LOG.debugf("connection of %s failed: %s", device, t.getMessage()));
+    }
+
+    // ---- device → service ------------------------------------------------------------------------
+
+    private void onPublish(MqttPublishMessage msg) {
+        if (closing) {
+            return;
+        }
+        Buffer payload = msg.payload();
+        if (payload.length() > config.maxPayloadBytes()) {
+            reject("payload-too-large", msg.topicName(), "payload of " + payload.length() + " bytes exceeds "
+                    + config.maxPayloadBytes());
+            return;
+        }
+        if (msg.qosLevel() == MqttQoS.EXACTLY_ONCE) {
+            reject("qos-not-supported", msg.topicName(), "QoS 2 is not supported");
+            return;
+        }
+        MqttTopic topic = MqttTopic.parse(msg.topicName());
+        if (topic instanceof MqttTopic.Report report) {
+            onReport(msg, report, payload.getBytes());
+        } else if (topic instanceof MqttTopic.CommandResponse response) {
+            onCommandResponse(msg, response, payload.getBytes());
+        } else {
+            reject("unknown-topic", msg.topicName(), "devices may publish to telemetry, event and command///res only");
+        }
+    }
+
+    private void onReport(MqttPublishMessage msg, MqttTopic.Report topic, byte[] payload) {
+        if ((!topic.tenant().isEmpty() && !topic.tenant().equals(device.tenant()))
+                || (!topic.deviceId().isEmpty() && !topic.deviceId().equals(device.deviceId()))) {
+            reject("not-authorized", msg.topicName(), "a device may only report for itself");
+            return;
+        }
+        if ("event".equals(topic.channel()) && msg.qosLevel() != MqttQoS.AT_LEAST_ONCE) {
+            reject("event-needs-qos1", msg.topicName(), "events must be published with QoS 1");
+            return;
+        }
+        String contentType = topic.bag().get("content-type");
+        if (contentType != null && !contentType.toLowerCase().contains("json")) {
+            reject("unsupported-content-type", msg.topicName(), "content type " + contentType + " has no mapping");
+            return;
+        }
+        MappedReport mapped;
+        try {
+            mapped = mapper.map(payload, topic.bag().get("feature"));
+        } catch (MappingException e) {
+            reject(e.reason(), msg.topicName(), e.getMessage());
+            return;
+        }
+        TelemetryReceived report = TelemetryReceived.of(UUID.randomUUID().toString(), device, topic.channel(),
+                mapped.features(), mapped.attributes(), nextSourceTime(), TRANSPORT);
+        Uni<Void> sent = downstream.report(report);
+        if (msg.qosLevel() == MqttQoS.AT_MOST_ONCE) {
+            sent.subscribe().with(ok -> count(topic.channel(), "accepted"),
+                    failure -> count(topic.channel(), "lost-qos0"));
+            return;
+        }
+        // QoS 1: PUBACK only once the broker has the event; what the device was told is accepted is never lost.
+        sent.emitOn(r -> ctx.runOnContext(v -> r.run())).subscribe().with(ok -> {
+            count(topic.channel(), "accepted");
+            if (endpoint.isConnected()) {
+                endpoint.publishAcknowledge(msg.messageId());
+            }
+        }, failure -> {
+            count(topic.channel(), "failed");
+            MqttAdapter.LOG.warnf("could not forward %s of %s: %s; closing so the device retries", topic.channel(),
+                    device, failure.getMessage());
+            close();
+        });
+    }
+
+    private void onCommandResponse(MqttPublishMessage msg, MqttTopic.CommandResponse response, byte[] payload) {
+        Uni<Void> sent = router.respond(device.toString(), response.requestId(), response.status(),
+                guessContentType(payload), payload, TRANSPORT);
+        if (sent == null) {
+            // Late (after timeout) or not a command of this device: dropped, counted, not an offence.
+            metrics.counter("doppel.mqtt.rejected", "reason", "unknown-request-id").increment();
+            MqttAdapter.LOG.infof("dropped answer of %s to unknown request id %s", device, response.requestId());
+            if (msg.qosLevel() == MqttQoS.AT_LEAST_ONCE) {
+                endpoint.publishAcknowledge(msg.messageId());
+            }
+            return;
+        }
+        sent.emitOn(r -> ctx.runOnContext(v -> r.run())).subscribe().with(ok -> {
+            count("command-response", "accepted");
+            if (msg.qosLevel() == MqttQoS.AT_LEAST_ONCE && endpoint.isConnected()) {
+                endpoint.publishAcknowledge(msg.messageId());
+            }
+        }, failure -> close());
+    }
+
+    // ---- subscriptions -----------------------------------------------------------------------------
+
+    private void onSubscribe(MqttSubscribeMessage msg) {
+        List<MqttQoS> granted = new ArrayList<>();
+        boolean commands = false;
+        for (MqttTopicSubscription s : msg.topicSubscriptions()) {
+            MqttTopic.CommandFilter filter = MqttTopic.CommandFilter.of(s.topicName());
+            if (filter == null) {
+                metrics.counter("doppel.mqtt.rejected", "reason", "unknown-subscription").increment();
+                granted.add(MqttQoS.FAILURE);
+            } else {
+                commandFilter = filter;
+                commands = true;
+                granted.add(s.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttQoS.AT_MOST_ONCE : MqttQoS.AT_LEAST_ONCE);
+            }
+        }
+        endpoint.subscribeAcknowledge(msg.messageId(), granted);
+        if (commands) {
+            router.register(device.toString(), this);
+            announce(-1);
+        }
+    }
+
+    private void onUnsubscribe(MqttUnsubscribeMessage msg) {
+        boolean wasSubscribed = commandFilter != null;
+        for (String t : msg.topics()) {
+            if (commandFilter != null && commandFilter.filter.equals(t)) {
+                commandFilter = null;
+            }
+        }
+        endpoint.unsubscribeAcknowledge(msg.messageId());
+        if (wasSubscribed && commandFilter == null) {
+            router.unregister(device.toString(), this);
+            announce(0);
+        }
+    }
+
+    void closed() {
+        if (commandFilter != null) {
+            commandFilter = null;
+            router.unregister(device.toString(), this);
+            announce(0);
+        }
+    }
+
+    private void announce(int ttd) {
+        downstream.connection(new DeviceConnectionChanged(UUID.randomUUID().toString(), device.toString(), ttd,
+                TRANSPORT, Instant.now())).subscribe().with(ok -> {
+                }, failure -> MqttAdapter.LOG.warnf("could not announce ttd=%d for %s: %s", ttd, device,
+                        failure.getMessage()));
+    }
+
+    // ---- service → device --------------------------------------------------------------------------
+
+    @Override
+    public void deliver(CommandRequested command) {
+        ctx.runOnContext(v -> {
+            MqttTopic.CommandFilter filter = commandFilter;
+            if (filter == null || !endpoint.isConnected()) {
+                return;
+            }
+            String topic = filter.topic(command.responseRequired() ? command.commandId() : null, command.subject());
+            byte[] payload = command.payload() == null ? new byte[0] : command.payload();
+            endpoint.publish(topic, Buffer.buffer(payload), MqttQoS.AT_LEAST_ONCE, false, false)
+                    .onSuccess(messageId -> {
+                        inFlight.put(messageId, command);
+                        router.reportStep(command, CommandStatus.SENT, TRANSPORT).subscribe().with(ok -> {
+                        }, f -> {
+                        });
+                    })
+                    .onFailure(t -> MqttAdapter.LOG.warnf("could not send command %s to %s: %s", command.commandId(),
+                            device, t.getMessage()));
+        });
+    }
+
+    private void onCommandAcknowledged(int messageId) {
+        CommandRequested command = inFlight.remove(messageId);
+        if (command != null) {
+            router.reportStep(command, CommandStatus.DELIVERED, TRANSPORT).subscribe().with(ok -> {
+            }, f -> {
+            });
+        }
+    }
+
+    @Override
+    public String transport() {
+        return TRANSPORT;
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------
+
+    /** Strictly increasing per connection, with microsecond precision, so reports of one device keep order. */
+    private Instant nextSourceTime() {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        lastSourceTime = now.isAfter(lastSourceTime) ? now : lastSourceTime.plus(1, ChronoUnit.MICROS);
+        return lastSourceTime;
+    }
+
+    /** MQTT 3.1.1 has no error reply to a PUBLISH: the connection is closed, counted, and logged once. */
+    private void reject(String reason, String topic, String detail) {
+        metrics.counter("doppel.mqtt.rejected", "reason", reason).increment();
+        MqttAdapter.LOG.infof("closing connection of %s: message on '%s' rejected (%s): %s", device,
+                topic.length() > 128 ? topic.substring(0, 128) + "..." : topic, reason, detail);
+        close();
+    }
+
+    private void close() {
+        closing = true;
+        if (endpoint.isConnected()) {
+            endpoint.close();
+        }
+    }
+
+    private void count(String channel, String outcome) {
+        metrics.counter("doppel.mqtt.messages", "channel", channel, "outcome", outcome).increment();
+    }
+
+    private static String guessContentType(byte[] payload) {
+        if (payload.length == 0) {
+            return null;
+        }
+        byte first = payload[0];
+        return first == '{' || first == '[' ? "application/json" : "text/plain";
+    }
+}

@@ -1,0 +1,98 @@
+package dev.doppel.connectivity.command;
+
+import dev.doppel.connectivity.messaging.DownstreamSender;
+import dev.doppel.contracts.CommandRequested;
+import dev.doppel.contracts.CommandStatus;
+import dev.doppel.contracts.CommandStatusChanged;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Knows which device is reachable on which connection of this instance, delivers commands there,
+ * and remembers which answers it is waiting for, so that a device can only answer its own commands.
+ */
+@ApplicationScoped
+public class CommandRouter {
+
+    private final Map<String, CommandSink> sinks = new ConcurrentHashMap<>();
+    private final Map<String, CommandRequested> awaitingResponse = new ConcurrentHashMap<>();
+    private final DownstreamSender downstream;
+    private final MeterRegistry metrics;
+    private final Clock clock = Clock.systemUTC();
+
+    public CommandRouter(DownstreamSender downstream, MeterRegistry metrics) {
+        this.downstream = downstream;
+        this.metrics = metrics;
+    }
+
+    public void register(String thingId, CommandSink sink) {
+        sinks.put(thingId, sink);
+    }
+
+    public void unregister(String thingId, CommandSink sink) {
+        sinks.remove(thingId, sink);
+    }
+
+    public boolean isReachable(String thingId) {
+        return sinks.containsKey(thingId);
+    }
+
+    /** Routes a command to its device, or reports at once that the device is not connected. */
+    public Uni<Void> route(CommandRequested command) {
+        Instant now = clock.instant();
+        if (command.deadline() != null && now.isAfter(command.deadline())) {
+            metrics.counter("doppel.commands.routed", "outcome", "expired", "transport", "none").increment();
+            return Uni.createFrom().voidItem();
+        }
+        CommandSink sink = sinks.get(command.thingId());
+        if (sink == null) {
+            metrics.counter("doppel.commands.routed", "outcome", "not-connected", "transport", "none").increment();
+            return downstream.commandStatus(new CommandStatusChanged(UUID.randomUUID().toString(),
+                    command.commandId(), command.thingId(), CommandStatus.FAILED, 404,
+                    CommandStatusChanged.DEVICE_NOT_CONNECTED, "text/plain",
+                    ("device " + command.thingId() + " is not connected").getBytes(StandardCharsets.UTF_8), now,
+                    "router"));
+        }
+        if (command.responseRequired()) {
+            awaitingResponse.put(command.commandId(), command);
+        }
+        metrics.counter("doppel.commands.routed", "outcome", "delivered", "transport", sink.transport()).increment();
+        sink.deliver(command);
+        return Uni.createFrom().voidItem();
+    }
+
+    /** Reports a step in delivery (SENT, DELIVERED) seen by a protocol adapter. */
+    public Uni<Void> reportStep(CommandRequested command, CommandStatus status, String transport) {
+        return downstream.commandStatus(new CommandStatusChanged(UUID.randomUUID().toString(), command.commandId(),
+                command.thingId(), status, null, null, null, null, clock.instant(), transport));
+    }
+
+    /**
+     * Takes a device's answer. Returns {@code null} when the request id is not one this device was sent
+     * (late, foreign or made up); such answers are dropped.
+     */
+    public Uni<Void> respond(String thingId, String requestId, int status, String contentType, byte[] payload,
+            String transport) {
+        CommandRequested command = awaitingResponse.get(requestId);
+        if (command == null || !command.thingId().equals(thingId)) {
+            return null;
+        }
+        awaitingResponse.remove(requestId);
+        CommandStatus outcome = status >= 200 && status < 300 ? CommandStatus.SUCCEEDED : CommandStatus.FAILED;
+        return downstream.commandStatus(new CommandStatusChanged(UUID.randomUUID().toString(), requestId, thingId,
+                outcome, status, null, contentType, payload, clock.instant(), transport));
+    }
+
+    /** Forgets answers that can no longer be awaited. */
+    public void evictExpired() {
+        Instant now = clock.instant();
+        awaitingResponse.values().removeIf(c -> c.deadline() != null && now.isAfter(c.deadline().plusSeconds(60)));
+    }
+}

@@ -1,0 +1,26 @@
+package dev.doppel.connectivity.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+@ConfigMapping(prefix = "doppel.mqtt")
+public interface MqttAdapterConfig {
+
+    @WithDefault("true")
+    boolean enabled();
+
+    @WithDefault("127.0.0.1")
+    String host();
+
+    /** 0 picks a free port (tests). */
+    @WithDefault("1883")
+    int port();
+
+    /** Largest accepted PUBLISH payload; larger ones close the connection. */
+    @WithDefault("65536")
+    int maxPayloadBytes();
+
+    /** Seconds a client may take between TCP connect and CONNECT. */
+    @WithDefault("10")
+    int connectTimeoutSeconds();
+}

@@ -1,0 +1,15 @@
+package dev.doppel.connectivity.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+@ConfigMapping(prefix = "doppel.registry")
+public interface RegistryConfig {
+
+    @WithDefault("doppel-connectivity")
+    String database();
+
+    /** PBKDF2-HMAC-SHA256 iterations for new password hashes; stored per hash, so it can be raised later. */
+    @WithDefault("100000")
+    int pbkdf2Iterations();
+}

@@ -1,0 +1,42 @@
+package dev.doppel.connectivity.config;
+
+import dev.doppel.connectivity.adapter.mqtt.MqttAdapter;
+import dev.doppel.connectivity.registry.DeviceRegistry;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+
+/** Declares indexes before devices connect; readiness includes the MQTT listener. */
+@ApplicationScoped
+public class Startup {
+
+    void onStart(@Observes @Priority(1) StartupEvent ev, DeviceRegistry registry) {
+        registry.ensureIndexes().await().atMost(Duration.ofSeconds(30));
+    }
+
+    @Readiness
+    @ApplicationScoped
+    public static class MqttReadiness implements HealthCheck {
+
+        private final MqttAdapter adapter;
+        private final MqttAdapterConfig config;
+
+        public MqttReadiness(MqttAdapter adapter, MqttAdapterConfig config) {
+            this.adapter = adapter;
+            this.config = config;
+        }
+
+        @Override
+        public HealthCheckResponse call() {
+            return HealthCheckResponse.named("mqtt-adapter")
+                    .status(!config.enabled() || adapter.isListening())
+                    .withData("port", adapter.port())
+                    .build();
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.doppel.connectivity.messaging;
+
+import dev.doppel.contracts.CommandStatusChanged;
+import dev.doppel.contracts.DeviceConnectionChanged;
+import dev.doppel.contracts.DoppelEvent;
+import dev.doppel.contracts.TelemetryReceived;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.URI;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
+
+/** {@link DownstreamSender} on Kafka: CloudEvents in binary mode, keyed by thing id. */
+@ApplicationScoped
+public class KafkaDownstreamSender implements DownstreamSender {
+
+    private final MutinyEmitter<TelemetryReceived> telemetry;
+    private final MutinyEmitter<TelemetryReceived> events;
+    private final MutinyEmitter<DeviceConnectionChanged> connections;
+    private final MutinyEmitter<CommandStatusChanged> commandStatus;
+
+    public KafkaDownstreamSender(
+            @Channel("device-telemetry") MutinyEmitter<TelemetryReceived> telemetry,
+            @Channel("device-events") MutinyEmitter<TelemetryReceived> events,
+            @Channel("device-connections") MutinyEmitter<DeviceConnectionChanged> connections,
+            @Channel("command-status") MutinyEmitter<CommandStatusChanged> commandStatus) {
+        this.telemetry = telemetry;
+        this.events = events;
+        this.connections = connections;
+        this.commandStatus = commandStatus;
+    }
+
+    @Override
+    public Uni<Void> report(TelemetryReceived report) {
+        MutinyEmitter<TelemetryReceived> emitter = TelemetryReceived.EVENT.equals(report.channel()) ? events : telemetry;
+        return emitter.sendMessage(envelope(report, "/connectivity/" + report.transport()));
+    }
+
+    @Override
+    public Uni<Void> connection(DeviceConnectionChanged change) {
+        return connections.sendMessage(envelope(change, "/connectivity/" + change.transport()));
+    }
+
+    @Override
+    public Uni<Void> commandStatus(CommandStatusChanged status) {
+        return commandStatus.sendMessage(envelope(status, "/connectivity/" + status.source()));
+    }
+
+    private static <T extends DoppelEvent> Message<T> envelope(T event, String source) {
+        return Message.of(event)
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(event.thingId()).build())
+                .addMetadata(OutgoingCloudEventMetadata.builder()
+                        .withId(event.eventId())
+                        .withType(event.type())
+                        .withSource(URI.create(source))
+                        .withSubject(event.thingId())
+                        .build());
+    }
+}

@@ -1,0 +1,123 @@
+package dev.doppel.connectivity.rest;
+
+import dev.doppel.connectivity.registry.DeviceRegistry;
+import dev.doppel.contracts.Problem;
+import dev.doppel.contracts.ThingId;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Device registry management in the shape of Eclipse Hono's registry API: devices and their
+ * credentials per tenant. Secrets go in as {@code pwd-plain} and are only ever stored hashed.
+ */
+@Path("/api/registry")
+@Produces(MediaType.APPLICATION_JSON)
+public class RegistryResource {
+
+    private final DeviceRegistry registry;
+
+    public RegistryResource(DeviceRegistry registry) {
+        this.registry = registry;
+    }
+
+    public record DeviceBody(Boolean enabled) {
+    }
+
+    public record Secret(@com.fasterxml.jackson.annotation.JsonProperty("pwd-plain") String pwdPlain) {
+    }
+
+    public record Credential(String type, @com.fasterxml.jackson.annotation.JsonProperty("auth-id") String authId,
+            List<Secret> secrets) {
+    }
+
+    @PUT
+    @Path("/devices/{tenant}/{deviceId}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> putDevice(@PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId,
+            DeviceBody body) {
+        ThingId id = thingId(tenant, deviceId);
+        boolean enabled = body == null || body.enabled() == null || body.enabled();
+        return registry.putDevice(id, enabled).map(created -> created
+                ? Response.created(URI.create("/api/registry/devices/" + tenant + "/" + deviceId))
+                        .entity(Map.of("id", deviceId, "tenant", tenant, "enabled", enabled)).build()
+                : Response.noContent().build());
+    }
+
+    @GET
+    @Path("/devices/{tenant}/{deviceId}")
+    public Uni<Map<String, Object>> getDevice(@PathParam("tenant") String tenant,
+            @PathParam("deviceId") String deviceId) {
+        ThingId id = thingId(tenant, deviceId);
+        return registry.findDevice(id).map(d -> d.map(device -> Map.<String, Object>of("id", deviceId,
+                "tenant", tenant, "enabled", device.enabled(), "created", device.created().toString()))
+                .orElseThrow(() -> notFound(id)));
+    }
+
+    @DELETE
+    @Path("/devices/{tenant}/{deviceId}")
+    public Uni<Response> deleteDevice(@PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId) {
+        ThingId id = thingId(tenant, deviceId);
+        return registry.deleteDevice(id).map(deleted -> {
+            if (!deleted) {
+                throw notFound(id);
+            }
+            return Response.noContent().build();
+        });
+    }
+
+    @PUT
+    @Path("/credentials/{tenant}/{deviceId}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> putCredentials(@PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId,
+            List<Credential> credentials) {
+        ThingId id = thingId(tenant, deviceId);
+        if (credentials == null || credentials.size() != 1
+                || !DeviceRegistry.HASHED_PASSWORD.equals(credentials.get(0).type())
+                || credentials.get(0).authId() == null || credentials.get(0).authId().isBlank()
+                || credentials.get(0).secrets() == null || credentials.get(0).secrets().size() != 1
+                || credentials.get(0).secrets().get(0).pwdPlain() == null
+                || credentials.get(0).secrets().get(0).pwdPlain().length() < 8) {
+            throw new ProblemException(Problem.of("invalid-credentials", "Invalid credentials", 400,
+                    "expected [{\"type\":\"hashed-password\",\"auth-id\":\"...\",\"secrets\":[{\"pwd-plain\":\"...\"}]}]"
+                            + " with a password of at least 8 characters", null));
+        }
+        Credential c = credentials.get(0);
+        return registry.findDevice(id).chain(device -> {
+            if (device.isEmpty()) {
+                throw notFound(id);
+            }
+            return registry.setPassword(id, c.authId(), c.secrets().get(0).pwdPlain());
+        }).map(v -> Response.noContent().build());
+    }
+
+    @GET
+    @Path("/credentials/{tenant}/{deviceId}")
+    public Uni<List<org.bson.Document>> getCredentials(@PathParam("tenant") String tenant,
+            @PathParam("deviceId") String deviceId) {
+        return registry.listCredentials(thingId(tenant, deviceId));
+    }
+
+    private static ThingId thingId(String tenant, String deviceId) {
+        try {
+            return ThingId.of(tenant, deviceId);
+        } catch (IllegalArgumentException e) {
+            throw new ProblemException(Problem.of("invalid-device-id", "Invalid device id", 400, e.getMessage(), null));
+        }
+    }
+
+    private static ProblemException notFound(ThingId id) {
+        return new ProblemException(Problem.of("device-not-found", "Device not found", 404,
+                "device " + id.deviceId() + " of tenant " + id.tenant() + " is not registered", null));
+    }
+}

@@ -1,0 +1,243 @@
+package dev.doppel.connectivity.adapter.mqtt;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.doppel.contracts.CommandRequested;
+import dev.doppel.contracts.CommandStatus;
+import dev.doppel.contracts.CommandStatusChanged;
+import dev.doppel.contracts.DeviceConnectionChanged;
+import dev.doppel.contracts.EventTypes;
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.Topics;
+import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.RealInfrastructure;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The MQTT adapter driven by a real MQTT client library (Eclipse Paho) as the device, against a real
+ * Kafka broker and the MongoDB stand-in.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = RealInfrastructure.class, restrictToAnnotatedClass = true)
+class MqttAdapterIT {
+
+    private static final String PASSWORD = "right-password";
+    private static KafkaProbe kafka;
+
+    @Inject
+    MqttAdapter adapter;
+
+    @BeforeAll
+    static void connectKafka() {
+        kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+    }
+
+    @AfterAll
+    static void closeKafka() {
+        kafka.close();
+    }
+
+    private static void register(String deviceId, boolean enabled) {
+        given().contentType("application/json").body("{\"enabled\":" + enabled + "}")
+                .put("/api/registry/devices/demo/" + deviceId).then().statusCode(org.hamcrest.Matchers.oneOf(201, 204));
+        given().contentType("application/json")
+                .body("[{\"type\":\"hashed-password\",\"auth-id\":\"" + deviceId + "\",\"secrets\":[{\"pwd-plain\":\""
+                        + PASSWORD + "\"}]}]")
+                .put("/api/registry/credentials/demo/" + deviceId).then().statusCode(204);
+    }
+
+    private MqttClient connect(String deviceId, String password) throws MqttException {
+        MqttClient client = new MqttClient("tcp://127.0.0.1:" + adapter.port(), deviceId + "-" + UUID.randomUUID(),
+                new MemoryPersistence());
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setUserName(deviceId + "@demo");
+        o.setPassword(password.toCharArray());
+        o.setConnectionTimeout(10);
+        client.setTimeToWait(10_000);
+        client.connect(o);
+        return client;
+    }
+
+    @Test
+    void wrongPasswordUnknownAndDisabledDevicesAreRefusedAtConnect() {
+        register("d-auth", true);
+        register("d-off", false);
+        MqttException wrong = assertThrows(MqttException.class, () -> connect("d-auth", "wrong-password"));
+        assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, wrong.getReasonCode());
+        MqttException unknown = assertThrows(MqttException.class, () -> connect("nobody", PASSWORD));
+        assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, unknown.getReasonCode());
+        MqttException disabled = assertThrows(MqttException.class, () -> connect("d-off", PASSWORD));
+        assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, disabled.getReasonCode());
+    }
+
+    @Test
+    void qos1TelemetryIsOnKafkaAsACloudEventWhenThePubackArrives() throws Exception {
+        register("d-tel", true);
+        try (KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
+            MqttClient device = connect("d-tel", PASSWORD);
+            device.publish("telemetry/?feature=climate", "{\"temperature\":21.5}".getBytes(StandardCharsets.UTF_8),
+                    1, false); // returns once the PUBACK is in
+            ConsumerRecord<String, byte[]> r = KafkaProbe.await(telemetry, x -> "demo:d-tel".equals(x.key()),
+                    Duration.ofSeconds(10));
+            assertNotNull(r, "acknowledged telemetry is not on Kafka");
+            assertEquals(EventTypes.TELEMETRY_RECEIVED, KafkaProbe.header(r, "ce_type"));
+            assertEquals("/connectivity/mqtt", KafkaProbe.header(r, "ce_source"));
+            assertEquals("demo:d-tel", KafkaProbe.header(r, "ce_subject"));
+            TelemetryReceived event = KafkaProbe.read(r, TelemetryReceived.class);
+            assertEquals(Map.of("climate", Map.of("temperature", 21.5)), event.features());
+            assertTrue(Duration.between(event.sourceTime(), Instant.now()).abs().toSeconds() < 30);
+            device.disconnect();
+        }
+    }
+
+    @Test
+    void badMessagesCloseTheConnectionAreCountedAndNothingIsForwarded() throws Exception {
+        register("d-bad", true);
+        String[][] cases = {
+                {"telemetry", "{\"temperature\":"},                 // malformed JSON
+                {"telemetry", "[1,2,3]"},                           // not an object
+                {"telemetry", "{\"$where\":1}"},                    // key MongoDB would take as an operator
+                {"nonsense/topic", "{\"a\":1}"},                    // unknown topic
+                {"telemetry/demo/someone-else", "{\"a\":1}"},       // reporting for another device
+                {"telemetry", "{\"x\":\"" + "a".repeat(64 * 1024) + "\"}"}, // over the 64 KiB limit
+        };
+        try (KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
+            for (String[] c : cases) {
+                MqttClient device = connect("d-bad", PASSWORD);
+                assertThrows(MqttException.class,
+                        () -> device.publish(c[0], c[1].getBytes(StandardCharsets.UTF_8), 1, false), c[0]);
+                waitUntil(() -> !device.isConnected());
+                assertFalse(device.isConnected(), "connection stays open after " + c[0] + " " + c[1].length());
+                device.close(true);
+            }
+            MqttClient device = connect("d-bad", PASSWORD);
+            device.publish("telemetry", "{\"ok\":true}".getBytes(StandardCharsets.UTF_8), 1, false);
+            ConsumerRecord<String, byte[]> first = KafkaProbe.await(telemetry,
+                    x -> x.key().startsWith("demo:d-bad") || x.key().startsWith("demo:someone"), Duration.ofSeconds(10));
+            assertNotNull(first);
+            assertEquals(Map.of("telemetry", Map.of("ok", true)), KafkaProbe.read(first, TelemetryReceived.class).features(),
+                    "a rejected message was forwarded");
+            device.disconnect();
+        }
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        for (String reason : new String[] {"malformed-json", "not-an-object", "invalid-key", "unknown-topic",
+                "not-authorized", "payload-too-large"}) {
+            assertTrue(metrics.contains("doppel_mqtt_rejected_total{reason=\"" + reason + "\"}"), reason);
+        }
+    }
+
+    @Test
+    void commandReachesTheSubscribedDeviceAndItsAnswerGoesBackOnKafka() throws Exception {
+        register("d-cmd", true);
+        try (KafkaConsumer<String, byte[]> status = kafka.subscribe(Topics.COMMAND_STATUS);
+                KafkaConsumer<String, byte[]> connections = kafka.subscribe(Topics.DEVICE_CONNECTIONS)) {
+            MqttClient device = connect("d-cmd", PASSWORD);
+            BlockingQueue<String[]> received = new LinkedBlockingQueue<>();
+            device.subscribe("command///req/#", 1, (topic, msg) -> received.add(
+                    new String[] {topic, new String(msg.getPayload(), StandardCharsets.UTF_8)}));
+            ConsumerRecord<String, byte[]> online = KafkaProbe.await(connections, x -> "demo:d-cmd".equals(x.key()),
+                    Duration.ofSeconds(10));
+            assertNotNull(online, "subscribing announced no connection");
+            assertEquals(-1, KafkaProbe.read(online, DeviceConnectionChanged.class).ttd());
+
+            String id = UUID.randomUUID().toString();
+            kafka.sendEvent(Topics.COMMANDS, "demo:d-cmd", EventTypes.COMMAND_REQUESTED, "/test",
+                    new CommandRequested(id, "demo:d-cmd", "switch", "application/json",
+                            "{\"on\":true}".getBytes(StandardCharsets.UTF_8), true, Instant.now(),
+                            Instant.now().plusSeconds(30)));
+            String[] cmd = received.poll(10, TimeUnit.SECONDS);
+            assertNotNull(cmd, "device got no command");
+            assertEquals("command///req/" + id + "/switch", cmd[0]);
+            assertEquals("{\"on\":true}", cmd[1]);
+
+            device.publish("command///res/" + id + "/200", "{\"done\":1}".getBytes(StandardCharsets.UTF_8), 1, false);
+            ConsumerRecord<String, byte[]> answer = KafkaProbe.await(status,
+                    x -> KafkaProbe.read(x, CommandStatusChanged.class).status() == CommandStatus.SUCCEEDED,
+                    Duration.ofSeconds(10));
+            assertNotNull(answer, "answer not forwarded");
+            CommandStatusChanged s = KafkaProbe.read(answer, CommandStatusChanged.class);
+            assertEquals(id, s.commandId());
+            assertEquals(200, s.statusCode());
+            assertArrayEquals("{\"done\":1}".getBytes(StandardCharsets.UTF_8), s.payload());
+
+            // A second answer to the same request, or to a made-up one, is dropped.
+            device.publish("command///res/" + id + "/500", new byte[0], 1, false);
+            assertEquals(null, KafkaProbe.await(status,
+                    x -> KafkaProbe.read(x, CommandStatusChanged.class).status() == CommandStatus.FAILED,
+                    Duration.ofSeconds(2)));
+
+            device.disconnect();
+            ConsumerRecord<String, byte[]> offline = KafkaProbe.await(connections,
+                    x -> "demo:d-cmd".equals(x.key()) && KafkaProbe.read(x, DeviceConnectionChanged.class).ttd() == 0,
+                    Duration.ofSeconds(10));
+            assertNotNull(offline, "disconnect announced no ttd=0");
+        }
+    }
+
+    @Test
+    void commandForADeviceThatIsNotConnectedFailsAsNotConnected() {
+        try (KafkaConsumer<String, byte[]> status = kafka.subscribe(Topics.COMMAND_STATUS)) {
+            String id = UUID.randomUUID().toString();
+            kafka.sendEvent(Topics.COMMANDS, "demo:offline", EventTypes.COMMAND_REQUESTED, "/test",
+                    new CommandRequested(id, "demo:offline", "switch", "text/plain", new byte[0], true, Instant.now(),
+                            Instant.now().plusSeconds(30)));
+            ConsumerRecord<String, byte[]> r = KafkaProbe.await(status,
+                    x -> id.equals(KafkaProbe.read(x, CommandStatusChanged.class).commandId()), Duration.ofSeconds(10));
+            assertNotNull(r);
+            CommandStatusChanged s = KafkaProbe.read(r, CommandStatusChanged.class);
+            assertEquals(CommandStatus.FAILED, s.status());
+            assertEquals(CommandStatusChanged.DEVICE_NOT_CONNECTED, s.reason());
+        }
+    }
+
+    @Test
+    void registryNeverReturnsSecretsAndRejectsBadInputAsProblems() {
+        register("d-reg", true);
+        given().get("/api/registry/credentials/demo/d-reg").then().statusCode(200)
+                .body("[0].auth-id", equalTo("d-reg"))
+                .body(not(containsString(PASSWORD)))
+                .body(not(containsString("hash")));
+        given().contentType("application/json").body("[{\"type\":\"hashed-password\",\"auth-id\":\"x\"}]")
+                .put("/api/registry/credentials/demo/d-reg").then().statusCode(400)
+                .contentType("application/problem+json")
+                .body("type", equalTo("https://doppel.dev/problems/invalid-credentials"));
+        given().get("/api/registry/devices/demo/missing").then().statusCode(404)
+                .contentType("application/problem+json");
+        given().contentType("application/json").body("{}").put("/api/registry/devices/demo/bad%2Fid").then()
+                .statusCode(400).contentType("application/problem+json");
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        for (int i = 0; i < 100 && !condition.getAsBoolean(); i++) {
+            Thread.sleep(50);
+        }
+    }
+}

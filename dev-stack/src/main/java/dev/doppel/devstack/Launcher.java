@@ -1,0 +1,222 @@
+package dev.doppel.devstack;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The local run: a real Kafka broker, the MongoDB stand-in with a file store, the three services,
+ * the demo tenant and device, and a simulated fleet. Ctrl-C stops everything in order (devices,
+ * services, then the stores), so nothing acknowledged is lost.
+ *
+ * <pre>
+ * Launcher [--devices N] [--no-fleet] [--period-ms MS] [--data DIR]
+ * </pre>
+ */
+public final class Launcher {
+
+    static final String TENANT = "demo";
+    static final String DEMO_DEVICE = "sensor-1";
+    static final String DEMO_PASSWORD = "demo-secret";
+    static final int KAFKA = 9092;
+    static final int KAFKA_CONTROLLER = 9093;
+    static final int MONGO = 27017;
+    static final int TWIN = 8081;
+    static final int COMMAND = 8082;
+    static final int CONNECTIVITY = 8083;
+    static final int MQTT = 1883;
+
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private final List<ManagedProcess> watched = new ArrayList<>();
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        int devices = 20;
+        long periodMillis = 2000;
+        Path data = Path.of(".doppel");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--devices" -> devices = Integer.parseInt(args[++i]);
+                case "--no-fleet" -> devices = 0;
+                case "--period-ms" -> periodMillis = Long.parseLong(args[++i]);
+                case "--data" -> data = Path.of(args[++i]);
+                default -> {
+                    System.err.println("usage: doppel run [--devices N] [--no-fleet] [--period-ms MS] [--data DIR]");
+                    System.exit(2);
+                }
+            }
+        }
+        new Launcher().run(DoppelHome.locate().resolve(data), devices, periodMillis);
+    }
+
+    private void run(Path data, int devices, long periodMillis) throws Exception {
+        checkPortsFree();
+        Path logs = data.resolve("logs");
+        Files.createDirectories(logs);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            say("\nStopping: devices, services, then MongoDB and Kafka ...");
+            stopAll();
+            say("Stopped. Data kept in " + data + " (delete it for a fresh start).");
+            stopped.countDown();
+        }, "doppel-stop"));
+        long t0 = System.nanoTime();
+        try {
+            step("1/5", "Kafka broker (KRaft) on 127.0.0.1:" + KAFKA + " and MongoDB stand-in on 127.0.0.1:" + MONGO);
+            CompletableFuture<MongoStandIn> mongo = async(() -> MongoStandIn.start(MONGO,
+                    data.resolve("mongodb/doppel.mv"), logs.resolve("mongodb.log")));
+            KafkaBroker kafka = track(KafkaBroker.start(data.resolve("kafka"), KAFKA, KAFKA_CONTROLLER,
+                    logs.resolve("kafka.log")));
+            watched.add(kafka.process());
+            MongoStandIn m = mongo.join();
+            watched.add(m.process());
+            done(t0);
+
+            step("2/5", "twin-service :" + TWIN + ", command-service :" + COMMAND + ", connectivity-service :"
+                    + CONNECTIVITY + " (MQTT :" + MQTT + ")");
+            Map<String, String> common = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(),
+                    "quarkus.mongodb.connection-string", m.connectionString());
+            var twin = async(() -> ServiceProcess.start("twin-service", TWIN, common, logs.resolve("twin-service.log"),
+                    Duration.ofSeconds(120)));
+            var command = async(() -> ServiceProcess.start("command-service", COMMAND, common,
+                    logs.resolve("command-service.log"), Duration.ofSeconds(120)));
+            var connectivity = async(() -> ServiceProcess.start("connectivity-service", CONNECTIVITY,
+                    merge(common, Map.of("doppel.mqtt.port", Integer.toString(MQTT))),
+                    logs.resolve("connectivity-service.log"), Duration.ofSeconds(120)));
+            for (var s : List.of(twin, command, connectivity)) {
+                ServiceProcess p = s.join();
+                watched.add(p.process());
+            }
+            done(t0);
+
+            step("3/5", "demo tenant '" + TENANT + "', device " + DEMO_DEVICE + " and " + devices + " simulated devices");
+            Provisioner provisioner = new Provisioner("http://127.0.0.1:" + CONNECTIVITY);
+            provisioner.device(TENANT, DEMO_DEVICE, DEMO_PASSWORD);
+            for (int i = 1; i <= devices; i++) {
+                provisioner.device(TENANT, FleetSimulator.deviceId(i), DEMO_PASSWORD);
+            }
+            done(t0);
+
+            step("4/5", devices == 0 ? "simulated fleet off (--no-fleet)"
+                    : "simulated fleet: " + devices + " MQTT sensors publishing every " + periodMillis + " ms");
+            if (devices > 0) {
+                FleetSimulator fleet = new FleetSimulator();
+                started.add(fleet);
+                fleet.start("tcp://127.0.0.1:" + MQTT, TENANT, devices, DEMO_PASSWORD, periodMillis);
+            }
+            done(t0);
+            step("5/5", "ready");
+            say(banner(logs));
+        } catch (Exception | Error e) {
+            System.err.println("\nStart failed: " + e.getMessage());
+            System.exit(1);
+        }
+        watch(stopped);
+    }
+
+    private void watch(CountDownLatch stopped) throws InterruptedException {
+        List<ManagedProcess> reported = new ArrayList<>();
+        while (!stopped.await(2, java.util.concurrent.TimeUnit.SECONDS)) {
+            for (ManagedProcess p : watched) {
+                if (!p.isAlive() && !reported.contains(p)) {
+                    reported.add(p);
+                    System.err.println("!! " + p.name() + " stopped unexpectedly; see " + p.log() + "\n" + p.tail(15));
+                }
+            }
+        }
+    }
+
+    private static String banner(Path logs) {
+        return String.join("\n",
+                "",
+                "Doppel is running.",
+                "",
+                "  Twin REST (Ditto API v2)  http://127.0.0.1:" + TWIN + "/api/2/things/demo:sensor-1",
+                "  Commands                  http://127.0.0.1:" + COMMAND + "/api/2/things/{thingId}/inbox/messages/{subject}",
+                "  Device registry           http://127.0.0.1:" + CONNECTIVITY + "/api/registry/devices/demo/sensor-1",
+                "  MQTT (Hono topics)        tcp://127.0.0.1:" + MQTT + "   user sensor-1@demo  password " + DEMO_PASSWORD,
+                "  Health / metrics / API    /q/health/ready  /q/metrics  /q/openapi on each service",
+                "  Kafka / MongoDB           127.0.0.1:" + KAFKA + " / mongodb://127.0.0.1:" + MONGO,
+                "  Logs                      " + logs,
+                "",
+                "Try it:",
+                "  mosquitto_pub -h 127.0.0.1 -u sensor-1@demo -P " + DEMO_PASSWORD
+                        + " -t telemetry -q 1 -m '{\"temperature\":21.5}'",
+                "  curl http://127.0.0.1:" + TWIN + "/api/2/things/demo:sensor-1",
+                "  curl -X POST 'http://127.0.0.1:" + COMMAND
+                        + "/api/2/things/demo:sim-001/inbox/messages/switch?timeout=5s' -H 'Content-Type: application/json' -d '{\"on\":true}'",
+                "",
+                "Access control (Keycloak) joins the local run later; until then the APIs are open on 127.0.0.1 only.",
+                "Press Ctrl-C to stop.");
+    }
+
+    private void checkPortsFree() {
+        List<String> busy = new ArrayList<>();
+        for (int port : new int[] {KAFKA, KAFKA_CONTROLLER, MONGO, TWIN, COMMAND, CONNECTIVITY, MQTT}) {
+            if (Ports.isOpen("127.0.0.1", port)) {
+                busy.add(Integer.toString(port));
+            }
+        }
+        if (!busy.isEmpty()) {
+            System.err.println("Cannot start: port(s) " + String.join(", ", busy)
+                    + " on 127.0.0.1 are in use (another run of doppel, a Kafka, MongoDB or MQTT broker?). Stop it first.");
+            System.exit(1);
+        }
+    }
+
+    private synchronized <T extends AutoCloseable> T track(T resource) {
+        started.add(resource);
+        return resource;
+    }
+
+    private synchronized void stopAll() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                System.err.println("while stopping: " + e.getMessage());
+            }
+        }
+        started.clear();
+    }
+
+    interface Start<T> {
+        T start() throws IOException;
+    }
+
+    private <T extends AutoCloseable> CompletableFuture<T> async(Start<T> start) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return track(start.start());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    private static Map<String, String> merge(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> m = new java.util.HashMap<>(a);
+        m.putAll(b);
+        return m;
+    }
+
+    private static void step(String n, String what) {
+        System.out.print(String.format(Locale.ROOT, "[%s] %s ...", n, what));
+        System.out.flush();
+    }
+
+    private static void done(long t0) {
+        System.out.println(String.format(Locale.ROOT, " ok (%.1f s)", (System.nanoTime() - t0) / 1e9));
+    }
+
+    private static void say(String s) {
+        System.out.println(s);
+    }
+}

@@ -1,0 +1,35 @@
+package dev.doppel.devstack;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/** Registers devices and their passwords through connectivity's registry API, as an operator would. */
+public final class Provisioner {
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final String registryBase;
+
+    public Provisioner(String connectivityBaseUrl) {
+        this.registryBase = connectivityBaseUrl + "/api/registry";
+    }
+
+    public void device(String tenant, String deviceId, String password) throws IOException, InterruptedException {
+        put("/devices/" + tenant + "/" + deviceId, "{\"enabled\":true}");
+        put("/credentials/" + tenant + "/" + deviceId, "[{\"type\":\"hashed-password\",\"auth-id\":\"" + deviceId
+                + "\",\"secrets\":[{\"pwd-plain\":\"" + password + "\"}]}]");
+    }
+
+    private void put(String path, String json) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(registryBase + path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() >= 300) {
+            throw new IOException("PUT " + path + " answered " + r.statusCode() + ": " + r.body());
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package dev.doppel.twin.messaging;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.doppel.contracts.EventTypes;
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.contracts.Topics;
+import dev.doppel.contracts.TwinChanged;
+import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.RealInfrastructure;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Device reports on a real Kafka broker become twins in the MongoDB stand-in, readable over REST. */
+@QuarkusTest
+@QuarkusTestResource(value = RealInfrastructure.class, restrictToAnnotatedClass = true)
+class TelemetryToTwinIT {
+
+    private static KafkaProbe kafka;
+
+    @BeforeAll
+    static void connect() {
+        kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+    }
+
+    @AfterAll
+    static void close() {
+        kafka.close();
+    }
+
+    private static TelemetryReceived report(String thingId, Map<String, Object> props, Instant at) {
+        return TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(thingId), "telemetry",
+                Map.of("telemetry", props), null, at, "mqtt");
+    }
+
+    private static void send(TelemetryReceived r) {
+        kafka.sendEvent(Topics.DEVICE_TELEMETRY, r.thingId(), r.type(), "/connectivity/mqtt", r);
+    }
+
+    @Test
+    void reportBecomesTwinWithDittoShapeAndEtag() {
+        send(report("demo:t1", Map.of("temperature", 21.5, "nested", Map.of("a", 1)), Instant.now()));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/api/2/things/demo:t1").then()
+                .statusCode(200)
+                .header("ETag", "\"rev:1\"")
+                .body("thingId", equalTo("demo:t1"))
+                .body("features.telemetry.properties.temperature", equalTo(21.5f))
+                .body("features.telemetry.properties.nested.a", equalTo(1)));
+    }
+
+    @Test
+    void olderAndRedeliveredReportsDoNotChangeTheTwin() {
+        Instant now = Instant.now();
+        TelemetryReceived newer = report("demo:t2", Map.of("temperature", 30.0), now);
+        send(newer);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/api/2/things/demo:t2").then()
+                .statusCode(200).body("_revision", equalTo(1)));
+        send(report("demo:t2", Map.of("temperature", 5.0), now.minusSeconds(60)));
+        send(newer);
+        // A later report proves the ones before it were processed.
+        send(report("demo:t2", Map.of("humidity", 50), now.plusMillis(1)));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/api/2/things/demo:t2").then()
+                .statusCode(200)
+                .body("features.telemetry.properties.humidity", equalTo(50))
+                .body("features.telemetry.properties.temperature", equalTo(30.0f))
+                .body("_revision", equalTo(2)));
+    }
+
+    @Test
+    void malformedAndHostileEventsAreSkippedWithoutTouchingTheTwinOrStoppingTheConsumer() {
+        Instant now = Instant.now();
+        send(report("demo:t3", Map.of("temperature", 20.0), now));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/api/2/things/demo:t3").then()
+                .statusCode(200).body("_revision", equalTo(1)));
+        kafka.sendEvent(Topics.DEVICE_TELEMETRY, "demo:t3", EventTypes.TELEMETRY_RECEIVED, "/test",
+                "not json at all".getBytes(StandardCharsets.UTF_8));
+        send(report("demo:t3", Map.of("$where", "sleep(1000)"), now.plusMillis(1)));
+        send(report("demo:t3", Map.of("a.b", 1), now.plusMillis(2)));
+        send(report("demo:t3", Map.of("temperature", 22.0), now.plusMillis(3)));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/api/2/things/demo:t3").then()
+                .statusCode(200)
+                .body("features.telemetry.properties.temperature", equalTo(22.0f))
+                .body("features.telemetry.properties.size()", equalTo(1))
+                .body("_revision", equalTo(2)));
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("doppel_twin_reports_rejected_total{reason=\"malformed-event\"}"), metrics);
+        assertTrue(metrics.contains("doppel_twin_reports_rejected_total{reason=\"invalid-key\"}"), metrics);
+    }
+
+    @Test
+    void eachChangeIsPublishedOnTwinChangesKeyedByThingId() {
+        try (KafkaConsumer<String, byte[]> changes = kafka.subscribe(Topics.TWIN_CHANGES)) {
+            send(report("demo:t4", Map.of("temperature", 1.5), Instant.now()));
+            ConsumerRecord<String, byte[]> r = KafkaProbe.await(changes, x -> "demo:t4".equals(x.key()),
+                    Duration.ofSeconds(20));
+            assertNotNull(r, "no twin change published");
+            assertEquals(EventTypes.TWIN_CHANGED, KafkaProbe.header(r, "ce_type"));
+            assertEquals("demo:t4", KafkaProbe.header(r, "ce_subject"));
+            TwinChanged change = KafkaProbe.read(r, TwinChanged.class);
+            assertEquals(1, change.revision());
+            assertEquals(Map.of("features/telemetry/properties/temperature", 1.5), change.changes());
+        }
+    }
+
+    @Test
+    void unknownThingIsProblem404AndBadIdIs400() {
+        given().get("/api/2/things/demo:nope").then().statusCode(404)
+                .contentType("application/problem+json")
+                .body("type", equalTo("https://doppel.dev/problems/thing-not-found"))
+                .body("status", equalTo(404));
+        given().get("/api/2/things/not-a-thing-id").then().statusCode(400)
+                .contentType("application/problem+json")
+                .body("type", equalTo("https://doppel.dev/problems/invalid-thing-id"));
+    }
+
+    @Test
+    void healthIsReady() {
+        given().get("/q/health/ready").then().statusCode(200);
+    }
+}
