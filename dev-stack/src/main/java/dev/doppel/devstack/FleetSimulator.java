@@ -44,6 +44,7 @@ public final class FleetSimulator implements AutoCloseable {
             options.setPassword(password.toCharArray());
             options.setAutomaticReconnect(true);
             options.setCleanSession(true);
+            options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
             client.setCallback(new Answerer(client));
             client.connect(options);
             client.subscribe("command///req/#", 1);

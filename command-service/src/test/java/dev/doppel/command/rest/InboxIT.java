@@ -1,0 +1,158 @@
+package dev.doppel.command.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
+
+import dev.doppel.contracts.CommandRequested;
+import dev.doppel.contracts.CommandStatus;
+import dev.doppel.contracts.CommandStatusChanged;
+import dev.doppel.contracts.EventTypes;
+import dev.doppel.contracts.Topics;
+import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.RealInfrastructure;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Command-service against a real Kafka broker and the MongoDB stand-in. The devices' side
+ * (connectivity) is played by a Kafka client that answers as connectivity would: that service is
+ * not under test here; the end-to-end test runs the real one.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = RealInfrastructure.class, restrictToAnnotatedClass = true)
+class InboxIT {
+
+    private static KafkaProbe kafka;
+    private static Thread devices;
+    private static volatile boolean running = true;
+
+    @BeforeAll
+    static void startDeviceSide() {
+        kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+        KafkaConsumer<String, byte[]> commands = kafka.subscribe(Topics.COMMANDS);
+        devices = new Thread(() -> {
+            try (commands) {
+                while (running) {
+                    for (ConsumerRecord<String, byte[]> r : commands.poll(Duration.ofMillis(100))) {
+                        answer(KafkaProbe.read(r, CommandRequested.class));
+                    }
+                }
+            }
+        }, "device-side");
+        devices.start();
+    }
+
+    @AfterAll
+    static void stopDeviceSide() throws InterruptedException {
+        running = false;
+        devices.join(5000);
+        kafka.close();
+    }
+
+    private static void answer(CommandRequested c) {
+        switch (c.thingId()) {
+            case "demo:answering" -> {
+                status(c, CommandStatus.SENT, null, null, null);
+                status(c, CommandStatus.DELIVERED, null, null, null);
+                status(c, CommandStatus.SUCCEEDED, 200, null, ("{\"echo\":" + new String(c.payload(),
+                        StandardCharsets.UTF_8) + "}").getBytes(StandardCharsets.UTF_8));
+            }
+            case "demo:failing" -> status(c, CommandStatus.FAILED, 503, null,
+                    "busy".getBytes(StandardCharsets.UTF_8));
+            case "demo:offline" -> status(c, CommandStatus.FAILED, 404, CommandStatusChanged.DEVICE_NOT_CONNECTED,
+                    null);
+            default -> {
+                // demo:silent and others never answer
+            }
+        }
+    }
+
+    private static void status(CommandRequested c, CommandStatus s, Integer code, String reason, byte[] payload) {
+        kafka.sendEvent(Topics.COMMAND_STATUS, c.thingId(), EventTypes.COMMAND_STATUS_CHANGED, "/connectivity/test",
+                new CommandStatusChanged(UUID.randomUUID().toString(), c.commandId(), c.thingId(), s, code, reason,
+                        code == null ? null : code == 200 ? "application/json" : "text/plain", payload, Instant.now(),
+                        "test"));
+    }
+
+    @Test
+    void theDevicesAnswerIsTheHttpResponseAndTheCommandIsRecordedAsSucceeded() {
+        String id = given().contentType("application/json").body("{\"on\":true}")
+                .post("/api/2/things/demo:answering/inbox/messages/switch?timeout=10s")
+                .then().statusCode(200)
+                .contentType("application/json")
+                .body("echo.on", equalTo(true))
+                .extract().header(InboxResource.COMMAND_ID_HEADER);
+        given().get("/api/commands/" + id).then().statusCode(200)
+                .body("status", equalTo("SUCCEEDED"))
+                .body("thingId", equalTo("demo:answering"))
+                .body("subject", equalTo("switch"))
+                .body("response.status", equalTo(200))
+                .body("history[0].status", equalTo("QUEUED"));
+    }
+
+    @Test
+    void aDeviceErrorStatusAndBodyPassThrough() {
+        given().body("x").post("/api/2/things/demo:failing/inbox/messages/reboot?timeout=10s")
+                .then().statusCode(503).contentType(startsWith("text/plain")).body(equalTo("busy"));
+    }
+
+    @Test
+    void noAnswerInTimeIs408AndTheCommandIsRecordedAsTimedOut() {
+        long t0 = System.nanoTime();
+        String id = given().body("x").post("/api/2/things/demo:silent/inbox/messages/switch?timeout=1s")
+                .then().statusCode(408)
+                .contentType("application/problem+json")
+                .body("type", equalTo("https://doppel.dev/problems/command-timed-out"))
+                .extract().header(InboxResource.COMMAND_ID_HEADER);
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        org.junit.jupiter.api.Assertions.assertTrue(millis >= 1000 && millis < 8000, "answered after " + millis + " ms");
+        given().get("/api/commands/" + id).then().statusCode(200).body("status", equalTo("TIMED_OUT"));
+    }
+
+    @Test
+    void aDeviceThatIsNotConnectedIs404Problem() {
+        String id = given().body("x").post("/api/2/things/demo:offline/inbox/messages/switch?timeout=10s")
+                .then().statusCode(404)
+                .contentType("application/problem+json")
+                .body("type", equalTo("https://doppel.dev/problems/device-not-connected"))
+                .extract().header(InboxResource.COMMAND_ID_HEADER);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/api/commands/" + id).then()
+                .body("status", equalTo("FAILED")));
+    }
+
+    @Test
+    void timeoutZeroAnswers202WithTheCommandsLocation() {
+        String location = given().body("x").post("/api/2/things/demo:silent/inbox/messages/switch?timeout=0")
+                .then().statusCode(202).body("status", equalTo("QUEUED"))
+                .extract().header("Location");
+        given().get(location).then().statusCode(200).body("status", equalTo("QUEUED"));
+    }
+
+    @Test
+    void badRequestsAreProblemsAndStoreNothing() {
+        given().body("x").post("/api/2/things/demo:answering/inbox/messages/switch?timeout=abc")
+                .then().statusCode(400).contentType("application/problem+json")
+                .body("type", equalTo("https://doppel.dev/problems/invalid-timeout"));
+        given().body("x").post("/api/2/things/demo:answering/inbox/messages/switch?timeout=61s")
+                .then().statusCode(400);
+        given().body("x").post("/api/2/things/no-colon/inbox/messages/switch")
+                .then().statusCode(400).body("type", equalTo("https://doppel.dev/problems/invalid-thing-id"));
+        given().body("x").post("/api/2/things/demo:answering/inbox/messages/bad+subject")
+                .then().statusCode(400).body("type", equalTo("https://doppel.dev/problems/invalid-subject"));
+        given().body(new byte[64 * 1024 + 1]).contentType("application/octet-stream")
+                .post("/api/2/things/demo:answering/inbox/messages/switch")
+                .then().statusCode(413).contentType("application/problem+json");
+        given().get("/api/commands/does-not-exist").then().statusCode(404).contentType("application/problem+json");
+    }
+}
