@@ -37,7 +37,6 @@ public final class Launcher {
     private final List<ManagedProcess> watched = new ArrayList<>();
 
     public static void main(String[] args) throws Exception {
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         int devices = 20;
         long periodMillis = 2000;
         Path data = Path.of(".doppel");

@@ -1,0 +1,209 @@
+package dev.doppel.systemtests;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.doppel.devstack.KafkaBroker;
+import dev.doppel.devstack.MongoStandIn;
+import dev.doppel.devstack.Ports;
+import dev.doppel.devstack.Provisioner;
+import dev.doppel.devstack.ServiceProcess;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole system as a user meets it: the three services from their built jars, each in its own
+ * JVM, on a real Kafka broker and the MongoDB stand-in; a real MQTT client library as the device,
+ * HTTP as the application.
+ */
+class EndToEndIT {
+
+    private static final String PASSWORD = "e2e-secret";
+    private static final List<AutoCloseable> started = new ArrayList<>();
+    private static ServiceProcess twin;
+    private static ServiceProcess command;
+    private static ServiceProcess connectivity;
+    private static int mqttPort;
+
+    @BeforeAll
+    static void startSystem() throws Exception {
+        Path dir = Files.createTempDirectory("doppel-e2e-");
+        var mongoStart = CompletableFuture.supplyAsync(() -> {
+            try {
+                return MongoStandIn.startTemporary(dir.resolve("mongo"));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        KafkaBroker kafka = KafkaBroker.startTemporary(dir.resolve("kafka"));
+        started.add(kafka);
+        MongoStandIn mongo = mongoStart.join();
+        started.add(mongo);
+        Map<String, String> common = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(),
+                "quarkus.mongodb.connection-string", mongo.connectionString());
+        mqttPort = Ports.free();
+        Map<String, String> conn = new java.util.HashMap<>(common);
+        conn.put("doppel.mqtt.port", Integer.toString(mqttPort));
+        var t = start("twin-service", common, dir);
+        var c = start("command-service", common, dir);
+        var k = start("connectivity-service", conn, dir);
+        twin = t.join();
+        command = c.join();
+        connectivity = k.join();
+        Provisioner provisioner = new Provisioner(connectivity.baseUrl());
+        provisioner.device("demo", "sensor-1", PASSWORD);
+        provisioner.device("demo", "actuator-1", PASSWORD);
+    }
+
+    private static CompletableFuture<ServiceProcess> start(String name, Map<String, String> config, Path dir) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                ServiceProcess p = ServiceProcess.start(name, Ports.free(), config, dir.resolve(name + ".log"),
+                        Duration.ofSeconds(120));
+                synchronized (started) {
+                    started.add(p);
+                }
+                return p;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    @AfterAll
+    static void stopSystem() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                // keep stopping the rest
+            }
+        }
+    }
+
+    private static MqttClient device(String deviceId, String password) throws MqttException {
+        MqttClient client = new MqttClient("tcp://127.0.0.1:" + mqttPort, deviceId + "-" + UUID.randomUUID(),
+                new MemoryPersistence());
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setUserName(deviceId + "@demo");
+        o.setPassword(password.toCharArray());
+        o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+        client.setTimeToWait(10_000);
+        client.connect(o);
+        return client;
+    }
+
+    @Test
+    void everyServiceIsReady() {
+        for (ServiceProcess s : List.of(twin, command, connectivity)) {
+            given().get(s.baseUrl() + "/q/health/ready").then().statusCode(200);
+            given().get(s.baseUrl() + "/q/metrics").then().statusCode(200);
+        }
+    }
+
+    @Test
+    void telemetryPublishedOverMqttShowsInTheTwinAndBadInputLeavesItUnchanged() throws Exception {
+        MqttClient sensor = device("sensor-1", PASSWORD);
+        sensor.publish("telemetry", "{\"temperature\":21.5}".getBytes(StandardCharsets.UTF_8), 1, false);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
+                given().get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then().statusCode(200)
+                        .body("features.telemetry.properties.temperature", equalTo(21.5f)));
+        int revision = given().get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then().extract().path("_revision");
+
+        // Malformed JSON: the adapter closes the connection and nothing reaches the twin.
+        assertThrows(MqttException.class, () -> sensor.publish("telemetry",
+                "{\"temperature\":99".getBytes(StandardCharsets.UTF_8), 1, false));
+        // Wrong password: refused at CONNECT.
+        MqttException refused = assertThrows(MqttException.class, () -> device("sensor-1", "wrong-password"));
+        assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, refused.getReasonCode());
+
+        MqttClient again = device("sensor-1", PASSWORD);
+        again.publish("telemetry", "{\"humidity\":40}".getBytes(StandardCharsets.UTF_8), 1, false);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                given().get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then()
+                        .body("features.telemetry.properties.humidity", equalTo(40))
+                        .body("features.telemetry.properties.temperature", equalTo(21.5f))
+                        .body("_revision", equalTo(revision + 1)));
+        again.disconnect();
+    }
+
+    @Test
+    void commandSentOverRestReachesTheDeviceAndItsAnswerIsTheResponse() throws Exception {
+        MqttClient actuator = device("actuator-1", PASSWORD);
+        actuator.subscribe("command///req/#", 1, (topic, msg) -> {
+            String[] s = topic.split("/", -1);
+            String body = "{\"switched\":" + new String(msg.getPayload(), StandardCharsets.UTF_8) + "}";
+            Thread.ofVirtual().start(() -> {
+                try {
+                    actuator.publish("command///res/" + s[4] + "/200", body.getBytes(StandardCharsets.UTF_8), 1, false);
+                } catch (MqttException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        });
+        // The subscription must have reached connectivity's router before the command: wait for the ttd.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                given().contentType("application/json").body("true")
+                        .post(command.baseUrl() + "/api/2/things/demo:actuator-1/inbox/messages/switch?timeout=5s")
+                        .then().statusCode(200).body("switched", equalTo(true)));
+        actuator.disconnect();
+        given().body("true").post(command.baseUrl() + "/api/2/things/demo:actuator-1/inbox/messages/switch?timeout=5s")
+                .then().statusCode(404).contentType("application/problem+json")
+                .body("type", equalTo("https://doppel.dev/problems/device-not-connected"));
+    }
+
+    @Test
+    void aDeviceThatDoesNotAnswerGives408AndTimedOut() throws Exception {
+        MqttClient mute = device("actuator-1", PASSWORD);
+        mute.subscribe("command///req/#", 1, (topic, msg) -> {
+            // receives, never answers
+        });
+        Thread.sleep(500);
+        String id = given().body("x").post(command.baseUrl()
+                + "/api/2/things/demo:actuator-1/inbox/messages/switch?timeout=1s")
+                .then().statusCode(408).extract().header("Doppel-Command-Id");
+        given().get(command.baseUrl() + "/api/commands/" + id).then().body("status", equalTo("TIMED_OUT"));
+        mute.disconnect();
+    }
+
+    /** Debian's mosquitto clients, a third-party MQTT implementation, as the README shows them. */
+    @Test
+    void mosquittoClientsWorkAsDocumented() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/mosquitto_pub")), "mosquitto-clients not installed");
+        Process pub = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(mqttPort),
+                "-u", "sensor-1@demo", "-P", PASSWORD, "-t", "telemetry", "-q", "1", "-m", "{\"pressure\":1013}")
+                .redirectErrorStream(true).start();
+        assertTrue(pub.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(0, pub.exitValue(), new String(pub.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                given().get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then()
+                        .body("features.telemetry.properties.pressure", equalTo(1013)));
+
+        Process bad = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(mqttPort),
+                "-u", "sensor-1@demo", "-P", "nope", "-t", "telemetry", "-q", "1", "-m", "{}")
+                .redirectErrorStream(true).start();
+        assertTrue(bad.waitFor(20, TimeUnit.SECONDS));
+        String out = new String(bad.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(bad.exitValue() != 0, out);
+    }
+}
