@@ -37,6 +37,7 @@ public final class KafkaBroker implements AutoCloseable {
         Path home = DoppelHome.locate();
         Path lib = DoppelHome.built(home.resolve("dev-stack/kafka-runtime/target/lib"), "the Kafka broker runtime");
         Files.createDirectories(dataDir);
+        Files.createDirectories(log.toAbsolutePath().getParent());
         Path logs = dataDir.resolve("kraft-logs");
         Path config = dataDir.resolve("server.properties");
         Files.writeString(config, String.join("\n",

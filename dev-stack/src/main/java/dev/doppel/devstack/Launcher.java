@@ -1,14 +1,11 @@
 package dev.doppel.devstack;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -69,30 +66,16 @@ public final class Launcher {
         long t0 = System.nanoTime();
         try {
             step("1/5", "Kafka broker (KRaft) on 127.0.0.1:" + KAFKA + " and MongoDB stand-in on 127.0.0.1:" + MONGO);
-            CompletableFuture<MongoStandIn> mongo = async(() -> MongoStandIn.start(MONGO,
-                    data.resolve("mongodb/doppel.mv"), logs.resolve("mongodb.log")));
-            KafkaBroker kafka = track(KafkaBroker.start(data.resolve("kafka"), KAFKA, KAFKA_CONTROLLER,
-                    logs.resolve("kafka.log")));
-            watched.add(kafka.process());
-            MongoStandIn m = mongo.join();
-            watched.add(m.process());
+            LocalSystem system = track(new LocalSystem(data, new LocalSystem.Layout(KAFKA, KAFKA_CONTROLLER, MONGO,
+                    Map.of("twin-service", TWIN, "command-service", COMMAND, "connectivity-service", CONNECTIVITY),
+                    MQTT)));
+            system.startInfrastructure(data.resolve("mongodb/doppel.mv"));
             done(t0);
 
             step("2/5", "twin-service :" + TWIN + ", command-service :" + COMMAND + ", connectivity-service :"
                     + CONNECTIVITY + " (MQTT :" + MQTT + ")");
-            Map<String, String> common = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(),
-                    "quarkus.mongodb.connection-string", m.connectionString());
-            var twin = async(() -> ServiceProcess.start("twin-service", TWIN, common, logs.resolve("twin-service.log"),
-                    Duration.ofSeconds(120)));
-            var command = async(() -> ServiceProcess.start("command-service", COMMAND, common,
-                    logs.resolve("command-service.log"), Duration.ofSeconds(120)));
-            var connectivity = async(() -> ServiceProcess.start("connectivity-service", CONNECTIVITY,
-                    merge(common, Map.of("doppel.mqtt.port", Integer.toString(MQTT))),
-                    logs.resolve("connectivity-service.log"), Duration.ofSeconds(120)));
-            for (var s : List.of(twin, command, connectivity)) {
-                ServiceProcess p = s.join();
-                watched.add(p.process());
-            }
+            system.startServices(LocalSystem.SERVICES, Map.of());
+            watched.addAll(system.processes());
             done(t0);
 
             step("3/5", "demo tenant '" + TENANT + "', device " + DEMO_DEVICE + " and " + devices + " simulated devices");
@@ -184,26 +167,6 @@ public final class Launcher {
             }
         }
         started.clear();
-    }
-
-    interface Start<T> {
-        T start() throws IOException;
-    }
-
-    private <T extends AutoCloseable> CompletableFuture<T> async(Start<T> start) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return track(start.start());
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
-    }
-
-    private static Map<String, String> merge(Map<String, String> a, Map<String, String> b) {
-        Map<String, String> m = new java.util.HashMap<>(a);
-        m.putAll(b);
-        return m;
     }
 
     private static void step(String n, String what) {

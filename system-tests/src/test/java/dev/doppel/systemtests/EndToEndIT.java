@@ -8,20 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.doppel.devstack.KafkaBroker;
-import dev.doppel.devstack.MongoStandIn;
-import dev.doppel.devstack.Ports;
+import dev.doppel.devstack.LocalSystem;
 import dev.doppel.devstack.Provisioner;
 import dev.doppel.devstack.ServiceProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
@@ -39,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class EndToEndIT {
 
     private static final String PASSWORD = "e2e-secret";
-    private static final List<AutoCloseable> started = new ArrayList<>();
+    private static LocalSystem system;
     private static ServiceProcess twin;
     private static ServiceProcess command;
     private static ServiceProcess connectivity;
@@ -47,57 +43,21 @@ class EndToEndIT {
 
     @BeforeAll
     static void startSystem() throws Exception {
-        Path dir = Files.createTempDirectory("doppel-e2e-");
-        var mongoStart = CompletableFuture.supplyAsync(() -> {
-            try {
-                return MongoStandIn.startTemporary(dir.resolve("mongo"));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        KafkaBroker kafka = KafkaBroker.startTemporary(dir.resolve("kafka"));
-        started.add(kafka);
-        MongoStandIn mongo = mongoStart.join();
-        started.add(mongo);
-        Map<String, String> common = Map.of("kafka.bootstrap.servers", kafka.bootstrapServers(),
-                "quarkus.mongodb.connection-string", mongo.connectionString());
-        mqttPort = Ports.free();
-        Map<String, String> conn = new java.util.HashMap<>(common);
-        conn.put("doppel.mqtt.port", Integer.toString(mqttPort));
-        var t = start("twin-service", common, dir);
-        var c = start("command-service", common, dir);
-        var k = start("connectivity-service", conn, dir);
-        twin = t.join();
-        command = c.join();
-        connectivity = k.join();
+        system = new LocalSystem(Files.createTempDirectory("doppel-e2e-"), LocalSystem.Layout.freePorts());
+        system.startInfrastructure(null).startServices(LocalSystem.SERVICES, Map.of());
+        twin = system.service("twin-service");
+        command = system.service("command-service");
+        connectivity = system.service("connectivity-service");
+        mqttPort = system.mqttPort();
         Provisioner provisioner = new Provisioner(connectivity.baseUrl());
         provisioner.device("demo", "sensor-1", PASSWORD);
         provisioner.device("demo", "actuator-1", PASSWORD);
     }
 
-    private static CompletableFuture<ServiceProcess> start(String name, Map<String, String> config, Path dir) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                ServiceProcess p = ServiceProcess.start(name, Ports.free(), config, dir.resolve(name + ".log"),
-                        Duration.ofSeconds(120));
-                synchronized (started) {
-                    started.add(p);
-                }
-                return p;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-    }
-
     @AfterAll
     static void stopSystem() {
-        for (int i = started.size() - 1; i >= 0; i--) {
-            try {
-                started.get(i).close();
-            } catch (Exception e) {
-                // keep stopping the rest
-            }
+        if (system != null) {
+            system.close();
         }
     }
 

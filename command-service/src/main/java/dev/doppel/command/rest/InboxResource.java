@@ -1,5 +1,6 @@
 package dev.doppel.command.rest;
 
+import dev.doppel.support.rest.ProblemException;
 import dev.doppel.command.config.CommandConfig;
 import dev.doppel.command.service.CommandService;
 import dev.doppel.contracts.CommandStatusChanged;

@@ -1,5 +1,6 @@
 package dev.doppel.command.rest;
 
+import dev.doppel.support.rest.ProblemException;
 import dev.doppel.contracts.Problem;
 import java.time.Duration;
 import java.util.regex.Matcher;

@@ -1,5 +1,6 @@
 package dev.doppel.command.rest;
 
+import dev.doppel.support.rest.ProblemException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

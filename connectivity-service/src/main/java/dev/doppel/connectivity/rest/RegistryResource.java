@@ -1,5 +1,6 @@
 package dev.doppel.connectivity.rest;
 
+import dev.doppel.support.rest.ProblemException;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;

@@ -1,5 +1,6 @@
 package dev.doppel.twin.rest;
 
+import dev.doppel.support.rest.ProblemException;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.twin.mapping.TwinApiMapper;

@@ -12,11 +12,15 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
-/** Applies device reports to twins: read, merge newer values, conditional write, retry on a lost race. */
+/**
+ * Applies device reports to twins: read, merge newer values, one conditional write, retry on a lost
+ * race. Several reports for one twin (a consumed batch) are merged into that one write.
+ */
 @ApplicationScoped
 public class TwinService {
 
@@ -30,47 +34,55 @@ public class TwinService {
         this.clock = Clock.systemUTC();
     }
 
+    /** A report that passed validation: safe keys, storable values, a thing id and a source time. */
+    public record ValidReport(ThingId thingId, Map<String, Map<String, Object>> features,
+            Map<String, Object> attributes, Instant sourceTime, String eventId) {
+    }
+
     public Uni<Optional<Twin>> find(ThingId id) {
         return repository.find(id);
     }
 
-    /**
-     * Applies a report. Returns the change to publish, or empty when nothing changed (a duplicate or
-     * an older report). Throws {@link InvalidReport} for reports that must be rejected.
-     */
-    public Uni<Optional<TwinChanged>> applyReport(TelemetryReceived report) {
+    /** Checks a report before it may touch a twin; throws {@link InvalidReport} with a stable reason. */
+    public ValidReport validate(TelemetryReceived report) {
         ThingId id;
         try {
             id = ThingId.parse(report.thingId());
         } catch (IllegalArgumentException e) {
-            return Uni.createFrom().failure(new InvalidReport("invalid-thing-id", e.getMessage()));
+            throw new InvalidReport("invalid-thing-id", e.getMessage());
         }
         if (report.sourceTime() == null) {
-            return Uni.createFrom().failure(new InvalidReport("missing-time", "report has no source time"));
+            throw new InvalidReport("missing-time", "report has no source time");
         }
         Map<String, Map<String, Object>> features = new LinkedHashMap<>();
-        Map<String, Object> attributes;
-        try {
-            if (report.features() != null) {
-                report.features().forEach((featureId, props) -> {
-                    ReportValidator.checkKey(featureId);
-                    features.put(featureId, ReportValidator.normalise(props == null ? Map.of() : props));
-                });
-            }
-            attributes = ReportValidator.normalise(report.attributes() == null ? Map.of() : report.attributes());
-        } catch (InvalidReport e) {
-            return Uni.createFrom().failure(e);
+        if (report.features() != null) {
+            report.features().forEach((featureId, props) -> {
+                ReportValidator.checkKey(featureId);
+                features.put(featureId, ReportValidator.normalise(props == null ? Map.of() : props));
+            });
         }
-        return attempt(id, features, attributes, report, 1);
+        Map<String, Object> attributes = ReportValidator.normalise(
+                report.attributes() == null ? Map.of() : report.attributes());
+        return new ValidReport(id, features, attributes, report.sourceTime(), report.eventId());
     }
 
-    private Uni<Optional<TwinChanged>> attempt(ThingId id, Map<String, Map<String, Object>> features,
-            Map<String, Object> attributes, TelemetryReceived report, int attempt) {
+    /**
+     * Applies the reports of one twin, in order, with a single write. Returns the change to publish,
+     * or empty when nothing changed (duplicates, or reports older than what the twin holds).
+     */
+    public Uni<Optional<TwinChanged>> apply(ThingId id, List<ValidReport> reports) {
+        return attempt(id, reports, 1);
+    }
+
+    private Uni<Optional<TwinChanged>> attempt(ThingId id, List<ValidReport> reports, int attempt) {
         Instant now = clock.instant();
         return repository.find(id).chain(found -> {
             Twin twin = found.orElseGet(() -> Twin.empty(id, now));
             long before = twin.revision();
-            Map<String, Object> changes = twin.applyReported(features, attributes, report.sourceTime(), now);
+            Map<String, Object> changes = new LinkedHashMap<>();
+            for (ValidReport r : reports) {
+                changes.putAll(twin.applyReported(r.features(), r.attributes(), r.sourceTime(), now));
+            }
             if (changes.isEmpty()) {
                 return Uni.createFrom().item(Optional.<TwinChanged>empty());
             }
@@ -78,13 +90,14 @@ public class TwinService {
             return write.chain(written -> {
                 if (written) {
                     return Uni.createFrom().item(Optional.of(new TwinChanged(UUID.randomUUID().toString(),
-                            id.toString(), twin.revision(), before, changes, now, report.eventId())));
+                            id.toString(), twin.revision(), before, changes, now,
+                            reports.get(reports.size() - 1).eventId())));
                 }
                 if (attempt >= MAX_ATTEMPTS) {
                     return Uni.createFrom().failure(new IllegalStateException(
                             "twin " + id + " kept changing under a report; gave up after " + attempt + " attempts"));
                 }
-                return attempt(id, features, attributes, report, attempt + 1);
+                return attempt(id, reports, attempt + 1);
             });
         });
     }

@@ -1,4 +1,4 @@
-package dev.doppel.connectivity.rest;
+package dev.doppel.support.rest;
 
 import dev.doppel.contracts.Problem;
 import jakarta.ws.rs.WebApplicationException;

@@ -1,4 +1,4 @@
-package dev.doppel.command.rest;
+package dev.doppel.support.rest;
 
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;

@@ -1,0 +1,133 @@
+package dev.doppel.devstack;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The whole system on one machine, each part a real process: Kafka, the MongoDB stand-in and any of
+ * the three services. The local run, the end-to-end tests and the benchmarks all start it this way.
+ * Closing stops the parts in reverse order: services first, then the stores.
+ */
+public final class LocalSystem implements AutoCloseable {
+
+    public static final List<String> SERVICES = List.of("twin-service", "command-service", "connectivity-service");
+
+    /** Where each part listens. */
+    public record Layout(int kafka, int kafkaController, int mongo, Map<String, Integer> http, int mqtt) {
+
+        public static Layout freePorts() {
+            Map<String, Integer> http = new HashMap<>();
+            SERVICES.forEach(s -> http.put(s, Ports.free()));
+            return new Layout(Ports.free(), Ports.free(), Ports.free(), http, Ports.free());
+        }
+    }
+
+    private final Path dir;
+    private final Layout layout;
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
+    private KafkaBroker kafka;
+    private MongoStandIn mongo;
+
+    public LocalSystem(Path dir, Layout layout) {
+        this.dir = dir;
+        this.layout = layout;
+    }
+
+    /** Starts Kafka and the MongoDB stand-in side by side; {@code h2File} null keeps data in memory. */
+    public LocalSystem startInfrastructure(Path h2File) throws IOException {
+        Path logs = dir.resolve("logs");
+        var m = CompletableFuture.supplyAsync(() -> {
+            try {
+                return MongoStandIn.start(layout.mongo(), h2File, logs.resolve("mongodb.log"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        try {
+            kafka = track(KafkaBroker.start(dir.resolve("kafka"), layout.kafka(), layout.kafkaController(),
+                    logs.resolve("kafka.log")));
+        } finally {
+            mongo = track(m.join());
+        }
+        return this;
+    }
+
+    /** Starts the named services in parallel and waits until each is ready. */
+    public LocalSystem startServices(List<String> names, Map<String, String> extraConfig) {
+        Map<String, CompletableFuture<ServiceProcess>> starting = new LinkedHashMap<>();
+        for (String name : names) {
+            Map<String, String> config = new HashMap<>(extraConfig);
+            config.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+            config.put("quarkus.mongodb.connection-string", mongo.connectionString());
+            // Processes started here serve this machine only, whatever the profile's default host.
+            config.put("quarkus.http.host", "127.0.0.1");
+            config.put("doppel.mqtt.host", "127.0.0.1");
+            config.put("doppel.mqtt.port", Integer.toString(layout.mqtt()));
+            starting.put(name, CompletableFuture.supplyAsync(() -> {
+                try {
+                    return track(ServiceProcess.start(name, layout.http().get(name), config,
+                            dir.resolve("logs").resolve(name + ".log"), Duration.ofSeconds(120)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }));
+        }
+        starting.forEach((name, f) -> services.put(name, f.join()));
+        return this;
+    }
+
+    public KafkaBroker kafka() {
+        return kafka;
+    }
+
+    public MongoStandIn mongo() {
+        return mongo;
+    }
+
+    public ServiceProcess service(String name) {
+        return services.get(name);
+    }
+
+    public int mqttPort() {
+        return layout.mqtt();
+    }
+
+    /** Every process started so far, for watching. */
+    public List<ManagedProcess> processes() {
+        List<ManagedProcess> all = new ArrayList<>();
+        if (kafka != null) {
+            all.add(kafka.process());
+        }
+        if (mongo != null) {
+            all.add(mongo.process());
+        }
+        services.values().forEach(s -> all.add(s.process()));
+        return all;
+    }
+
+    private synchronized <T extends AutoCloseable> T track(T resource) {
+        started.add(resource);
+        return resource;
+    }
+
+    @Override
+    public synchronized void close() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                System.err.println("while stopping: " + e.getMessage());
+            }
+        }
+        started.clear();
+    }
+}
