@@ -32,6 +32,7 @@ public final class Launcher {
 
     private final List<AutoCloseable> started = new ArrayList<>();
     private final List<ManagedProcess> watched = new ArrayList<>();
+    private volatile boolean stopping;
 
     public static void main(String[] args) throws Exception {
         int devices = 20;
@@ -58,6 +59,7 @@ public final class Launcher {
         Files.createDirectories(logs);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping = true;
             say("\nStopping: devices, services, then MongoDB and Kafka ...");
             stopAll();
             say("Stopped. Data kept in " + data + " (delete it for a fresh start).");
@@ -107,7 +109,7 @@ public final class Launcher {
         List<ManagedProcess> reported = new ArrayList<>();
         while (!stopped.await(2, java.util.concurrent.TimeUnit.SECONDS)) {
             for (ManagedProcess p : watched) {
-                if (!p.isAlive() && !reported.contains(p)) {
+                if (!stopping && !p.isAlive() && !reported.contains(p)) {
                     reported.add(p);
                     System.err.println("!! " + p.name() + " stopped unexpectedly; see " + p.log() + "\n" + p.tail(15));
                 }

@@ -12,6 +12,8 @@ import java.util.function.BooleanSupplier;
 /** A child JVM with its output in a log file; stopped gracefully (SIGTERM), forcibly only if it hangs. */
 public final class ManagedProcess implements AutoCloseable {
 
+    private static final String SETSID = "/usr/bin/setsid";
+
     private final String name;
     private final Process process;
     private final Path log;
@@ -26,6 +28,11 @@ public final class ManagedProcess implements AutoCloseable {
     public static ManagedProcess startJava(String name, List<String> jvmAndProgramArgs, Path log, Path workDir)
             throws IOException {
         List<String> cmd = new ArrayList<>();
+        if (Files.isExecutable(Path.of(SETSID))) {
+            // Own session: Ctrl-C in the terminal reaches only the launcher, which then stops the
+            // children in order (devices, services, stores) instead of all at once.
+            cmd.add(SETSID);
+        }
         cmd.add(currentJava());
         cmd.addAll(jvmAndProgramArgs);
         Files.createDirectories(log.getParent());
