@@ -126,11 +126,12 @@ public final class TelemetryBenchmark {
     }
 
     private static Load doppelRun(Path dir, int devices, int seconds) throws Exception {
-        System.out.println("[doppel] starting Kafka, MongoDB stand-in, twin-service and connectivity-service ...");
+        System.out.println("[doppel] starting Kafka, MongoDB stand-in, Keycloak, twin-service and connectivity-service ...");
         try (LocalSystem system = new LocalSystem(dir, LocalSystem.Layout.freePorts())) {
             system.startInfrastructure(null).startServices(List.of("twin-service", "connectivity-service"),
                     Map.of("doppel.registry.pbkdf2-iterations", "10000"));
-            Provisioner provisioner = new Provisioner(system.service("connectivity-service").baseUrl());
+            Provisioner provisioner = new Provisioner(system.service("connectivity-service").baseUrl(),
+                    system.tokens().password("admin", "admin"));
             for (int i = 0; i < devices; i++) {
                 provisioner.device("bench", "dev-" + i, PASSWORD);
             }

@@ -9,7 +9,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The local run: a real Kafka broker, the MongoDB stand-in with a file store, the three services,
+ * The local run: a real Kafka broker, the MongoDB stand-in with a file store, Keycloak with the
+ * project's realm, the three services,
  * the demo tenant and device, and a simulated fleet. Ctrl-C stops everything in order (devices,
  * services, then the stores), so nothing acknowledged is lost.
  *
@@ -25,6 +26,7 @@ public final class Launcher {
     static final int KAFKA = 9092;
     static final int KAFKA_CONTROLLER = 9093;
     static final int MONGO = 27017;
+    static final int KEYCLOAK = 8180;
     static final int TWIN = 8081;
     static final int COMMAND = 8082;
     static final int CONNECTIVITY = 8083;
@@ -67,8 +69,9 @@ public final class Launcher {
         }, "doppel-stop"));
         long t0 = System.nanoTime();
         try {
-            step("1/5", "Kafka broker (KRaft) on 127.0.0.1:" + KAFKA + " and MongoDB stand-in on 127.0.0.1:" + MONGO);
-            LocalSystem system = track(new LocalSystem(data, new LocalSystem.Layout(KAFKA, KAFKA_CONTROLLER, MONGO,
+            step("1/5", "Kafka broker (KRaft) :" + KAFKA + ", MongoDB stand-in :" + MONGO + ", Keycloak :" + KEYCLOAK
+                    + " (realm twin)");
+            LocalSystem system = track(new LocalSystem(data, new LocalSystem.Layout(KAFKA, KAFKA_CONTROLLER, MONGO, KEYCLOAK,
                     Map.of("twin-service", TWIN, "command-service", COMMAND, "connectivity-service", CONNECTIVITY),
                     MQTT)));
             system.startInfrastructure(data.resolve("mongodb/doppel.mv"));
@@ -81,7 +84,8 @@ public final class Launcher {
             done(t0);
 
             step("3/5", "demo tenant '" + TENANT + "', device " + DEMO_DEVICE + " and " + devices + " simulated devices");
-            Provisioner provisioner = new Provisioner("http://127.0.0.1:" + CONNECTIVITY);
+            Provisioner provisioner = new Provisioner("http://127.0.0.1:" + CONNECTIVITY,
+                    system.tokens().password("admin", "admin"));
             provisioner.device(TENANT, DEMO_DEVICE, DEMO_PASSWORD);
             for (int i = 1; i <= devices; i++) {
                 provisioner.device(TENANT, FleetSimulator.deviceId(i), DEMO_PASSWORD);
@@ -118,6 +122,8 @@ public final class Launcher {
     }
 
     private static String banner(Path logs) {
+        String token = "TOKEN=$(curl -s -d grant_type=password -d client_id=twin-app -d username=olivia -d password=olivia "
+                + "http://127.0.0.1:" + KEYCLOAK + "/realms/twin/protocol/openid-connect/token | jq -r .access_token)";
         return String.join("\n",
                 "",
                 "Doppel is running.",
@@ -126,24 +132,28 @@ public final class Launcher {
                 "  Commands                  http://127.0.0.1:" + COMMAND + "/api/2/things/{thingId}/inbox/messages/{subject}",
                 "  Device registry           http://127.0.0.1:" + CONNECTIVITY + "/api/registry/devices/demo/sensor-1",
                 "  MQTT (Hono topics)        tcp://127.0.0.1:" + MQTT + "   user sensor-1@demo  password " + DEMO_PASSWORD,
-                "  Health / metrics / API    /q/health/ready  /q/metrics  /q/openapi on each service",
+                "  Keycloak (realm twin)     http://127.0.0.1:" + KEYCLOAK + "/admin  (admin/admin)",
+                "  Health / metrics / API    /q/health/ready  /q/metrics  /q/openapi on each service (no token needed)",
                 "  Kafka / MongoDB           127.0.0.1:" + KAFKA + " / mongodb://127.0.0.1:" + MONGO,
                 "  Logs                      " + logs,
                 "",
+                "Users (password = user name): admin (dt-admin, all tenants), olivia (dt-operator, demo),",
+                "  victor (dt-viewer, demo), mallory (dt-operator, tenant other: sees none of demo).",
+                "",
                 "Try it:",
+                "  " + token,
                 "  mosquitto_pub -h 127.0.0.1 -u sensor-1@demo -P " + DEMO_PASSWORD
                         + " -t telemetry -q 1 -m '{\"temperature\":21.5}'",
-                "  curl http://127.0.0.1:" + TWIN + "/api/2/things/demo:sensor-1",
-                "  curl -X POST 'http://127.0.0.1:" + COMMAND
+                "  curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:" + TWIN + "/api/2/things/demo:sensor-1",
+                "  curl -H \"Authorization: Bearer $TOKEN\" -X POST 'http://127.0.0.1:" + COMMAND
                         + "/api/2/things/demo:sim-001/inbox/messages/switch?timeout=5s' -H 'Content-Type: application/json' -d '{\"on\":true}'",
                 "",
-                "Access control (Keycloak) joins the local run later; until then the APIs are open on 127.0.0.1 only.",
                 "Press Ctrl-C to stop.");
     }
 
     private void checkPortsFree() {
         List<String> busy = new ArrayList<>();
-        for (int port : new int[] {KAFKA, KAFKA_CONTROLLER, MONGO, TWIN, COMMAND, CONNECTIVITY, MQTT}) {
+        for (int port : new int[] {KAFKA, KAFKA_CONTROLLER, MONGO, KEYCLOAK, TWIN, COMMAND, CONNECTIVITY, MQTT}) {
             if (Ports.isOpen("127.0.0.1", port)) {
                 busy.add(Integer.toString(port));
             }

@@ -21,12 +21,13 @@ public final class LocalSystem implements AutoCloseable {
     public static final List<String> SERVICES = List.of("twin-service", "command-service", "connectivity-service");
 
     /** Where each part listens. */
-    public record Layout(int kafka, int kafkaController, int mongo, Map<String, Integer> http, int mqtt) {
+    public record Layout(int kafka, int kafkaController, int mongo, int keycloak, Map<String, Integer> http,
+            int mqtt) {
 
         public static Layout freePorts() {
             Map<String, Integer> http = new HashMap<>();
             SERVICES.forEach(s -> http.put(s, Ports.free()));
-            return new Layout(Ports.free(), Ports.free(), Ports.free(), http, Ports.free());
+            return new Layout(Ports.free(), Ports.free(), Ports.free(), Ports.free(), http, Ports.free());
         }
     }
 
@@ -36,13 +37,17 @@ public final class LocalSystem implements AutoCloseable {
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
     private KafkaBroker kafka;
     private MongoStandIn mongo;
+    private KeycloakServer keycloak;
 
     public LocalSystem(Path dir, Layout layout) {
         this.dir = dir;
         this.layout = layout;
     }
 
-    /** Starts Kafka and the MongoDB stand-in side by side; {@code h2File} null keeps data in memory. */
+    /**
+     * Starts Kafka, the MongoDB stand-in and Keycloak side by side; {@code h2File} null keeps MongoDB
+     * data in memory.
+     */
     public LocalSystem startInfrastructure(Path h2File) throws IOException {
         Path logs = dir.resolve("logs");
         var m = CompletableFuture.supplyAsync(() -> {
@@ -52,11 +57,19 @@ public final class LocalSystem implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
         });
+        var k = CompletableFuture.supplyAsync(() -> {
+            try {
+                return KeycloakServer.start(layout.keycloak(), logs.resolve("keycloak.log"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
         try {
             kafka = track(KafkaBroker.start(dir.resolve("kafka"), layout.kafka(), layout.kafkaController(),
                     logs.resolve("kafka.log")));
         } finally {
             mongo = track(m.join());
+            keycloak = track(k.join());
         }
         return this;
     }
@@ -68,6 +81,7 @@ public final class LocalSystem implements AutoCloseable {
             Map<String, String> config = new HashMap<>(extraConfig);
             config.put("kafka.bootstrap.servers", kafka.bootstrapServers());
             config.put("quarkus.mongodb.connection-string", mongo.connectionString());
+            config.put("quarkus.oidc.auth-server-url", keycloak.issuer());
             // Processes started here serve this machine only, whatever the profile's default host.
             config.put("quarkus.http.host", "127.0.0.1");
             config.put("doppel.mqtt.host", "127.0.0.1");
@@ -93,6 +107,15 @@ public final class LocalSystem implements AutoCloseable {
         return mongo;
     }
 
+    public KeycloakServer keycloak() {
+        return keycloak;
+    }
+
+    /** Real tokens of the realm's users. */
+    public Tokens tokens() {
+        return new Tokens(keycloak.issuer());
+    }
+
     public ServiceProcess service(String name) {
         return services.get(name);
     }
@@ -109,6 +132,9 @@ public final class LocalSystem implements AutoCloseable {
         }
         if (mongo != null) {
             all.add(mongo.process());
+        }
+        if (keycloak != null) {
+            all.add(keycloak.process());
         }
         services.values().forEach(s -> all.add(s.process()));
         return all;

@@ -44,6 +44,11 @@ public final class ManagedProcess implements AutoCloseable {
         return new ManagedProcess(name, pb.start(), log);
     }
 
+    /** Takes charge of a process started elsewhere (a server's own start script). */
+    public static ManagedProcess wrap(String name, Process process, Path log) {
+        return new ManagedProcess(name, process, log);
+    }
+
     public static String currentJava() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }

@@ -12,9 +12,12 @@ public final class Provisioner {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String registryBase;
+    private final String bearer;
 
-    public Provisioner(String connectivityBaseUrl) {
+    /** {@code bearer}: an access token of a user with {@code dt-device-admin} (or {@code dt-admin}). */
+    public Provisioner(String connectivityBaseUrl, String bearer) {
         this.registryBase = connectivityBaseUrl + "/api/registry";
+        this.bearer = bearer;
     }
 
     public void device(String tenant, String deviceId, String password) throws IOException, InterruptedException {
@@ -27,6 +30,7 @@ public final class Provisioner {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(registryBase + path))
                 .timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + bearer)
                 .PUT(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() >= 300) {
             throw new IOException("PUT " + path + " answered " + r.statusCode() + ": " + r.body());

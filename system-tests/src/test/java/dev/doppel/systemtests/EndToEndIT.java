@@ -40,6 +40,8 @@ class EndToEndIT {
     private static ServiceProcess command;
     private static ServiceProcess connectivity;
     private static int mqttPort;
+    /** dt-operator of tenant demo: reads twins, sends commands. */
+    private static String olivia;
 
     @BeforeAll
     static void startSystem() throws Exception {
@@ -49,7 +51,8 @@ class EndToEndIT {
         command = system.service("command-service");
         connectivity = system.service("connectivity-service");
         mqttPort = system.mqttPort();
-        Provisioner provisioner = new Provisioner(connectivity.baseUrl());
+        Provisioner provisioner = new Provisioner(connectivity.baseUrl(), system.tokens().password("admin", "admin"));
+        olivia = system.tokens().password("olivia", "olivia");
         provisioner.device("demo", "sensor-1", PASSWORD);
         provisioner.device("demo", "actuator-1", PASSWORD);
     }
@@ -86,9 +89,9 @@ class EndToEndIT {
         MqttClient sensor = device("sensor-1", PASSWORD);
         sensor.publish("telemetry", "{\"temperature\":21.5}".getBytes(StandardCharsets.UTF_8), 1, false);
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
-                given().get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then().statusCode(200)
+                given().auth().oauth2(olivia).get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then().statusCode(200)
                         .body("features.telemetry.properties.temperature", equalTo(21.5f)));
-        int revision = given().get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then().extract().path("_revision");
+        int revision = given().auth().oauth2(olivia).get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then().extract().path("_revision");
 
         // Malformed JSON: the adapter closes the connection and nothing reaches the twin.
         assertThrows(MqttException.class, () -> sensor.publish("telemetry",
@@ -100,7 +103,7 @@ class EndToEndIT {
         MqttClient again = device("sensor-1", PASSWORD);
         again.publish("telemetry", "{\"humidity\":40}".getBytes(StandardCharsets.UTF_8), 1, false);
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                given().get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then()
+                given().auth().oauth2(olivia).get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then()
                         .body("features.telemetry.properties.humidity", equalTo(40))
                         .body("features.telemetry.properties.temperature", equalTo(21.5f))
                         .body("_revision", equalTo(revision + 1)));
@@ -123,11 +126,11 @@ class EndToEndIT {
         });
         // The subscription must have reached connectivity's router before the command: wait for the ttd.
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                given().contentType("application/json").body("true")
+                given().auth().oauth2(olivia).contentType("application/json").body("true")
                         .post(command.baseUrl() + "/api/2/things/demo:actuator-1/inbox/messages/switch?timeout=5s")
                         .then().statusCode(200).body("switched", equalTo(true)));
         actuator.disconnect();
-        given().body("true").post(command.baseUrl() + "/api/2/things/demo:actuator-1/inbox/messages/switch?timeout=5s")
+        given().auth().oauth2(olivia).body("true").post(command.baseUrl() + "/api/2/things/demo:actuator-1/inbox/messages/switch?timeout=5s")
                 .then().statusCode(404).contentType("application/problem+json")
                 .body("type", equalTo("https://doppel.dev/problems/device-not-connected"));
     }
@@ -139,10 +142,10 @@ class EndToEndIT {
             // receives, never answers
         });
         Thread.sleep(500);
-        String id = given().body("x").post(command.baseUrl()
+        String id = given().auth().oauth2(olivia).body("x").post(command.baseUrl()
                 + "/api/2/things/demo:actuator-1/inbox/messages/switch?timeout=1s")
                 .then().statusCode(408).extract().header("Doppel-Command-Id");
-        given().get(command.baseUrl() + "/api/commands/" + id).then().body("status", equalTo("TIMED_OUT"));
+        given().auth().oauth2(olivia).get(command.baseUrl() + "/api/commands/" + id).then().body("status", equalTo("TIMED_OUT"));
         mute.disconnect();
     }
 
@@ -156,7 +159,7 @@ class EndToEndIT {
         assertTrue(pub.waitFor(20, TimeUnit.SECONDS));
         assertEquals(0, pub.exitValue(), new String(pub.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                given().get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then()
+                given().auth().oauth2(olivia).get(twin.baseUrl() + "/api/2/things/demo:sensor-1").then()
                         .body("features.telemetry.properties.pressure", equalTo(1013)));
 
         Process bad = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(mqttPort),

@@ -1,6 +1,8 @@
 package dev.doppel.command.rest;
 
+import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
+import dev.doppel.support.security.Caller;
 import dev.doppel.command.mapping.CommandApiMapper;
 import dev.doppel.command.service.CommandService;
 import dev.doppel.contracts.Problem;
@@ -18,15 +20,19 @@ import java.util.Map;
 public class CommandsResource {
 
     private final CommandService commands;
+    private final Caller caller;
 
-    public CommandsResource(CommandService commands) {
+    public CommandsResource(CommandService commands, Caller caller) {
         this.commands = commands;
+        this.caller = caller;
     }
 
     @GET
     @Path("/{id}")
     public Uni<Map<String, Object>> get(@PathParam("id") String id) {
-        return commands.find(id).map(c -> c.map(CommandApiMapper::toApi).orElseThrow(() -> new ProblemException(
+        return commands.find(id).map(c -> c
+                .filter(command -> caller.mayAccess(ThingId.parse(command.thingId()).tenant()))
+                .map(CommandApiMapper::toApi).orElseThrow(() -> new ProblemException(
                 Problem.of("command-not-found", "Command not found", 404, "no command with id " + id, null))));
     }
 }

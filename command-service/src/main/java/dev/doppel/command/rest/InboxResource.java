@@ -1,6 +1,7 @@
 package dev.doppel.command.rest;
 
 import dev.doppel.support.rest.ProblemException;
+import dev.doppel.support.security.Caller;
 import dev.doppel.command.config.CommandConfig;
 import dev.doppel.command.service.CommandService;
 import dev.doppel.contracts.CommandStatusChanged;
@@ -34,10 +35,12 @@ public class InboxResource {
 
     private final CommandService commands;
     private final CommandConfig config;
+    private final Caller caller;
 
-    public InboxResource(CommandService commands, CommandConfig config) {
+    public InboxResource(CommandService commands, CommandConfig config, Caller caller) {
         this.commands = commands;
         this.config = config;
+        this.caller = caller;
     }
 
     @POST
@@ -47,6 +50,10 @@ public class InboxResource {
             @QueryParam("timeout") String timeoutParam, @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType,
             byte[] body) {
         ThingId id = ProblemException.parseThingId(thingId);
+        if (!caller.mayAccess(id.tenant())) {
+            throw new ProblemException(Problem.of("thing-not-found", "Thing not found", 404,
+                    "The thing with id '" + id + "' could not be found or the requester may not use it.", null));
+        }
         if (!SUBJECT.matcher(subject).matches()) {
             throw new ProblemException(Problem.of("invalid-subject", "Invalid message subject", 400,
                     "subject '" + subject + "': a letter or digit, then up to 127 letters, digits or ._~:-", null));

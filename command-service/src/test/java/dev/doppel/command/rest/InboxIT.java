@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * not under test here; the end-to-end test runs the real one.
  */
 @QuarkusTest
-@QuarkusTestResource(value = RealInfrastructure.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(RealInfrastructure.class)
 class InboxIT {
 
     private static KafkaProbe kafka;
@@ -87,13 +87,13 @@ class InboxIT {
 
     @Test
     void theDevicesAnswerIsTheHttpResponseAndTheCommandIsRecordedAsSucceeded() {
-        String id = given().contentType("application/json").body("{\"on\":true}")
+        String id = asAdmin().contentType("application/json").body("{\"on\":true}")
                 .post("/api/2/things/demo:answering/inbox/messages/switch?timeout=10s")
                 .then().statusCode(200)
                 .contentType("application/json")
                 .body("echo.on", equalTo(true))
                 .extract().header(InboxResource.COMMAND_ID_HEADER);
-        given().get("/api/commands/" + id).then().statusCode(200)
+        asAdmin().get("/api/commands/" + id).then().statusCode(200)
                 .body("status", equalTo("SUCCEEDED"))
                 .body("thingId", equalTo("demo:answering"))
                 .body("subject", equalTo("switch"))
@@ -103,56 +103,61 @@ class InboxIT {
 
     @Test
     void aDeviceErrorStatusAndBodyPassThrough() {
-        given().body("x").post("/api/2/things/demo:failing/inbox/messages/reboot?timeout=10s")
+        asAdmin().body("x").post("/api/2/things/demo:failing/inbox/messages/reboot?timeout=10s")
                 .then().statusCode(503).contentType(startsWith("text/plain")).body(equalTo("busy"));
     }
 
     @Test
     void noAnswerInTimeIs408AndTheCommandIsRecordedAsTimedOut() {
         long t0 = System.nanoTime();
-        String id = given().body("x").post("/api/2/things/demo:silent/inbox/messages/switch?timeout=1s")
+        String id = asAdmin().body("x").post("/api/2/things/demo:silent/inbox/messages/switch?timeout=1s")
                 .then().statusCode(408)
                 .contentType("application/problem+json")
                 .body("type", equalTo("https://doppel.dev/problems/command-timed-out"))
                 .extract().header(InboxResource.COMMAND_ID_HEADER);
         long millis = (System.nanoTime() - t0) / 1_000_000;
         org.junit.jupiter.api.Assertions.assertTrue(millis >= 1000 && millis < 8000, "answered after " + millis + " ms");
-        given().get("/api/commands/" + id).then().statusCode(200).body("status", equalTo("TIMED_OUT"));
+        asAdmin().get("/api/commands/" + id).then().statusCode(200).body("status", equalTo("TIMED_OUT"));
     }
 
     @Test
     void aDeviceThatIsNotConnectedIs404Problem() {
-        String id = given().body("x").post("/api/2/things/demo:offline/inbox/messages/switch?timeout=10s")
+        String id = asAdmin().body("x").post("/api/2/things/demo:offline/inbox/messages/switch?timeout=10s")
                 .then().statusCode(404)
                 .contentType("application/problem+json")
                 .body("type", equalTo("https://doppel.dev/problems/device-not-connected"))
                 .extract().header(InboxResource.COMMAND_ID_HEADER);
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/api/commands/" + id).then()
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> asAdmin().get("/api/commands/" + id).then()
                 .body("status", equalTo("FAILED")));
     }
 
     @Test
     void timeoutZeroAnswers202WithTheCommandsLocation() {
-        String location = given().body("x").post("/api/2/things/demo:silent/inbox/messages/switch?timeout=0")
+        String location = asAdmin().body("x").post("/api/2/things/demo:silent/inbox/messages/switch?timeout=0")
                 .then().statusCode(202).body("status", equalTo("QUEUED"))
                 .extract().header("Location");
-        given().get(location).then().statusCode(200).body("status", equalTo("QUEUED"));
+        asAdmin().get(location).then().statusCode(200).body("status", equalTo("QUEUED"));
     }
 
     @Test
     void badRequestsAreProblemsAndStoreNothing() {
-        given().body("x").post("/api/2/things/demo:answering/inbox/messages/switch?timeout=abc")
+        asAdmin().body("x").post("/api/2/things/demo:answering/inbox/messages/switch?timeout=abc")
                 .then().statusCode(400).contentType("application/problem+json")
                 .body("type", equalTo("https://doppel.dev/problems/invalid-timeout"));
-        given().body("x").post("/api/2/things/demo:answering/inbox/messages/switch?timeout=61s")
+        asAdmin().body("x").post("/api/2/things/demo:answering/inbox/messages/switch?timeout=61s")
                 .then().statusCode(400);
-        given().body("x").post("/api/2/things/no-colon/inbox/messages/switch")
+        asAdmin().body("x").post("/api/2/things/no-colon/inbox/messages/switch")
                 .then().statusCode(400).body("type", equalTo("https://doppel.dev/problems/invalid-thing-id"));
-        given().body("x").post("/api/2/things/demo:answering/inbox/messages/bad+subject")
+        asAdmin().body("x").post("/api/2/things/demo:answering/inbox/messages/bad+subject")
                 .then().statusCode(400).body("type", equalTo("https://doppel.dev/problems/invalid-subject"));
-        given().body(new byte[64 * 1024 + 1]).contentType("application/octet-stream")
+        asAdmin().body(new byte[64 * 1024 + 1]).contentType("application/octet-stream")
                 .post("/api/2/things/demo:answering/inbox/messages/switch")
                 .then().statusCode(413).contentType("application/problem+json");
-        given().get("/api/commands/does-not-exist").then().statusCode(404).contentType("application/problem+json");
+        asAdmin().get("/api/commands/does-not-exist").then().statusCode(404).contentType("application/problem+json");
+    }
+
+    /** Requests as the realm's admin (a real Keycloak token); access rules have their own tests. */
+    private static io.restassured.specification.RequestSpecification asAdmin() {
+        return given().auth().oauth2(RealInfrastructure.token("admin"));
     }
 }

@@ -29,12 +29,28 @@ public class DeviceRegistry {
 
     private final ReactiveMongoCollection<Document> devices;
     private final ReactiveMongoCollection<Document> credentials;
+    private final ReactiveMongoCollection<Document> tenants;
     private final RegistryConfig config;
 
     public DeviceRegistry(ReactiveMongoClient mongo, RegistryConfig config) {
         this.config = config;
         this.devices = mongo.getDatabase(config.database()).getCollection("devices");
         this.credentials = mongo.getDatabase(config.database()).getCollection("credentials");
+        this.tenants = mongo.getDatabase(config.database()).getCollection("tenants");
+    }
+
+    /**
+     * Sets whether a tenant's devices may connect. A tenant without a record is enabled, so devices
+     * can be registered before anyone manages their tenant.
+     */
+    public Uni<Void> putTenant(String tenant, boolean enabled) {
+        return tenants.replaceOne(Filters.eq("_id", tenant), new Document("_id", tenant).append("enabled", enabled),
+                new ReplaceOptions().upsert(true)).replaceWithVoid();
+    }
+
+    public Uni<Boolean> isTenantEnabled(String tenant) {
+        return tenants.find(Filters.eq("_id", tenant)).collect().first()
+                .map(d -> d == null || d.getBoolean("enabled", true));
     }
 
     public Uni<Void> ensureIndexes() {
@@ -110,9 +126,10 @@ public class DeviceRegistry {
                                 return Uni.createFrom().item(AuthResult.badCredentials());
                             }
                             ThingId id = ThingId.of(tenant, cred.getString("deviceId"));
-                            return findDevice(id).map(device -> device.map(d -> d.enabled()
-                                    ? AuthResult.ok(id) : AuthResult.disabled(id))
-                                    .orElse(AuthResult.badCredentials()));
+                            return isTenantEnabled(tenant).chain(tenantEnabled -> findDevice(id).map(device -> device
+                                    .map(d -> !tenantEnabled ? new AuthResult(AuthResult.Outcome.TENANT_DISABLED, id)
+                                            : d.enabled() ? AuthResult.ok(id) : AuthResult.disabled(id))
+                                    .orElse(AuthResult.badCredentials())));
                         }));
     }
 
@@ -139,7 +156,7 @@ public class DeviceRegistry {
 
     /** Outcome of a device login. */
     public record AuthResult(Outcome outcome, ThingId device) {
-        public enum Outcome { OK, BAD_CREDENTIALS, DISABLED }
+        public enum Outcome { OK, BAD_CREDENTIALS, DISABLED, TENANT_DISABLED }
 
         static AuthResult ok(ThingId id) {
             return new AuthResult(Outcome.OK, id);

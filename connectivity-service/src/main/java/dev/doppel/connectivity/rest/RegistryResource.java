@@ -1,6 +1,7 @@
 package dev.doppel.connectivity.rest;
 
 import dev.doppel.support.rest.ProblemException;
+import dev.doppel.support.security.Caller;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
@@ -27,12 +28,38 @@ import java.util.Map;
 public class RegistryResource {
 
     private final DeviceRegistry registry;
+    private final Caller caller;
 
-    public RegistryResource(DeviceRegistry registry) {
+    public RegistryResource(DeviceRegistry registry, Caller caller) {
         this.registry = registry;
+        this.caller = caller;
     }
 
     public record DeviceBody(Boolean enabled) {
+    }
+
+    public record TenantBody(Boolean enabled) {
+    }
+
+    /** Enables or disables a whole tenant (admins only): a disabled tenant's devices cannot connect. */
+    @PUT
+    @Path("/tenants/{tenant}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> putTenant(@PathParam("tenant") String tenant, TenantBody body) {
+        if (!caller.isAdmin()) {
+            throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
+                    "only dt-admin may enable or disable tenants", null));
+        }
+        thingId(tenant, "tenant");
+        boolean enabled = body == null || body.enabled() == null || body.enabled();
+        return registry.putTenant(tenant, enabled).map(v -> Response.noContent().build());
+    }
+
+    @GET
+    @Path("/tenants/{tenant}")
+    public Uni<Map<String, Object>> getTenant(@PathParam("tenant") String tenant) {
+        thingId(tenant, "tenant");
+        return registry.isTenantEnabled(tenant).map(enabled -> Map.of("tenant", tenant, "enabled", enabled));
     }
 
     public record Secret(@com.fasterxml.jackson.annotation.JsonProperty("pwd-plain") String pwdPlain) {
@@ -109,12 +136,18 @@ public class RegistryResource {
         return registry.listCredentials(thingId(tenant, deviceId));
     }
 
-    private static ThingId thingId(String tenant, String deviceId) {
+    /** Parses the ids and checks the tenant: another tenant's devices read as missing. */
+    private ThingId thingId(String tenant, String deviceId) {
+        ThingId id;
         try {
-            return ThingId.of(tenant, deviceId);
+            id = ThingId.of(tenant, deviceId);
         } catch (IllegalArgumentException e) {
             throw new ProblemException(Problem.of("invalid-device-id", "Invalid device id", 400, e.getMessage(), null));
         }
+        if (!caller.mayAccess(id.tenant())) {
+            throw notFound(id);
+        }
+        return id;
     }
 
     private static ProblemException notFound(ThingId id) {

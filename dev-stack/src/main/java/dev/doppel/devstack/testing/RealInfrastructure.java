@@ -1,6 +1,8 @@
 package dev.doppel.devstack.testing;
 
 import dev.doppel.devstack.KafkaBroker;
+import dev.doppel.devstack.KeycloakServer;
+import dev.doppel.devstack.Tokens;
 import dev.doppel.devstack.MongoStandIn;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
@@ -11,14 +13,16 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Quarkus test resource that starts a real Kafka broker and the MongoDB stand-in, each in its own
- * process on free ports, and points the service under test at them. Nothing is mocked and no
+ * Quarkus test resource that starts a real Kafka broker, the MongoDB stand-in and a real Keycloak
+ * with the project's realm, each in its own process on free ports, and points the service under
+ * test at them. Nothing is mocked and no
  * container is needed.
  */
 public class RealInfrastructure implements QuarkusTestResourceLifecycleManager {
 
     private static volatile KafkaBroker kafka;
     private static volatile MongoStandIn mongo;
+    private static volatile KeycloakServer keycloak;
 
     @Override
     public Map<String, String> start() {
@@ -31,11 +35,20 @@ public class RealInfrastructure implements QuarkusTestResourceLifecycleManager {
                     throw new UncheckedIOException(e);
                 }
             });
+            CompletableFuture<KeycloakServer> k = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return KeycloakServer.startTemporary(dir.resolve("keycloak"));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
             kafka = KafkaBroker.startTemporary(dir.resolve("kafka"));
             mongo = m.join();
+            keycloak = k.join();
             return Map.of(
                     "kafka.bootstrap.servers", kafka.bootstrapServers(),
-                    "quarkus.mongodb.connection-string", mongo.connectionString());
+                    "quarkus.mongodb.connection-string", mongo.connectionString(),
+                    "quarkus.oidc.auth-server-url", keycloak.issuer());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -49,6 +62,30 @@ public class RealInfrastructure implements QuarkusTestResourceLifecycleManager {
         if (mongo != null) {
             mongo.close();
         }
+        if (keycloak != null) {
+            keycloak.close();
+        }
+    }
+
+    public static KeycloakServer keycloak() {
+        return keycloak;
+    }
+
+    private static final Map<String, Map.Entry<String, Long>> TOKENS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A real access token of one of the realm's users (password = user name in the demo realm),
+     * reused for up to four of its five minutes.
+     */
+    public static String token(String user) {
+        long now = System.nanoTime();
+        Map.Entry<String, Long> cached = TOKENS.get(user);
+        if (cached != null && now - cached.getValue() < java.util.concurrent.TimeUnit.MINUTES.toNanos(4)) {
+            return cached.getKey();
+        }
+        String token = new Tokens(keycloak.issuer()).password(user, user);
+        TOKENS.put(user, Map.entry(token, now));
+        return token;
     }
 
     public static String kafkaBootstrapServers() {

@@ -1,6 +1,7 @@
 package dev.doppel.twin.rest;
 
 import dev.doppel.support.rest.ProblemException;
+import dev.doppel.support.security.Caller;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.twin.mapping.TwinApiMapper;
@@ -20,9 +21,11 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 public class ThingsResource {
 
     private final TwinService twins;
+    private final Caller caller;
 
-    public ThingsResource(TwinService twins) {
+    public ThingsResource(TwinService twins, Caller caller) {
         this.twins = twins;
+        this.caller = caller;
     }
 
     @GET
@@ -30,11 +33,18 @@ public class ThingsResource {
     @Operation(summary = "Retrieve a thing (its twin)", description = "Ditto's JSON shape; ETag is the revision.")
     public Uni<Response> getThing(@PathParam("thingId") String thingId) {
         ThingId id = ProblemException.parseThingId(thingId);
+        if (!caller.mayAccess(id.tenant())) {
+            // Another tenant's twin reads exactly like a missing one: its existence is not revealed.
+            throw notFound(id);
+        }
         return twins.find(id).map(found -> found
                 .map(twin -> Response.ok(TwinApiMapper.toApi(twin)).tag(TwinApiMapper.etag(twin).replace("\"", ""))
                         .build())
-                .orElseThrow(() -> new ProblemException(Problem.of("thing-not-found", "Thing not found", 404,
-                        "The thing with id '" + id + "' could not be found or the requester may not read it.",
-                        null))));
+                .orElseThrow(() -> notFound(id)));
+    }
+
+    private static ProblemException notFound(ThingId id) {
+        return new ProblemException(Problem.of("thing-not-found", "Thing not found", 404,
+                "The thing with id '" + id + "' could not be found or the requester may not read it.", null));
     }
 }

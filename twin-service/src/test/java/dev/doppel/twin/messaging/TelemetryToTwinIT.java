@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 
 /** Device reports on a real Kafka broker become twins in the MongoDB stand-in, readable over REST. */
 @QuarkusTest
-@QuarkusTestResource(value = RealInfrastructure.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(RealInfrastructure.class)
 class TelemetryToTwinIT {
 
     private static KafkaProbe kafka;
@@ -56,7 +56,7 @@ class TelemetryToTwinIT {
     @Test
     void reportBecomesTwinWithDittoShapeAndEtag() {
         send(report("demo:t1", Map.of("temperature", 21.5, "nested", Map.of("a", 1)), Instant.now()));
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/api/2/things/demo:t1").then()
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t1").then()
                 .statusCode(200)
                 .header("ETag", "\"rev:1\"")
                 .body("thingId", equalTo("demo:t1"))
@@ -69,13 +69,13 @@ class TelemetryToTwinIT {
         Instant now = Instant.now();
         TelemetryReceived newer = report("demo:t2", Map.of("temperature", 30.0), now);
         send(newer);
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/api/2/things/demo:t2").then()
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t2").then()
                 .statusCode(200).body("_revision", equalTo(1)));
         send(report("demo:t2", Map.of("temperature", 5.0), now.minusSeconds(60)));
         send(newer);
         // A later report proves the ones before it were processed.
         send(report("demo:t2", Map.of("humidity", 50), now.plusMillis(1)));
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/api/2/things/demo:t2").then()
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t2").then()
                 .statusCode(200)
                 .body("features.telemetry.properties.humidity", equalTo(50))
                 .body("features.telemetry.properties.temperature", equalTo(30.0f))
@@ -86,14 +86,14 @@ class TelemetryToTwinIT {
     void malformedAndHostileEventsAreSkippedWithoutTouchingTheTwinOrStoppingTheConsumer() {
         Instant now = Instant.now();
         send(report("demo:t3", Map.of("temperature", 20.0), now));
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/api/2/things/demo:t3").then()
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t3").then()
                 .statusCode(200).body("_revision", equalTo(1)));
         kafka.sendEvent(Topics.DEVICE_TELEMETRY, "demo:t3", EventTypes.TELEMETRY_RECEIVED, "/test",
                 "not json at all".getBytes(StandardCharsets.UTF_8));
         send(report("demo:t3", Map.of("$where", "sleep(1000)"), now.plusMillis(1)));
         send(report("demo:t3", Map.of("a.b", 1), now.plusMillis(2)));
         send(report("demo:t3", Map.of("temperature", 22.0), now.plusMillis(3)));
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().get("/api/2/things/demo:t3").then()
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t3").then()
                 .statusCode(200)
                 .body("features.telemetry.properties.temperature", equalTo(22.0f))
                 .body("features.telemetry.properties.size()", equalTo(1))
@@ -120,11 +120,11 @@ class TelemetryToTwinIT {
 
     @Test
     void unknownThingIsProblem404AndBadIdIs400() {
-        given().get("/api/2/things/demo:nope").then().statusCode(404)
+        asAdmin().get("/api/2/things/demo:nope").then().statusCode(404)
                 .contentType("application/problem+json")
                 .body("type", equalTo("https://doppel.dev/problems/thing-not-found"))
                 .body("status", equalTo(404));
-        given().get("/api/2/things/not-a-thing-id").then().statusCode(400)
+        asAdmin().get("/api/2/things/not-a-thing-id").then().statusCode(400)
                 .contentType("application/problem+json")
                 .body("type", equalTo("https://doppel.dev/problems/invalid-thing-id"));
     }
@@ -132,5 +132,10 @@ class TelemetryToTwinIT {
     @Test
     void healthIsReady() {
         given().get("/q/health/ready").then().statusCode(200);
+    }
+
+    /** Requests as the realm's admin (a real Keycloak token); access rules have their own tests. */
+    private static io.restassured.specification.RequestSpecification asAdmin() {
+        return given().auth().oauth2(RealInfrastructure.token("admin"));
     }
 }

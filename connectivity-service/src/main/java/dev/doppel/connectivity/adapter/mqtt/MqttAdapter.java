@@ -6,6 +6,7 @@ import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.connectivity.registry.DeviceRegistry.AuthResult;
+import dev.doppel.connectivity.registry.LoginThrottle;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.quarkus.runtime.ShutdownEvent;
@@ -36,18 +37,20 @@ public class MqttAdapter {
     private final DownstreamSender downstream;
     private final DefaultPayloadMapper mapper;
     private final CommandRouter router;
+    private final LoginThrottle throttle;
     private final MeterRegistry metrics;
     private final AtomicInteger connections = new AtomicInteger();
     private volatile MqttServer server;
 
     public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceRegistry registry, DownstreamSender downstream,
-            DefaultPayloadMapper mapper, CommandRouter router, MeterRegistry metrics) {
+            DefaultPayloadMapper mapper, CommandRouter router, LoginThrottle throttle, MeterRegistry metrics) {
         this.vertx = vertx;
         this.config = config;
         this.registry = registry;
         this.downstream = downstream;
         this.mapper = mapper;
         this.router = router;
+        this.throttle = throttle;
         this.metrics = metrics;
         metrics.gauge("doppel.mqtt.connections", connections);
     }
@@ -101,17 +104,29 @@ public class MqttAdapter {
         }
         String authId = username.substring(0, at);
         String tenant = username.substring(at + 1);
+        String login = tenant + "/" + authId;
+        if (throttle.isBlocked(login)) {
+            // Too many wrong passwords: refused without looking at this one.
+            refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "throttled", username);
+            return;
+        }
         registry.authenticate(tenant, authId, auth.getPassword())
                 .emitOn(r -> ctx.runOnContext(v -> r.run()))
                 .subscribe().with(result -> {
-                    if (result.outcome() == AuthResult.Outcome.OK) {
-                        accept(endpoint, ctx, result);
-                    } else if (result.outcome() == AuthResult.Outcome.DISABLED) {
-                        refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "device-disabled",
-                                username);
-                    } else {
-                        refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
-                                "bad-credentials", username);
+                    switch (result.outcome()) {
+                        case OK -> {
+                            throttle.succeeded(login);
+                            accept(endpoint, ctx, result);
+                        }
+                        case DISABLED -> refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED,
+                                "device-disabled", username);
+                        case TENANT_DISABLED -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "tenant-disabled", username);
+                        default -> {
+                            throttle.failed(login);
+                            refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+                                    "bad-credentials", username);
+                        }
                     }
                 }, failure -> {
                     LOG.warnf("registry unavailable while authenticating %s: %s", username, failure.getMessage());

@@ -46,7 +46,7 @@ import org.junit.jupiter.api.Test;
  * Kafka broker and the MongoDB stand-in.
  */
 @QuarkusTest
-@QuarkusTestResource(value = RealInfrastructure.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(RealInfrastructure.class)
 class MqttAdapterIT {
 
     private static final String PASSWORD = "right-password";
@@ -66,19 +66,28 @@ class MqttAdapterIT {
     }
 
     private static void register(String deviceId, boolean enabled) {
-        given().contentType("application/json").body("{\"enabled\":" + enabled + "}")
-                .put("/api/registry/devices/demo/" + deviceId).then().statusCode(org.hamcrest.Matchers.oneOf(201, 204));
-        given().contentType("application/json")
+        register("demo", deviceId, enabled);
+    }
+
+    private static void register(String tenant, String deviceId, boolean enabled) {
+        asAdmin().contentType("application/json").body("{\"enabled\":" + enabled + "}")
+                .put("/api/registry/devices/" + tenant + "/" + deviceId).then().statusCode(org.hamcrest.Matchers.oneOf(201, 204));
+        asAdmin().contentType("application/json")
                 .body("[{\"type\":\"hashed-password\",\"auth-id\":\"" + deviceId + "\",\"secrets\":[{\"pwd-plain\":\""
                         + PASSWORD + "\"}]}]")
-                .put("/api/registry/credentials/demo/" + deviceId).then().statusCode(204);
+                .put("/api/registry/credentials/" + tenant + "/" + deviceId).then().statusCode(204);
     }
 
     private MqttClient connect(String deviceId, String password) throws MqttException {
+        return connectAs(deviceId + "@demo", password);
+    }
+
+    private MqttClient connectAs(String username, String password) throws MqttException {
+        String deviceId = username.substring(0, username.indexOf('@'));
         MqttClient client = new MqttClient("tcp://127.0.0.1:" + adapter.port(), deviceId + "-" + UUID.randomUUID(),
                 new MemoryPersistence());
         MqttConnectOptions o = new MqttConnectOptions();
-        o.setUserName(deviceId + "@demo");
+        o.setUserName(username);
         o.setPassword(password.toCharArray());
         o.setConnectionTimeout(10);
         o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
@@ -97,6 +106,35 @@ class MqttAdapterIT {
         assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, unknown.getReasonCode());
         MqttException disabled = assertThrows(MqttException.class, () -> connect("d-off", PASSWORD));
         assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, disabled.getReasonCode());
+    }
+
+    @Test
+    void aDisabledTenantsDevicesAreRefusedUntilItIsEnabledAgain() throws Exception {
+        register("frozen", "d-frozen", true);
+        connectAs("d-frozen@frozen", PASSWORD).disconnect();
+        asAdmin().contentType("application/json").body("{\"enabled\":false}").put("/api/registry/tenants/frozen")
+                .then().statusCode(204);
+        MqttException refused = assertThrows(MqttException.class, () -> connectAs("d-frozen@frozen", PASSWORD));
+        assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, refused.getReasonCode());
+        asAdmin().contentType("application/json").body("{\"enabled\":true}").put("/api/registry/tenants/frozen")
+                .then().statusCode(204);
+        connectAs("d-frozen@frozen", PASSWORD).disconnect();
+    }
+
+    @Test
+    void repeatedWrongPasswordsLockTheLoginForAWhileEvenForTheRightPassword() throws Exception {
+        register("d-brute", true);
+        for (int i = 0; i < 5; i++) {
+            MqttException wrong = assertThrows(MqttException.class, () -> connect("d-brute", "guess-" + UUID.randomUUID()));
+            assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, wrong.getReasonCode());
+        }
+        MqttException blocked = assertThrows(MqttException.class, () -> connect("d-brute", PASSWORD));
+        assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, blocked.getReasonCode());
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("doppel_mqtt_connects_total{outcome=\"throttled\"}"), "throttling not counted");
+        // The block lasts one second after the fifth failure; then the right password works and clears it.
+        Thread.sleep(1500);
+        connect("d-brute", PASSWORD).disconnect();
     }
 
     @Test
@@ -222,17 +260,17 @@ class MqttAdapterIT {
     @Test
     void registryNeverReturnsSecretsAndRejectsBadInputAsProblems() {
         register("d-reg", true);
-        given().get("/api/registry/credentials/demo/d-reg").then().statusCode(200)
+        asAdmin().get("/api/registry/credentials/demo/d-reg").then().statusCode(200)
                 .body("[0].auth-id", equalTo("d-reg"))
                 .body(not(containsString(PASSWORD)))
                 .body(not(containsString("salt"))).body(not(containsString("\"hash\"")));
-        given().contentType("application/json").body("[{\"type\":\"hashed-password\",\"auth-id\":\"x\"}]")
+        asAdmin().contentType("application/json").body("[{\"type\":\"hashed-password\",\"auth-id\":\"x\"}]")
                 .put("/api/registry/credentials/demo/d-reg").then().statusCode(400)
                 .contentType("application/problem+json")
                 .body("type", equalTo("https://doppel.dev/problems/invalid-credentials"));
-        given().get("/api/registry/devices/demo/missing").then().statusCode(404)
+        asAdmin().get("/api/registry/devices/demo/missing").then().statusCode(404)
                 .contentType("application/problem+json");
-        given().contentType("application/json").body("{}").put("/api/registry/devices/demo/bad%2Fid").then()
+        asAdmin().contentType("application/json").body("{}").put("/api/registry/devices/demo/bad%2Fid").then()
                 .statusCode(400).contentType("application/problem+json");
     }
 
@@ -240,5 +278,10 @@ class MqttAdapterIT {
         for (int i = 0; i < 100 && !condition.getAsBoolean(); i++) {
             Thread.sleep(50);
         }
+    }
+
+    /** Requests as the realm's admin (a real Keycloak token); access rules have their own tests. */
+    private static io.restassured.specification.RequestSpecification asAdmin() {
+        return given().auth().oauth2(RealInfrastructure.token("admin"));
     }
 }

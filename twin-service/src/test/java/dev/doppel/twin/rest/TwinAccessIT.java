@@ -1,0 +1,104 @@
+package dev.doppel.twin.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.contracts.Topics;
+import dev.doppel.devstack.testing.AccessFixtures;
+import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.RealInfrastructure;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Who may read twins, with real tokens from a real Keycloak: one assertion per role and per tenant
+ * boundary, and the tokens that must never pass.
+ */
+@QuarkusTest
+@QuarkusTestResource(RealInfrastructure.class)
+class TwinAccessIT {
+
+    private static boolean seeded;
+
+    @BeforeEach
+    void twinsInTwoTenants() {
+        if (seeded) {
+            return;
+        }
+        seeded = true;
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            for (String id : new String[] {"demo:acc-1", "other:acc-2"}) {
+                TelemetryReceived r = TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(id),
+                        "telemetry", Map.of("telemetry", Map.of("temperature", 20.0)), null, Instant.now(), "mqtt");
+                kafka.sendEvent(Topics.DEVICE_TELEMETRY, id, r.type(), "/test", r);
+            }
+        }
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            read("admin", "demo:acc-1", 200);
+            read("admin", "other:acc-2", 200);
+        });
+    }
+
+    private static void read(String user, String thingId, int status) {
+        given().auth().oauth2(RealInfrastructure.token(user)).get("/api/2/things/" + thingId).then().statusCode(status);
+    }
+
+    @Test
+    void adminReadsEveryTenant() {
+        read("admin", "demo:acc-1", 200);
+        read("admin", "other:acc-2", 200);
+    }
+
+    @Test
+    void operatorAndViewerOfDemoReadDemoOnly() {
+        read("olivia", "demo:acc-1", 200);
+        read("victor", "demo:acc-1", 200);
+        read("olivia", "other:acc-2", 404);
+        read("victor", "other:acc-2", 404);
+    }
+
+    @Test
+    void anotherTenantsTwinReadsExactlyLikeAMissingOne() {
+        String foreign = given().auth().oauth2(RealInfrastructure.token("mallory")).get("/api/2/things/demo:acc-1")
+                .then().statusCode(404).contentType("application/problem+json").extract().path("type");
+        String missing = given().auth().oauth2(RealInfrastructure.token("mallory")).get("/api/2/things/other:nope")
+                .then().statusCode(404).extract().path("type");
+        org.junit.jupiter.api.Assertions.assertEquals(missing, foreign);
+        read("mallory", "other:acc-2", 200);
+    }
+
+    @Test
+    void aRoleWithoutReadAccessToTwinsIsForbidden() {
+        given().auth().oauth2(AccessFixtures.deviceAdmin()).get("/api/2/things/demo:acc-1").then().statusCode(403);
+    }
+
+    @Test
+    void noTokenOrABadTokenIs401() {
+        given().get("/api/2/things/demo:acc-1").then().statusCode(401);
+        given().auth().oauth2("not.a.token").get("/api/2/things/demo:acc-1").then().statusCode(401);
+        given().auth().oauth2(AccessFixtures.otherRealm()).get("/api/2/things/demo:acc-1").then().statusCode(401);
+        given().auth().oauth2(AccessFixtures.otherAudience()).get("/api/2/things/demo:acc-1").then().statusCode(401);
+    }
+
+    @Test
+    void anExpiredTokenIs401() throws InterruptedException {
+        String token = AccessFixtures.expired();
+        given().auth().oauth2(token).get("/api/2/things/demo:acc-1").then().statusCode(401);
+    }
+
+    @Test
+    void probesAndMetricsNeedNoToken() {
+        given().get("/q/health/live").then().statusCode(200);
+        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+        given().get("/q/metrics").then().statusCode(200);
+    }
+}
