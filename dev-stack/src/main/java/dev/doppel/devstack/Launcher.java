@@ -123,7 +123,8 @@ public final class Launcher {
 
     private static String banner(Path logs) {
         String token = "TOKEN=$(curl -s -d grant_type=password -d client_id=twin-app -d username=olivia -d password=olivia "
-                + "http://127.0.0.1:" + KEYCLOAK + "/realms/twin/protocol/openid-connect/token | jq -r .access_token)";
+                + "http://127.0.0.1:" + KEYCLOAK + "/realms/twin/protocol/openid-connect/token "
+                + "| sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')";
         return String.join("\n",
                 "",
                 "Doppel is running.",
