@@ -8,6 +8,7 @@ import java.util.Map;
  *
  * @param changes   the changed leaves, by slash path ({@code features/telemetry/properties/temperature}) to new value
  * @param cause     what made the change: the id of the event or request
+ * @param delta     desired values the device has not reported yet, by feature (empty when it has caught up)
  */
 public record TwinChanged(
         String eventId,
@@ -16,7 +17,8 @@ public record TwinChanged(
         long previousRevision,
         Map<String, Object> changes,
         Instant modified,
-        String cause) implements DoppelEvent {
+        String cause,
+        Map<String, Object> delta) implements DoppelEvent {
 
     @Override
     public String type() {

@@ -48,6 +48,18 @@ class RegistryAccessIT {
     }
 
     @Test
+    void onlyAdminsEnableOrDisableTenantsAndDeviceAdminsSeeOnlyTheirOwn() {
+        as("admin").contentType("application/json").body("{\"enabled\":true}").put("/api/registry/tenants/demo")
+                .then().statusCode(204);
+        dora().contentType("application/json").body("{\"enabled\":false}").put("/api/registry/tenants/demo")
+                .then().statusCode(403);
+        dora().get("/api/registry/tenants/demo").then().statusCode(200);
+        dora().get("/api/registry/tenants/other").then().statusCode(404);
+        as("olivia").get("/api/registry/tenants/demo").then().statusCode(403);
+        given().get("/api/registry/tenants/demo").then().statusCode(401);
+    }
+
+    @Test
     void operatorsViewersAndOutsidersMayNotTouchTheRegistry() {
         for (String user : new String[] {"olivia", "victor", "mallory"}) {
             as(user).get("/api/registry/devices/demo/sensor-x").then().statusCode(403);

@@ -31,7 +31,7 @@ public class ProblemMappers {
                 "The request could not be completed; the error was logged.", null), uri);
     }
 
-    static Response respond(Problem p, UriInfo uri) {
+    public static Response respond(Problem p, UriInfo uri) {
         Problem withInstance = new Problem(p.type(), p.title(), p.status(), p.detail(),
                 p.instance() != null ? p.instance() : uri.getPath());
         return Response.status(p.status()).type(Problem.MEDIA_TYPE).entity(withInstance).build();

@@ -14,6 +14,9 @@ public final class TwinApiMapper {
         Map<String, Object> features = new LinkedHashMap<>();
         twin.features().forEach((id, f) -> {
             Map<String, Object> feature = new LinkedHashMap<>();
+            if (f.definition() != null) {
+                feature.put("definition", f.definition());
+            }
             feature.put("properties", f.properties());
             if (!f.desiredProperties().isEmpty()) {
                 feature.put("desiredProperties", f.desiredProperties());
@@ -22,6 +25,9 @@ public final class TwinApiMapper {
         });
         Map<String, Object> thing = new LinkedHashMap<>();
         thing.put("thingId", twin.thingId().toString());
+        if (twin.definition() != null) {
+            thing.put("definition", twin.definition());
+        }
         thing.put("attributes", twin.attributes());
         thing.put("features", features);
         thing.put("_revision", twin.revision());

@@ -22,12 +22,18 @@ public final class TwinDocumentMapper {
         Document features = new Document();
         Document featureMeta = new Document();
         twin.features().forEach((id, f) -> {
-            features.put(id, new Document("properties", new Document(f.properties()))
-                    .append("desiredProperties", new Document(f.desiredProperties())));
-            featureMeta.put(id, new Document("properties", times(f.propertyTimes())));
+            Document feature = new Document("properties", new Document(f.properties()))
+                    .append("desiredProperties", new Document(f.desiredProperties()));
+            if (f.definition() != null) {
+                feature.append("definition", f.definition());
+            }
+            features.put(id, feature);
+            featureMeta.put(id, new Document("properties", times(f.propertyTimes()))
+                    .append("desiredProperties", times(f.desiredTimes())));
         });
         return new Document("_id", twin.thingId().toString())
                 .append("tenant", twin.thingId().tenant())
+                .append("definition", twin.definition())
                 .append("attributes", new Document(twin.attributes()))
                 .append("features", features)
                 .append("_metadata", new Document("attributes", times(twin.attributeTimes()))
@@ -43,10 +49,12 @@ public final class TwinDocumentMapper {
         Map<String, Feature> features = new LinkedHashMap<>();
         sub(doc, "features").forEach((id, value) -> {
             Document f = (Document) value;
-            features.put(id, new Feature(sub(f, "properties"), sub(f, "desiredProperties"),
-                    parseTimes(sub(sub(featureMeta, id), "properties"))));
+            features.put(id, new Feature(f.getList("definition", String.class), sub(f, "properties"),
+                    sub(f, "desiredProperties"), parseTimes(sub(sub(featureMeta, id), "properties")),
+                    parseTimes(sub(sub(featureMeta, id), "desiredProperties"))));
         });
-        return new Twin(ThingId.parse(doc.getString("_id")), sub(doc, "attributes"), features,
+        return new Twin(ThingId.parse(doc.getString("_id")), doc.getString("definition"), sub(doc, "attributes"),
+                features,
                 parseTimes(sub(meta, "attributes")), doc.get("_revision", Number.class).longValue(),
                 doc.getDate("_created").toInstant(), doc.getDate("_modified").toInstant());
     }

@@ -12,6 +12,7 @@ import java.util.Map;
 public final class Twin {
 
     private final ThingId thingId;
+    private final String definition;
     private final Map<String, Object> attributes;
     private final Map<String, Feature> features;
     /** Source time of each top-level attribute. */
@@ -20,9 +21,10 @@ public final class Twin {
     private final Instant created;
     private Instant modified;
 
-    public Twin(ThingId thingId, Map<String, Object> attributes, Map<String, Feature> features,
+    public Twin(ThingId thingId, String definition, Map<String, Object> attributes, Map<String, Feature> features,
             Map<String, Instant> attributeTimes, long revision, Instant created, Instant modified) {
         this.thingId = thingId;
+        this.definition = definition;
         this.attributes = new LinkedHashMap<>(attributes);
         this.features = new LinkedHashMap<>(features);
         this.attributeTimes = new LinkedHashMap<>(attributeTimes);
@@ -33,7 +35,7 @@ public final class Twin {
 
     /** A twin that does not exist yet; its first write gives it revision 1. */
     public static Twin empty(ThingId thingId, Instant now) {
-        return new Twin(thingId, Map.of(), Map.of(), Map.of(), 0, now, now);
+        return new Twin(thingId, null, Map.of(), Map.of(), Map.of(), 0, now, now);
     }
 
     /**
@@ -78,6 +80,30 @@ public final class Twin {
 
     public ThingId thingId() {
         return thingId;
+    }
+
+    public String definition() {
+        return definition;
+    }
+
+    /**
+     * Desired values that differ from the reported ones, by feature: what the device still has to do.
+     * A reported value equal to the desired one drops out.
+     */
+    public Map<String, Object> delta() {
+        Map<String, Object> delta = new LinkedHashMap<>();
+        features.forEach((id, f) -> {
+            Map<String, Object> open = new LinkedHashMap<>();
+            f.desiredProperties().forEach((k, v) -> {
+                if (!java.util.Objects.equals(v, f.properties().get(k))) {
+                    open.put(k, v);
+                }
+            });
+            if (!open.isEmpty()) {
+                delta.put(id, open);
+            }
+        });
+        return delta;
     }
 
     public Map<String, Object> attributes() {

@@ -56,6 +56,18 @@ public class TwinRepository {
                 .map(r -> r.getMatchedCount() == 1);
     }
 
+    /** Deletes the twin if it still has {@code expectedRevision}. */
+    public Uni<Boolean> delete(ThingId id, long expectedRevision) {
+        return twins.deleteOne(Filters.and(Filters.eq("_id", id.toString()), Filters.eq("_revision", expectedRevision)))
+                .map(r -> r.getDeletedCount() == 1);
+    }
+
+    /** The twins among {@code ids} that exist, in no particular order. */
+    public Uni<java.util.List<Twin>> findAll(java.util.List<ThingId> ids) {
+        return twins.find(Filters.in("_id", ids.stream().map(ThingId::toString).toList())).collect().asList()
+                .map(docs -> docs.stream().map(TwinDocumentMapper::fromDocument).toList());
+    }
+
     private static boolean isDuplicateKey(Throwable t) {
         return t instanceof MongoWriteException w && w.getError().getCategory() == ErrorCategory.DUPLICATE_KEY;
     }

@@ -43,6 +43,10 @@ public class TwinService {
         return repository.find(id);
     }
 
+    public Uni<List<Twin>> findAll(List<ThingId> ids) {
+        return ids.isEmpty() ? Uni.createFrom().item(List.of()) : repository.findAll(ids);
+    }
+
     /** Checks a report before it may touch a twin; throws {@link InvalidReport} with a stable reason. */
     public ValidReport validate(TelemetryReceived report) {
         ThingId id;
@@ -91,7 +95,7 @@ public class TwinService {
                 if (written) {
                     return Uni.createFrom().item(Optional.of(new TwinChanged(UUID.randomUUID().toString(),
                             id.toString(), twin.revision(), before, changes, now,
-                            reports.get(reports.size() - 1).eventId())));
+                            reports.get(reports.size() - 1).eventId(), twin.delta())));
                 }
                 if (attempt >= MAX_ATTEMPTS) {
                     return Uni.createFrom().failure(new IllegalStateException(

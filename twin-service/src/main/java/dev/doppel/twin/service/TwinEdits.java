@@ -1,0 +1,193 @@
+package dev.doppel.twin.service;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.contracts.TwinChanged;
+import dev.doppel.twin.messaging.TwinChangePublisher;
+import dev.doppel.twin.model.InvalidReport;
+import dev.doppel.twin.model.Twin;
+import dev.doppel.twin.model.TwinPath;
+import dev.doppel.twin.model.TwinTree;
+import dev.doppel.twin.repository.TwinRepository;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Writes through the API: PUT, merge PATCH and DELETE on the whole twin or any path in it, with
+ * Ditto's conditional requests. Each write is one conditional document write (retried when another
+ * writer came first, unless the caller made it conditional) followed by a change on
+ * {@code dt.twin-changes}.
+ */
+@ApplicationScoped
+public class TwinEdits {
+
+    static final int MAX_ATTEMPTS = 16;
+
+    public enum Edit { PUT, PATCH, DELETE }
+
+    /** {@code If-Match} / {@code If-None-Match} as sent, or null. */
+    public record Conditions(String ifMatch, String ifNoneMatch) {
+        public boolean any() {
+            return ifMatch != null || ifNoneMatch != null;
+        }
+    }
+
+    /** The twin after the write (null when the whole twin was deleted), and whether the path was new. */
+    public record Written(Twin twin, boolean created) {
+    }
+
+    public static final class NotFound extends RuntimeException {
+        public NotFound(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    public static final class PreconditionFailed extends RuntimeException {
+        public PreconditionFailed(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private final TwinRepository repository;
+    private final TwinChangePublisher publisher;
+    private final ObjectMapper json;
+    private final int maxDocumentBytes;
+    private final Clock clock = Clock.systemUTC();
+
+    public TwinEdits(TwinRepository repository, TwinChangePublisher publisher, ObjectMapper json,
+            @ConfigProperty(name = "doppel.twin.max-document-bytes", defaultValue = "262144") int maxDocumentBytes) {
+        this.repository = repository;
+        this.publisher = publisher;
+        this.json = json;
+        this.maxDocumentBytes = maxDocumentBytes;
+    }
+
+    public static String etag(Twin twin) {
+        return "\"rev:" + twin.revision() + "\"";
+    }
+
+    public Uni<Written> edit(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions) {
+        return attempt(id, path, edit, value, conditions, 1);
+    }
+
+    private Uni<Written> attempt(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions,
+            int attempt) {
+        Instant now = clock.instant();
+        return repository.find(id).chain(found -> {
+            check(conditions, found);
+            boolean thing = path.segments().isEmpty();
+            if (found.isEmpty() && !(thing && edit == Edit.PUT)) {
+                throw new NotFound("The thing with id '" + id + "' could not be found or the requester may not read it.");
+            }
+            Twin before = found.orElseGet(() -> Twin.empty(id, now));
+            if (thing && edit == Edit.DELETE) {
+                return repository.delete(id, before.revision()).chain(deleted -> deleted
+                        ? publish(id, before.revision() + 1, before.revision(), Map.of("", "deleted"), now, Map.of())
+                                .replaceWith(new Written(null, false))
+                        : retry(id, path, edit, value, conditions, attempt));
+            }
+            Map<String, Object> tree = TwinTree.of(before);
+            boolean existed = found.isPresent() && TwinTree.exists(tree, path);
+            switch (edit) {
+                case PUT -> TwinTree.put(tree, path, thing ? checkedThing(id, value) : value);
+                case PATCH -> {
+                    if (!existed) {
+                        throw new NotFound("'" + path + "' does not exist in thing '" + id + "'");
+                    }
+                    Object merged = TwinTree.mergePatch(thing ? tree : TwinTree.get(tree, path),
+                            thing ? checkedThing(id, value) : value);
+                    TwinTree.put(tree, path, merged);
+                }
+                case DELETE -> {
+                    if (!TwinTree.delete(tree, path)) {
+                        throw new NotFound("'" + path + "' does not exist in thing '" + id + "'");
+                    }
+                }
+            }
+            Twin after = TwinTree.toTwin(tree, before, now);
+            checkSize(after);
+            Uni<Boolean> write = found.isPresent() ? repository.replace(after, before.revision())
+                    : repository.insert(after);
+            return write.chain(written -> {
+                if (!written) {
+                    return retry(id, path, edit, value, conditions, attempt);
+                }
+                Map<String, Object> changes = new HashMap<>();
+                changes.put(path.toString(), edit == Edit.DELETE ? null : TwinTree.get(TwinTree.of(after), path));
+                return publish(id, after.revision(), before.revision(), changes, now, after.delta())
+                        .replaceWith(new Written(after, !existed));
+            });
+        });
+    }
+
+    private Uni<Written> retry(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions,
+            int attempt) {
+        if (attempt >= MAX_ATTEMPTS) {
+            return Uni.createFrom().failure(new IllegalStateException("thing " + id + " kept changing; gave up"));
+        }
+        // Another writer came first: a conditional request now fails its check, any other one retries.
+        return attempt(id, path, edit, value, conditions, attempt + 1);
+    }
+
+    private Uni<Void> publish(ThingId id, long revision, long previous, Map<String, Object> changes, Instant now,
+            Map<String, Object> delta) {
+        return publisher.publish(new TwinChanged(UUID.randomUUID().toString(), id.toString(), revision, previous,
+                changes, now, "api", delta));
+    }
+
+    /** Ditto's semantics: If-Match needs the current tag (or any, with *); If-None-Match: * needs absence. */
+    private static void check(Conditions c, Optional<Twin> found) {
+        if (c == null || !c.any()) {
+            return;
+        }
+        String current = found.map(TwinEdits::etag).orElse(null);
+        if (c.ifMatch() != null) {
+            boolean ok = current != null && Arrays.stream(c.ifMatch().split(","))
+                    .map(String::trim).anyMatch(t -> t.equals("*") || t.equals(current));
+            if (!ok) {
+                throw new PreconditionFailed("If-Match " + c.ifMatch() + " does not match the current revision "
+                        + (current == null ? "(the thing does not exist)" : current));
+            }
+        }
+        if (c.ifNoneMatch() != null && current != null) {
+            boolean hit = Arrays.stream(c.ifNoneMatch().split(","))
+                    .map(String::trim).anyMatch(t -> t.equals("*") || t.equals(current));
+            if (hit) {
+                throw new PreconditionFailed("If-None-Match " + c.ifNoneMatch() + " matches the current revision "
+                        + current);
+            }
+        }
+    }
+
+    private static Object checkedThing(ThingId id, Object value) {
+        if (!(value instanceof Map<?, ?> m)) {
+            throw new InvalidReport("invalid-twin", "a thing must be a JSON object");
+        }
+        Object bodyId = m.get("thingId");
+        if (bodyId != null && !id.toString().equals(bodyId)) {
+            throw new InvalidReport("invalid-twin", "thingId in the body (" + bodyId + ") differs from the URL (" + id + ")");
+        }
+        return value;
+    }
+
+    private void checkSize(Twin twin) {
+        try {
+            int size = json.writeValueAsBytes(TwinTree.of(twin)).length;
+            if (size > maxDocumentBytes) {
+                throw new InvalidReport("too-large", "the thing would be " + size + " bytes; the limit is "
+                        + maxDocumentBytes);
+            }
+        } catch (JsonProcessingException e) {
+            throw new InvalidReport("invalid-twin", "the thing cannot be written as JSON");
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package dev.doppel.twin.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.endsWith;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.contracts.Topics;
+import dev.doppel.contracts.TwinChanged;
+import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.RealInfrastructure;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.junit.jupiter.api.Test;
+
+/** The Ditto-style REST API of twins, cases after Ditto's HTTP API documentation, on the real stack. */
+@QuarkusTest
+@QuarkusTestResource(RealInfrastructure.class)
+class TwinRestIT {
+
+    private static final String LAMP = "{\"attributes\":{\"site\":\"a\"},\"features\":{\"lamp\":{\"properties\":{\"on\":false}}}}";
+
+    private static RequestSpecification as(String user) {
+        return given().auth().oauth2(RealInfrastructure.token(user));
+    }
+
+    private static void create(String id, String body) {
+        as("admin").contentType("application/json").body(body).put("/api/2/things/" + id).then().statusCode(201);
+    }
+
+    @Test
+    void putCreatesWith201AndLocationThenReplacesWith204AndANewEtag() {
+        as("admin").contentType("application/json").body(LAMP).put("/api/2/things/demo:r1").then()
+                .statusCode(201)
+                .header("Location", endsWith("/api/2/things/demo:r1"))
+                .header("ETag", "\"rev:1\"")
+                .body("thingId", equalTo("demo:r1"))
+                .body("features.lamp.properties.on", equalTo(false));
+        as("admin").contentType("application/json").body("{\"attributes\":{\"site\":\"b\"}}")
+                .put("/api/2/things/demo:r1").then().statusCode(204).header("ETag", "\"rev:2\"");
+        as("admin").get("/api/2/things/demo:r1").then().statusCode(200)
+                .body("attributes.site", equalTo("b"))
+                .body("features.size()", equalTo(0));
+    }
+
+    @Test
+    void everyLevelBelowTheThingCanBeReadWrittenAndDeleted() {
+        create("demo:r2", LAMP);
+        as("admin").contentType("application/json").body("\"lab\"")
+                .put("/api/2/things/demo:r2/attributes/location/room").then().statusCode(201)
+                .header("Location", endsWith("/api/2/things/demo:r2/attributes/location/room"));
+        as("admin").get("/api/2/things/demo:r2/attributes/location").then().statusCode(200).body("room", equalTo("lab"));
+        as("admin").get("/api/2/things/demo:r2/attributes/location/room").then().statusCode(200).body(equalTo("\"lab\""));
+        as("admin").contentType("application/json").body("true")
+                .put("/api/2/things/demo:r2/features/lamp/properties/on").then().statusCode(204);
+        as("admin").get("/api/2/things/demo:r2/features/lamp/properties/on").then().body(equalTo("true"));
+        as("admin").contentType("application/json").body("[\"org.example:lamp:1.0.0\"]")
+                .put("/api/2/things/demo:r2/features/lamp/definition").then().statusCode(201);
+        as("admin").contentType("application/json").body("\"org.example:room-lamp:2.0.0\"")
+                .put("/api/2/things/demo:r2/definition").then().statusCode(201);
+        as("admin").get("/api/2/things/demo:r2").then()
+                .body("definition", equalTo("org.example:room-lamp:2.0.0"))
+                .body("features.lamp.definition[0]", equalTo("org.example:lamp:1.0.0"));
+        as("admin").delete("/api/2/things/demo:r2/attributes/location").then().statusCode(204);
+        as("admin").get("/api/2/things/demo:r2/attributes/location").then().statusCode(404)
+                .contentType("application/problem+json")
+                .body("type", equalTo("https://doppel.dev/problems/path-not-found"));
+        as("admin").contentType("application/json").body("1")
+                .put("/api/2/things/demo:r2/features/nope/properties/x").then().statusCode(404);
+        as("admin").delete("/api/2/things/demo:r2").then().statusCode(204);
+        as("admin").get("/api/2/things/demo:r2").then().statusCode(404);
+    }
+
+    @Test
+    void mergePatchRemovesNullsMergesObjectsAndReplacesArrays() {
+        create("demo:r3", "{\"attributes\":{\"a\":1,\"b\":{\"c\":2,\"d\":3},\"list\":[1,2]}}");
+        as("admin").contentType(ThingsResource.MERGE_PATCH).body("{\"a\":null,\"b\":{\"c\":5},\"list\":[9]}")
+                .patch("/api/2/things/demo:r3/attributes").then().statusCode(204);
+        Map<String, Object> attributes = as("admin").get("/api/2/things/demo:r3/attributes").then().statusCode(200)
+                .extract().jsonPath().getMap("");
+        assertEquals(Map.of("b", Map.of("c", 5, "d", 3), "list", List.of(9)), attributes);
+        as("admin").contentType("application/json").body("{\"a\":1}").patch("/api/2/things/demo:r3/attributes")
+                .then().statusCode(415);
+    }
+
+    @Test
+    void ofTwoWritersWithTheSameIfMatchExactlyOneWins() throws Exception {
+        create("demo:r4", LAMP);
+        List<CompletableFuture<Integer>> writers = new ArrayList<>();
+        for (String value : new String[] {"\"x\"", "\"y\""}) {
+            writers.add(CompletableFuture.supplyAsync(() -> as("admin").contentType("application/json")
+                    .header("If-Match", "\"rev:1\"").body(value).put("/api/2/things/demo:r4/attributes/site")
+                    .then().extract().statusCode()));
+        }
+        List<Integer> statuses = new ArrayList<>();
+        for (CompletableFuture<Integer> w : writers) {
+            statuses.add(w.get());
+        }
+        statuses.sort(Integer::compareTo);
+        assertEquals(List.of(204, 412), statuses);
+        as("admin").contentType("application/json").header("If-None-Match", "*").body(LAMP)
+                .put("/api/2/things/demo:r4").then().statusCode(412)
+                .body("type", equalTo("https://doppel.dev/problems/precondition-failed"));
+        as("admin").header("If-None-Match", "\"rev:2\"").get("/api/2/things/demo:r4").then().statusCode(304);
+    }
+
+    @Test
+    void desiredStateShowsInTheDeltaUntilTheDeviceReportsIt() {
+        create("demo:r5", "{\"features\":{\"telemetry\":{\"properties\":{\"temperature\":20.0}}}}");
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+                KafkaConsumer<String, byte[]> changes = kafka.subscribe(Topics.TWIN_CHANGES)) {
+            as("olivia").contentType("application/json").body("22.0")
+                    .put("/api/2/things/demo:r5/features/telemetry/desiredProperties/temperature")
+                    .then().statusCode(201);
+            ConsumerRecord<String, byte[]> r = KafkaProbe.await(changes, x -> "demo:r5".equals(x.key()),
+                    Duration.ofSeconds(10));
+            assertNotNull(r, "the desired write published no change");
+            assertEquals(Map.of("telemetry", Map.of("temperature", 22.0)), KafkaProbe.read(r, TwinChanged.class).delta());
+            as("olivia").get("/api/2/things/demo:r5/delta").then().statusCode(200)
+                    .body("features.telemetry.temperature", equalTo(22.0f));
+            as("olivia").get("/api/2/things/demo:r5/features/telemetry/delta").then().statusCode(200)
+                    .body("desiredProperties.temperature", equalTo(22.0f));
+            TelemetryReceived report = TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse("demo:r5"),
+                    "telemetry", Map.of("telemetry", Map.of("temperature", 22.0)), null, Instant.now(), "mqtt");
+            kafka.sendEvent(Topics.DEVICE_TELEMETRY, "demo:r5", report.type(), "/test", report);
+            await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> as("olivia").get("/api/2/things/demo:r5/delta")
+                    .then().body("features.size()", equalTo(0)));
+        }
+    }
+
+    @Test
+    void fieldsSelectPartsAndIdsListsOnlyReadableThings() {
+        create("demo:r6", LAMP);
+        as("admin").get("/api/2/things/demo:r6?fields=thingId,attributes/site,_revision").then().statusCode(200)
+                .body("thingId", equalTo("demo:r6"))
+                .body("attributes.site", equalTo("a"))
+                .body("_revision", equalTo(1))
+                .body("features", equalTo(null));
+        create("other:r6", LAMP);
+        as("olivia").get("/api/2/things?ids=demo:r6,other:r6,demo:missing").then().statusCode(200)
+                .body("", hasSize(1)).body("[0].thingId", equalTo("demo:r6"));
+        as("admin").get("/api/2/things?ids=other:r6,demo:r6").then().statusCode(200)
+                .body("thingId", equalTo(List.of("other:r6", "demo:r6")));
+    }
+
+    @Test
+    void operatorsWriteDesiredStateOnlyViewersNothingOtherTenantsNotAtAll() {
+        create("demo:r7", LAMP);
+        String desired = "/api/2/things/demo:r7/features/lamp/desiredProperties/on";
+        as("victor").contentType("application/json").body("true").put(desired).then().statusCode(403);
+        as("olivia").contentType("application/json").body("\"b\"").put("/api/2/things/demo:r7/attributes/site")
+                .then().statusCode(403);
+        as("mallory").contentType("application/json").body("true").put(desired).then().statusCode(404);
+        as("olivia").contentType("application/json").body("true").put(desired).then().statusCode(201);
+        as("olivia").contentType(ThingsResource.MERGE_PATCH).body("{\"on\":false}")
+                .patch("/api/2/things/demo:r7/features/lamp/desiredProperties").then().statusCode(204);
+        as("victor").get(desired).then().statusCode(200).body(equalTo("false"));
+    }
+
+    @Test
+    void badWritesAreProblemsAndLeaveTheThingAsItWas() {
+        create("demo:r8", LAMP);
+        as("admin").contentType("application/json").body("{\"$where\":1}").put("/api/2/things/demo:r8/attributes")
+                .then().statusCode(400).contentType("application/problem+json")
+                .body("type", equalTo("https://doppel.dev/problems/invalid-key"));
+        as("admin").contentType("application/json").body("{\"attributes\":").put("/api/2/things/demo:r8")
+                .then().statusCode(400).body("type", equalTo("https://doppel.dev/problems/invalid-json"));
+        as("admin").contentType("application/json").body("\"" + "x".repeat(300 * 1024) + "\"")
+                .put("/api/2/things/demo:r8/attributes/blob").then().statusCode(413);
+        as("admin").contentType("application/json").body("1").put("/api/2/things/demo:r8/nonsense/x")
+                .then().statusCode(400).body("type", equalTo("https://doppel.dev/problems/invalid-path"));
+        as("admin").contentType("application/json").body("{\"thingId\":\"demo:other\"}").put("/api/2/things/demo:r8")
+                .then().statusCode(400);
+        as("admin").contentType("application/json").body("{\"features\":{\"f\":{\"colour\":1}}}")
+                .put("/api/2/things/demo:r8").then().statusCode(400);
+        as("admin").get("/api/2/things/demo:r8").then().statusCode(200).header("ETag", "\"rev:1\"")
+                .body("attributes.site", equalTo("a"));
+    }
+}
