@@ -3,12 +3,18 @@ package dev.doppel.twin.config;
 import dev.doppel.twin.repository.TwinRepository;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
+import dev.doppel.twin.search.RqlToMongo;
 import java.time.Duration;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-/** Declares the MongoDB indexes before traffic arrives. */
+/** Declares the MongoDB indexes before traffic arrives, including one per configured search path. */
 public class Startup {
 
-    void onStart(@Observes StartupEvent ev, TwinRepository repository) {
+    void onStart(@Observes StartupEvent ev, TwinRepository repository,
+            @ConfigProperty(name = "doppel.twin.search.indexes") java.util.List<String> searchPaths) {
         repository.ensureIndexes().await().atMost(Duration.ofSeconds(30));
+        for (String path : searchPaths) {
+            repository.ensureSearchIndex(RqlToMongo.field(path.trim())).await().atMost(Duration.ofSeconds(30));
+        }
     }
 }

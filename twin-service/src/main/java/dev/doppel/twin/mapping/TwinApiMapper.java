@@ -40,4 +40,31 @@ public final class TwinApiMapper {
     public static String etag(Twin twin) {
         return "\"rev:" + twin.revision() + "\"";
     }
+    /** Ditto's {@code fields}: only the named parts (slash paths), in the thing's shape. */
+    public static Map<String, Object> select(Map<String, Object> thing, String fields) {
+        if (fields == null || fields.isBlank()) {
+            return thing;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String field : fields.split(",")) {
+            String[] segments = field.trim().split("/");
+            Object node = thing;
+            for (String s : segments) {
+                node = node instanceof Map<?, ?> m ? m.get(s) : null;
+            }
+            if (node == null) {
+                continue;
+            }
+            Map<String, Object> target = out;
+            for (int i = 0; i < segments.length - 1; i++) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> next = (Map<String, Object>) target.computeIfAbsent(segments[i],
+                        k -> new LinkedHashMap<String, Object>());
+                target = next;
+            }
+            target.put(segments[segments.length - 1], node);
+        }
+        return out;
+    }
+
 }

@@ -68,6 +68,21 @@ public class TwinRepository {
                 .map(docs -> docs.stream().map(TwinDocumentMapper::fromDocument).toList());
     }
 
+    public Uni<java.util.List<Twin>> search(org.bson.conversions.Bson filter, org.bson.conversions.Bson sort, int limit) {
+        return twins.find(filter, new io.quarkus.mongodb.FindOptions().sort(sort).limit(limit)).collect().asList()
+                .map(docs -> docs.stream().map(TwinDocumentMapper::fromDocument).toList());
+    }
+
+    public Uni<Long> count(org.bson.conversions.Bson filter) {
+        return twins.countDocuments(filter);
+    }
+
+    /** An ascending index per configured search path, scoped by tenant like every query. */
+    public Uni<Void> ensureSearchIndex(String field) {
+        return twins.createIndex(Indexes.ascending("tenant", field), new IndexOptions().name("search_" + field))
+                .replaceWithVoid();
+    }
+
     private static boolean isDuplicateKey(Throwable t) {
         return t instanceof MongoWriteException w && w.getError().getCategory() == ErrorCategory.DUPLICATE_KEY;
     }

@@ -97,7 +97,7 @@ public class ThingsResource {
                     .anyMatch(t -> t.equals("*") || t.equals(TwinEdits.etag(twin)))) {
                 return withTag(Response.notModified(), twin).build();
             }
-            return withTag(Response.ok(select(TwinApiMapper.toApi(twin), fields)), twin).build();
+            return withTag(Response.ok(TwinApiMapper.select(TwinApiMapper.toApi(twin), fields)), twin).build();
         });
     }
 
@@ -238,32 +238,6 @@ public class ThingsResource {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static Map<String, Object> select(Map<String, Object> thing, String fields) {
-        if (fields == null || fields.isBlank()) {
-            return thing;
-        }
-        Map<String, Object> out = new LinkedHashMap<>();
-        for (String field : fields.split(",")) {
-            String[] segments = field.trim().split("/");
-            Object node = thing;
-            for (String s : segments) {
-                node = node instanceof Map<?, ?> m ? m.get(s) : null;
-            }
-            if (node == null) {
-                continue;
-            }
-            Map<String, Object> target = out;
-            for (int i = 0; i < segments.length - 1; i++) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> next = (Map<String, Object>) target.computeIfAbsent(segments[i],
-                        k -> new LinkedHashMap<String, Object>());
-                target = next;
-            }
-            target.put(segments[segments.length - 1], node);
-        }
-        return out;
     }
 
     private static Response.ResponseBuilder withTag(Response.ResponseBuilder r, Twin twin) {

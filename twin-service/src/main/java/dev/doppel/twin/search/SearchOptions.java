@@ -1,0 +1,113 @@
+package dev.doppel.twin.search;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.doppel.twin.search.Rql.SyntaxError;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Ditto's search options: {@code sort(+attributes/x,-_modified)}, {@code size(50)}, {@code cursor(...)}.
+ * The cursor holds the sort values and id of the last item of a page, so the next page starts
+ * right after it, whatever was written in between.
+ */
+public record SearchOptions(List<Sort> sort, int size, Cursor cursor) {
+
+    public static final int DEFAULT_SIZE = 25;
+    public static final int MAX_SIZE = 200;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public record Sort(String property, boolean ascending) {
+    }
+
+    public record Cursor(List<Object> values, String id) {
+
+        public String encode() {
+            try {
+                return Base64.getUrlEncoder().withoutPadding().encodeToString(
+                        JSON.writeValueAsBytes(Map.of("v", values, "id", id)));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @SuppressWarnings("unchecked")
+        static Cursor decode(String token, int position) {
+            try {
+                Map<String, Object> m = JSON.readValue(Base64.getUrlDecoder().decode(token), Map.class);
+                return new Cursor((List<Object>) m.get("v"), (String) m.get("id"));
+            } catch (java.io.IOException | IllegalArgumentException | ClassCastException e) {
+                throw new SyntaxError("cursor is not one this service handed out", position);
+            }
+        }
+    }
+
+    public static SearchOptions parse(String option) {
+        List<Sort> sort = new ArrayList<>();
+        int size = DEFAULT_SIZE;
+        Cursor cursor = null;
+        if (option == null || option.isBlank()) {
+            return new SearchOptions(List.of(new Sort("thingId", true)), size, null);
+        }
+        int pos = 0;
+        for (String part : splitTopLevel(option)) {
+            String p = part.trim();
+            int open = p.indexOf('(');
+            if (open < 0 || !p.endsWith(")")) {
+                throw new SyntaxError("expected sort(...), size(...) or cursor(...)", pos);
+            }
+            String name = p.substring(0, open);
+            String arg = p.substring(open + 1, p.length() - 1);
+            switch (name) {
+                case "sort" -> {
+                    for (String s : arg.split(",")) {
+                        s = s.trim();
+                        if (s.length() < 2 || (s.charAt(0) != '+' && s.charAt(0) != '-')) {
+                            throw new SyntaxError("sort takes +property or -property", pos + open + 1);
+                        }
+                        RqlToMongo.field(s.substring(1));
+                        sort.add(new Sort(s.substring(1), s.charAt(0) == '+'));
+                    }
+                }
+                case "size" -> {
+                    try {
+                        size = Integer.parseInt(arg.trim());
+                    } catch (NumberFormatException e) {
+                        throw new SyntaxError("size takes a number", pos + open + 1);
+                    }
+                    if (size < 1 || size > MAX_SIZE) {
+                        throw new SyntaxError("size must be between 1 and " + MAX_SIZE, pos + open + 1);
+                    }
+                }
+                case "cursor" -> cursor = Cursor.decode(arg.trim(), pos + open + 1);
+                default -> throw new SyntaxError("unknown option '" + name + "'", pos);
+            }
+            pos += part.length() + 1;
+        }
+        if (sort.stream().noneMatch(s -> s.property().equals("thingId"))) {
+            sort.add(new Sort("thingId", true)); // a total order, so a cursor names exactly one place
+        }
+        return new SearchOptions(sort, size, cursor);
+    }
+
+    private static List<String> splitTopLevel(String s) {
+        List<String> out = new ArrayList<>();
+        int depth = 0;
+        int start = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                out.add(s.substring(start, i));
+                start = i + 1;
+            }
+        }
+        out.add(s.substring(start));
+        return out;
+    }
+
+}

@@ -1,0 +1,64 @@
+package dev.doppel.twin.search;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mongodb.MongoClientSettings;
+import dev.doppel.twin.model.InvalidReport;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RqlParserTest {
+
+    private static String mongo(String rql) {
+        return RqlToMongo.filter(RqlParser.parse(rql))
+                .toBsonDocument(org.bson.BsonDocument.class, MongoClientSettings.getDefaultCodecRegistry()).toJson();
+    }
+
+    @Test
+    void dittoOperatorsParse() {
+        assertEquals(new Rql.Compare(Rql.Op.EQ, "attributes/site", "plant 2"), RqlParser.parse("eq(attributes/site,\"plant 2\")"));
+        assertEquals(new Rql.In("thingId", List.of("demo:a", "demo:b")), RqlParser.parse("in(thingId,\"demo:a\",\"demo:b\")"));
+        assertEquals(new Rql.Compare(Rql.Op.GT, "features/t/properties/temp", 21.5),
+                RqlParser.parse("gt(features/t/properties/temp,21.5)"));
+        assertEquals(new Rql.Compare(Rql.Op.LE, "_revision", 3L), RqlParser.parse("le(_revision,3)"));
+        Rql nested = RqlParser.parse("and(exists(attributes/a), or(like(attributes/n,\"ab*\"),not(eq(attributes/x,null))))");
+        assertTrue(nested instanceof Rql.And);
+        String json = mongo("and(eq(attributes/a,1),not(ne(attributes/b,true)))");
+        assertTrue(json.contains("\"attributes.a\": 1"), json);
+        assertTrue(json.contains("$nor"), json);
+    }
+
+    @Test
+    void likeBecomesAnAnchoredRegexWithEverythingElseQuoted() {
+        assertTrue(RqlToMongo.likeToRegex("a*b?c.").matcher("aXXbYc.").matches());
+        assertFalse(RqlToMongo.likeToRegex("a*").matcher("ba").matches());
+        assertFalse(RqlToMongo.likeToRegex("a.c").matcher("abc").matches(), "'.' must be literal");
+    }
+
+    @Test
+    void errorsNameTheirPosition() {
+        assertEquals(0, assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("where(1)")).position());
+        assertEquals(16, assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a 1)")).position());
+        assertEquals(18, assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a,1))")).position());
+        assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a,\"open"));
+        assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a,sleep(1))"));
+        assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse(""));
+    }
+
+    @Test
+    void hostileFiltersCannotBecomeOperatorsOrReachOtherFields() {
+        // Properties are twin paths whose keys cannot hold '$' or '.'
+        for (String bad : new String[] {"eq($where,1)", "eq(attributes/$where,1)", "eq(attributes/a.b,1)",
+                "eq(tenant,\"other\")", "eq(_metadata/x,1)", "eq(features,1)", "exists(attributes)"}) {
+            assertThrows(InvalidReport.class, () -> mongo(bad), bad);
+        }
+        // A value that looks like an operator is just a string.
+        String json = mongo("eq(attributes/a,\"{$gt: ''}\")");
+        assertTrue(json.contains("\"attributes.a\": \"{$gt: ''}\""), json);
+        assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("not(".repeat(40) + "eq(attributes/a,1)" + ")".repeat(40)));
+        assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a,\"" + "x".repeat(5000) + "\")"));
+    }
+}
