@@ -1,0 +1,101 @@
+package dev.doppel.twin.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.doppel.contracts.EventTypes;
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.contracts.Topics;
+import dev.doppel.contracts.TwinChanged;
+import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.RealInfrastructure;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** Live changes over server-sent events, fed from dt.twin-changes, scoped to the caller's tenants. */
+@QuarkusTest
+@QuarkusTestResource(RealInfrastructure.class)
+class LiveChangesIT {
+
+    @TestHTTPResource("/api/2/things")
+    URL things;
+
+    /** Opens the stream and returns the data of each event as it comes. */
+    private BlockingQueue<String> open(String user, String query) throws Exception {
+        BlockingQueue<String> events = new LinkedBlockingQueue<>();
+        HttpRequest request = HttpRequest.newBuilder(URI.create(things + (query == null ? "" : "?" + query)))
+                .header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + RealInfrastructure.token(user)).build();
+        HttpResponse<Stream<String>> response = HttpClient.newHttpClient()
+                .sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
+        assertEquals(200, response.statusCode());
+        Thread.ofVirtual().start(() -> response.body().filter(l -> l.startsWith("data:"))
+                .forEach(l -> events.add(l.substring(5).trim())));
+        Thread.sleep(1000); // the subscription is in place once the response started
+        return events;
+    }
+
+    private static void report(KafkaProbe kafka, String thingId, double temperature) {
+        TelemetryReceived r = TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(thingId), "telemetry",
+                Map.of("telemetry", Map.of("temperature", temperature)), null, Instant.now(), "mqtt");
+        kafka.sendEvent(Topics.DEVICE_TELEMETRY, thingId, r.type(), "/test", r);
+    }
+
+    @Test
+    void streamsTheChangesOfTheCallersTenantsOnlyWhicheverReplicaMadeThem() throws Exception {
+        BlockingQueue<String> events = open("olivia", null);
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            report(kafka, "other:live-1", 1.0);
+            report(kafka, "demo:live-1", 2.0);
+            String first = events.poll(20, TimeUnit.SECONDS);
+            assertNotNull(first, "no change streamed");
+            assertTrue(first.contains("\"thingId\":\"demo:live-1\""), first);
+            assertTrue(first.contains("features/telemetry/properties/temperature"), first);
+            // A change published by another twin-service replica reaches this one's stream too.
+            kafka.sendEvent(Topics.TWIN_CHANGES, "demo:elsewhere", EventTypes.TWIN_CHANGED, "/twin-service",
+                    new TwinChanged(UUID.randomUUID().toString(), "demo:elsewhere", 7, 6,
+                            Map.of("attributes/x", 1), Instant.now(), "test", Map.of()));
+            String second = events.poll(20, TimeUnit.SECONDS);
+            assertNotNull(second, "a change from another replica was not streamed");
+            assertTrue(second.contains("\"thingId\":\"demo:elsewhere\""), second);
+            assertTrue(events.stream().noneMatch(e -> e.contains("other:")), events.toString());
+        }
+    }
+
+    @Test
+    void anRqlFilterNarrowsTheStream() throws Exception {
+        BlockingQueue<String> events = open("admin", "filter=gt(features/telemetry/properties/temperature,30)");
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            report(kafka, "demo:live-cold", 20.0);
+            report(kafka, "demo:live-hot", 40.0);
+            String first = events.poll(20, TimeUnit.SECONDS);
+            assertNotNull(first);
+            assertTrue(first.contains("demo:live-hot"), first);
+        }
+    }
+
+    @Test
+    void theStreamNeedsAToken() {
+        given().header("Accept", "text/event-stream").get("/api/2/things").then().statusCode(401);
+        given().auth().oauth2(RealInfrastructure.token("admin")).header("Accept", "text/event-stream")
+                .queryParam("filter", "eq(").get("/api/2/things").then().statusCode(400);
+    }
+}
