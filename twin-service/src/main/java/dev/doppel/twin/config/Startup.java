@@ -1,5 +1,6 @@
 package dev.doppel.twin.config;
 
+import dev.doppel.twin.repository.HistoryRepository;
 import dev.doppel.twin.repository.TwinRepository;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
@@ -10,9 +11,10 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 /** Declares the MongoDB indexes before traffic arrives, including one per configured search path. */
 public class Startup {
 
-    void onStart(@Observes StartupEvent ev, TwinRepository repository,
+    void onStart(@Observes StartupEvent ev, TwinRepository repository, HistoryRepository history,
             @ConfigProperty(name = "doppel.twin.search.indexes") java.util.List<String> searchPaths) {
         repository.ensureIndexes().await().atMost(Duration.ofSeconds(30));
+        history.ensureIndexes().await().atMost(Duration.ofSeconds(30));
         for (String path : searchPaths) {
             repository.ensureSearchIndex(RqlToMongo.field(path.trim())).await().atMost(Duration.ofSeconds(30));
         }

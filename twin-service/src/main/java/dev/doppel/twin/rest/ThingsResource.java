@@ -13,6 +13,7 @@ import dev.doppel.twin.model.TwinTree;
 import dev.doppel.twin.service.TwinEdits;
 import dev.doppel.twin.service.TwinEdits.Conditions;
 import dev.doppel.twin.service.TwinEdits.Edit;
+import dev.doppel.twin.service.TwinHistory;
 import dev.doppel.twin.service.TwinService;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -50,12 +51,14 @@ public class ThingsResource {
 
     private final TwinService twins;
     private final TwinEdits edits;
+    private final TwinHistory history;
     private final Caller caller;
     private final ObjectMapper json;
 
-    public ThingsResource(TwinService twins, TwinEdits edits, Caller caller, ObjectMapper json) {
+    public ThingsResource(TwinService twins, TwinEdits edits, TwinHistory history, Caller caller, ObjectMapper json) {
         this.twins = twins;
         this.edits = edits;
+        this.history = history;
         this.caller = caller;
         this.json = json;
     }
@@ -99,6 +102,47 @@ public class ThingsResource {
             }
             return withTag(Response.ok(TwinApiMapper.select(TwinApiMapper.toApi(twin), fields)), twin).build();
         });
+    }
+
+    @GET
+    @Path("/{thingId}/history")
+    @Operation(summary = "History of a thing", description = "?path=&from=&to=&limit= gives values in time order with revisions; ?revision= or ?at= gives the whole thing as it was.")
+    public Uni<Response> history(@PathParam("thingId") String thingId, @QueryParam("path") String path,
+            @QueryParam("from") String from, @QueryParam("to") String to, @QueryParam("limit") Integer limit,
+            @QueryParam("revision") Long revision, @QueryParam("at") String at) {
+        ThingId id = readable(thingId);
+        if (revision != null || at != null) {
+            return history.asOf(id, revision, at == null ? null : time("at", at)).map(thing -> Response
+                    .ok(thing.orElseThrow(() -> new ProblemException(Problem.of("not-in-history", "Not in history", 404,
+                            "thing '" + id + "' did not exist at " + (revision != null ? "revision " + revision : at)
+                                    + ", or that part of its history has passed the retention", null))))
+                    .build());
+        }
+        if (path != null && !path.isEmpty()) {
+            parsePath(path);
+        }
+        int max = limit == null ? 100 : limit;
+        if (max < 1 || max > 1000) {
+            throw new ProblemException(Problem.of("invalid-limit", "Invalid limit", 400, "limit is 1 to 1000", null));
+        }
+        return history.values(id, path, from == null ? null : time("from", from), to == null ? null : time("to", to), max)
+                .map(entries -> Response.ok(entries.stream().map(e -> {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("path", e.path());
+                    m.put("value", e.value());
+                    m.put("revision", e.revision());
+                    m.put("time", e.time().toString());
+                    return m;
+                }).toList()).build());
+    }
+
+    private static java.time.Instant time(String name, String value) {
+        try {
+            return java.time.Instant.parse(value);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new ProblemException(Problem.of("invalid-time", "Invalid time", 400,
+                    name + " takes an ISO-8601 time like 2026-11-22T10:00:00Z", null));
+        }
     }
 
     @GET

@@ -58,14 +58,16 @@ public class TwinEdits {
     }
 
     private final TwinRepository repository;
+    private final TwinHistory history;
     private final TwinChangePublisher publisher;
     private final ObjectMapper json;
     private final int maxDocumentBytes;
     private final Clock clock = Clock.systemUTC();
 
-    public TwinEdits(TwinRepository repository, TwinChangePublisher publisher, ObjectMapper json,
+    public TwinEdits(TwinRepository repository, TwinHistory history, TwinChangePublisher publisher, ObjectMapper json,
             @ConfigProperty(name = "doppel.twin.max-document-bytes", defaultValue = "262144") int maxDocumentBytes) {
         this.repository = repository;
+        this.history = history;
         this.publisher = publisher;
         this.json = json;
         this.maxDocumentBytes = maxDocumentBytes;
@@ -91,7 +93,9 @@ public class TwinEdits {
             Twin before = found.orElseGet(() -> Twin.empty(id, now));
             if (thing && edit == Edit.DELETE) {
                 return repository.delete(id, before.revision()).chain(deleted -> deleted
-                        ? publish(id, before.revision() + 1, before.revision(), Map.of("", "deleted"), now, Map.of())
+                        ? history.record(id, before.revision() + 1, Map.of("", TwinHistory.DELETED), null, now)
+                                .chain(() -> publish(id, before.revision() + 1, before.revision(),
+                                        Map.of("", TwinHistory.DELETED), now, Map.of()))
                                 .replaceWith(new Written(null, false))
                         : retry(id, path, edit, value, conditions, attempt));
             }
@@ -123,7 +127,8 @@ public class TwinEdits {
                 }
                 Map<String, Object> changes = new HashMap<>();
                 changes.put(path.toString(), edit == Edit.DELETE ? null : TwinTree.get(TwinTree.of(after), path));
-                return publish(id, after.revision(), before.revision(), changes, now, after.delta())
+                return history.record(id, after.revision(), changes, after, now)
+                        .chain(() -> publish(id, after.revision(), before.revision(), changes, now, after.delta()))
                         .replaceWith(new Written(after, !existed));
             });
         });

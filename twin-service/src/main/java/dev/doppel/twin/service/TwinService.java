@@ -27,10 +27,12 @@ public class TwinService {
     static final int MAX_ATTEMPTS = 16;
 
     private final TwinRepository repository;
+    private final TwinHistory history;
     private final Clock clock;
 
-    public TwinService(TwinRepository repository) {
+    public TwinService(TwinRepository repository, TwinHistory history) {
         this.repository = repository;
+        this.history = history;
         this.clock = Clock.systemUTC();
     }
 
@@ -93,9 +95,10 @@ public class TwinService {
             Uni<Boolean> write = found.isPresent() ? repository.replace(twin, before) : repository.insert(twin);
             return write.chain(written -> {
                 if (written) {
-                    return Uni.createFrom().item(Optional.of(new TwinChanged(UUID.randomUUID().toString(),
-                            id.toString(), twin.revision(), before, changes, now,
-                            reports.get(reports.size() - 1).eventId(), twin.delta())));
+                    return history.record(id, twin.revision(), changes, twin, now)
+                            .replaceWith(Optional.of(new TwinChanged(UUID.randomUUID().toString(),
+                                    id.toString(), twin.revision(), before, changes, now,
+                                    reports.get(reports.size() - 1).eventId(), twin.delta())));
                 }
                 if (attempt >= MAX_ATTEMPTS) {
                     return Uni.createFrom().failure(new IllegalStateException(

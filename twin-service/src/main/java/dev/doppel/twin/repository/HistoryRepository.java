@@ -1,0 +1,117 @@
+package dev.doppel.twin.repository;
+
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.Sorts;
+import io.quarkus.mongodb.FindOptions;
+import io.quarkus.mongodb.reactive.ReactiveMongoClient;
+import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+import dev.doppel.twin.config.HistoryConfig;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * {@code twin_history}: one document per changed path and revision ({@code thingId}, {@code path},
+ * {@code value}, {@code revision}, {@code time} = when the value was true, {@code recorded}).
+ */
+@ApplicationScoped
+public class HistoryRepository {
+
+    /** One entry of a twin's history. */
+    public record Entry(String thingId, String path, Object value, long revision, Instant time) {
+    }
+
+    private final ReactiveMongoCollection<Document> history;
+    private final HistoryConfig config;
+
+    public HistoryRepository(ReactiveMongoClient mongo,
+            @ConfigProperty(name = "doppel.twin.database", defaultValue = "doppel-twins") String database,
+            HistoryConfig config) {
+        this.history = mongo.getDatabase(database).getCollection("twin_history");
+        this.config = config;
+    }
+
+    /** The longest retention of any tenant: what a TTL index may enforce without cutting a tenant short. */
+    private Duration longest() {
+        return config.tenantRetention().values().stream().reduce(config.retention(),
+                (a, b) -> a.compareTo(b) >= 0 ? a : b);
+    }
+
+    public Uni<Void> ensureIndexes() {
+        return history.createIndex(Indexes.ascending("thingId", "path", "time"), new IndexOptions().name("thing_path_time"))
+                .chain(() -> history.createIndex(Indexes.ascending("thingId", "revision"),
+                        new IndexOptions().name("thing_revision")))
+                // Real MongoDB expires entries by itself; the stand-in ignores TTL, so the service also deletes them.
+                .chain(() -> history.createIndex(Indexes.ascending("recorded"), new IndexOptions().name("retention")
+                        .expireAfter(longest().toSeconds(), TimeUnit.SECONDS)))
+                .replaceWithVoid();
+    }
+
+    public Uni<Void> append(List<Entry> entries, String tenant) {
+        if (entries.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        Date now = new Date();
+        List<Document> docs = new ArrayList<>();
+        for (Entry e : entries) {
+            docs.add(new Document("thingId", e.thingId()).append("tenant", tenant).append("path", e.path())
+                    .append("value", e.value()).append("revision", e.revision())
+                    .append("time", e.time().toString()).append("timeDate", Date.from(e.time()))
+                    .append("recorded", now));
+        }
+        return history.insertMany(docs).replaceWithVoid();
+    }
+
+    /** Values of one path (and the paths below it) in time order. */
+    public Uni<List<Entry>> values(String thingId, String path, Instant from, Instant to, int limit) {
+        List<Bson> f = new ArrayList<>(List.of(Filters.eq("thingId", thingId)));
+        if (path != null) {
+            f.add(Filters.or(Filters.eq("path", path), Filters.regex("path",
+                    "^" + java.util.regex.Pattern.quote(path + "/"))));
+        }
+        if (from != null) {
+            f.add(Filters.gte("timeDate", Date.from(from)));
+        }
+        if (to != null) {
+            f.add(Filters.lte("timeDate", Date.from(to)));
+        }
+        return history.find(Filters.and(f), new FindOptions().sort(Sorts.ascending("timeDate", "revision")).limit(limit))
+                .map(HistoryRepository::entry).collect().asList();
+    }
+
+    /** Every entry up to a revision or a time, in revision order, to rebuild the twin as it was. */
+    public Uni<List<Entry>> upTo(String thingId, Long revision, Instant at) {
+        Bson f = revision != null ? Filters.and(Filters.eq("thingId", thingId), Filters.lte("revision", revision))
+                : Filters.and(Filters.eq("thingId", thingId), Filters.lte("timeDate", Date.from(at)));
+        return history.find(f, new FindOptions().sort(Sorts.ascending("revision", "timeDate")))
+                .map(HistoryRepository::entry).collect().asList();
+    }
+
+    /** Deletes what is older than its tenant's retention; returns how many entries went. */
+    public Uni<Long> expire() {
+        Instant now = Instant.now();
+        Uni<Long> rest = history.deleteMany(Filters.and(Filters.nin("tenant", config.tenantRetention().keySet()),
+                Filters.lt("recorded", Date.from(now.minus(config.retention()))))).map(r -> r.getDeletedCount());
+        for (var e : config.tenantRetention().entrySet()) {
+            Bson old = Filters.and(Filters.eq("tenant", e.getKey()),
+                    Filters.lt("recorded", Date.from(now.minus(e.getValue()))));
+            rest = rest.chain(n -> history.deleteMany(old).map(r -> n + r.getDeletedCount()));
+        }
+        return rest;
+    }
+
+    private static Entry entry(Document d) {
+        return new Entry(d.getString("thingId"), d.getString("path"), d.get("value"),
+                d.get("revision", Number.class).longValue(), Instant.parse(d.getString("time")));
+    }
+}

@@ -1,0 +1,136 @@
+package dev.doppel.twin.service;
+
+import dev.doppel.contracts.ThingId;
+import dev.doppel.twin.model.Feature;
+import dev.doppel.twin.model.Twin;
+import dev.doppel.twin.repository.HistoryRepository;
+import dev.doppel.twin.repository.HistoryRepository.Entry;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * The history of every twin: each change is appended with the time its value became true (the
+ * device's source time for reports, the write time for API writes); a twin can be rebuilt as it was
+ * at a revision or a time. Retention is enforced here, since the MongoDB stand-in ignores TTL.
+ */
+@ApplicationScoped
+public class TwinHistory {
+
+    private static final Logger LOG = Logger.getLogger(TwinHistory.class);
+    /** Marks the deletion of the whole thing in its history. */
+    public static final String DELETED = "deleted";
+
+    private final HistoryRepository repository;
+
+    public TwinHistory(HistoryRepository repository) {
+        this.repository = repository;
+    }
+
+    /** Appends the changes of one write; {@code after} is null when the thing was deleted. */
+    public Uni<Void> record(ThingId id, long revision, Map<String, Object> changes, Twin after, Instant now) {
+        List<Entry> entries = new ArrayList<>();
+        changes.forEach((path, value) -> entries.add(new Entry(id.toString(), path, value, revision,
+                after == null ? now : timeOf(after, path, now))));
+        return repository.append(entries, id.tenant());
+    }
+
+    public Uni<List<Entry>> values(ThingId id, String path, Instant from, Instant to, int limit) {
+        return repository.values(id.toString(), path, from, to, limit);
+    }
+
+    /** The thing as it was at a revision or a time (API shape), or empty if it did not exist then. */
+    public Uni<Optional<Map<String, Object>>> asOf(ThingId id, Long revision, Instant at) {
+        return repository.upTo(id.toString(), revision, at).map(entries -> {
+            if (entries.isEmpty()) {
+                return Optional.empty();
+            }
+            Map<String, Object> tree = empty();
+            long rev = 0;
+            boolean exists = false;
+            for (Entry e : entries) {
+                rev = e.revision();
+                if (e.path().isEmpty()) {
+                    exists = !DELETED.equals(e.value());
+                    tree = exists && e.value() instanceof Map<?, ?> m ? copyOf(m) : empty();
+                    continue;
+                }
+                exists = true;
+                apply(tree, e.path().split("/"), e.value());
+            }
+            if (!exists) {
+                return Optional.empty();
+            }
+            Map<String, Object> thing = new LinkedHashMap<>();
+            thing.put("thingId", id.toString());
+            thing.putAll(tree);
+            thing.put("_revision", rev);
+            return Optional.of(thing);
+        });
+    }
+
+    @Scheduled(every = "${doppel.twin.history.expiry-interval:1h}", delayed = "${doppel.twin.history.expiry-delay:1m}")
+    Uni<Void> expire() {
+        return repository.expire().invoke(n -> {
+            if (n > 0) {
+                LOG.infof("removed %d history entries past retention", n);
+            }
+        }).replaceWithVoid();
+    }
+
+    private static Instant timeOf(Twin twin, String path, Instant fallback) {
+        String[] s = path.split("/");
+        if (s.length == 2 && "attributes".equals(s[0])) {
+            return twin.attributeTimes().getOrDefault(s[1], fallback);
+        }
+        if (s.length == 4 && "features".equals(s[0])) {
+            Feature f = twin.features().get(s[1]);
+            if (f != null && "properties".equals(s[2])) {
+                return f.propertyTimes().getOrDefault(s[3], fallback);
+            }
+            if (f != null && "desiredProperties".equals(s[2])) {
+                return f.desiredTimes().getOrDefault(s[3], fallback);
+            }
+        }
+        return fallback;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void apply(Map<String, Object> tree, String[] path, Object value) {
+        Map<String, Object> node = tree;
+        for (int i = 0; i < path.length - 1; i++) {
+            Object next = node.get(path[i]);
+            if (!(next instanceof Map)) {
+                next = new LinkedHashMap<String, Object>();
+                node.put(path[i], next);
+            }
+            node = (Map<String, Object>) next;
+        }
+        if (value == null) {
+            node.remove(path[path.length - 1]);
+        } else {
+            node.put(path[path.length - 1], value instanceof Map<?, ?> m ? copyOf(m) : value);
+        }
+    }
+
+    private static Map<String, Object> empty() {
+        Map<String, Object> tree = new LinkedHashMap<>();
+        tree.put("attributes", new LinkedHashMap<>());
+        tree.put("features", new LinkedHashMap<>());
+        return tree;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> copyOf(Map<?, ?> m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        m.forEach((k, v) -> out.put((String) k, v instanceof Map<?, ?> inner ? copyOf(inner) : v));
+        return out;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.doppel.twin.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.contracts.Topics;
+import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.RealInfrastructure;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** Twin history: values in time order, the thing as it was, retention per tenant. */
+@QuarkusTest
+@QuarkusTestResource(RealInfrastructure.class)
+class HistoryIT {
+
+    private static final String TEMP = "features/telemetry/properties/temperature";
+
+    private static RequestSpecification as(String user) {
+        return given().auth().oauth2(RealInfrastructure.token(user));
+    }
+
+    private static void report(KafkaProbe kafka, String thingId, double value, Instant at) {
+        TelemetryReceived r = TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(thingId), "telemetry",
+                Map.of("telemetry", Map.of("temperature", value)), null, at, "mqtt");
+        kafka.sendEvent(Topics.DEVICE_TELEMETRY, thingId, r.type(), "/test", r);
+    }
+
+    @Test
+    void valuesComeBackInTimeOrderAndTheThingCanBeRebuiltAsItWas() {
+        Instant t0 = Instant.parse("2026-11-01T10:00:00Z");
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            for (int i = 0; i < 3; i++) {
+                report(kafka, "demo:h1", 20.0 + i, t0.plusSeconds(60L * i));
+            }
+        }
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> as("olivia")
+                .queryParam("path", TEMP).get("/api/2/things/demo:h1/history").then().statusCode(200)
+                .body("", hasSize(3))
+                .body("value", equalTo(List.of(20.0f, 21.0f, 22.0f)))
+                .body("time[0]", equalTo("2026-11-01T10:00:00Z"))
+                .body("revision", equalTo(List.of(1, 2, 3))));
+        as("olivia").queryParam("path", TEMP).queryParam("from", "2026-11-01T10:00:30Z")
+                .queryParam("to", "2026-11-01T10:01:30Z").get("/api/2/things/demo:h1/history").then()
+                .body("value", equalTo(List.of(21.0f)));
+        as("olivia").queryParam("revision", 2).get("/api/2/things/demo:h1/history").then().statusCode(200)
+                .body("features.telemetry.properties.temperature", equalTo(21.0f)).body("_revision", equalTo(2));
+        as("olivia").queryParam("at", "2026-11-01T10:00:10Z").get("/api/2/things/demo:h1/history").then()
+                .statusCode(200).body("features.telemetry.properties.temperature", equalTo(20.0f));
+        as("olivia").queryParam("at", "2020-01-01T00:00:00Z").get("/api/2/things/demo:h1/history").then()
+                .statusCode(404);
+    }
+
+    @Test
+    void apiWritesAndDeletesAreHistoryToo() {
+        as("admin").contentType("application/json").body("{\"attributes\":{\"room\":\"lab\"}}")
+                .put("/api/2/things/demo:h2").then().statusCode(201);
+        as("admin").contentType("application/json").body("\"hall\"").put("/api/2/things/demo:h2/attributes/room")
+                .then().statusCode(204);
+        as("admin").delete("/api/2/things/demo:h2").then().statusCode(204);
+        as("admin").queryParam("revision", 2).get("/api/2/things/demo:h2/history").then().statusCode(200)
+                .body("attributes.room", equalTo("hall"));
+        as("admin").queryParam("revision", 3).get("/api/2/things/demo:h2/history").then().statusCode(404);
+        as("admin").queryParam("path", "attributes/room").get("/api/2/things/demo:h2/history").then()
+                .body("value", equalTo(List.of("hall")));
+    }
+
+    @Test
+    void historyIsKeptOnlyAsLongAsTheTenantsRetention() {
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            report(kafka, "brief:h3", 1.0, Instant.now());
+            report(kafka, "demo:h3", 1.0, Instant.now());
+        }
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> as("admin").queryParam("path", TEMP)
+                .get("/api/2/things/demo:h3/history").then().body("", hasSize(1)));
+        // Tenant "brief" keeps history for one second (test profile); demo for the default seven days.
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> as("admin").queryParam("path", TEMP)
+                .get("/api/2/things/brief:h3/history").then().statusCode(200).body("", hasSize(0)));
+        as("admin").queryParam("path", TEMP).get("/api/2/things/demo:h3/history").then().body("", hasSize(1));
+        as("admin").get("/api/2/things/brief:h3").then().statusCode(200); // the twin itself stays
+    }
+
+    @Test
+    void anotherTenantsHistoryIsNotThere() {
+        as("mallory").get("/api/2/things/demo:h1/history").then().statusCode(404);
+        given().get("/api/2/things/demo:h1/history").then().statusCode(401);
+        as("olivia").queryParam("from", "yesterday").get("/api/2/things/demo:h1/history").then().statusCode(400);
+    }
+}
