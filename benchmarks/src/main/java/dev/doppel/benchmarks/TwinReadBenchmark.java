@@ -1,0 +1,210 @@
+package dev.doppel.benchmarks;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.Filters;
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.contracts.Topics;
+import dev.doppel.devstack.LocalSystem;
+import dev.doppel.devstack.ServiceProcess;
+import dev.doppel.devstack.testing.KafkaProbe;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.bson.Document;
+
+/**
+ * Twin reads and search at concurrency 32 with N twins stored (default 100,000), each measured
+ * against the same operation done directly on the MongoDB stand-in in the same run (the floor any
+ * service on this store can reach).
+ *
+ * <pre>./doppel bench twin [--twins 100000] [--seconds 10]</pre>
+ */
+public final class TwinReadBenchmark {
+
+    private static final int CONCURRENCY = 32;
+
+    interface Op {
+        boolean run(ThreadLocalRandom random) throws Exception;
+    }
+
+    record Result(double perSecond, Histogram latency, long errors) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int twins = 100_000;
+        int seconds = 10;
+        Map<String, String> serviceConfig = new java.util.HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--twins" -> twins = Integer.parseInt(args[++i]);
+                // Diagnosis only: tokens are still checked, but the policy enforcer does not ask Keycloak.
+                case "--no-policy-enforcer" -> serviceConfig.put("quarkus.keycloak.policy-enforcer.enforcement-mode",
+                        "DISABLED");
+                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        System.out.printf(Locale.ROOT, "Twin read benchmark: %d twins, concurrency %d, %d s per measure, %d cores%n",
+                twins, CONCURRENCY, seconds, Runtime.getRuntime().availableProcessors());
+        try (LocalSystem system = new LocalSystem(Files.createTempDirectory("doppel-bench-twin-"),
+                LocalSystem.Layout.freePorts())) {
+            system.startInfrastructure(null).startServices(List.of("twin-service"), serviceConfig);
+            ServiceProcess twin = system.service("twin-service");
+            String token = system.tokens().password("admin", "admin");
+            load(system.kafka().bootstrapServers(), twins);
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            String countUrl = twin.baseUrl() + "/api/2/search/things/count";
+            long t0 = System.nanoTime();
+            while (Long.parseLong(get(http, countUrl, token).body().trim()) < twins) {
+                Thread.sleep(1000);
+            }
+            System.out.printf(Locale.ROOT, "[load] %d twins written through Kafka in %.1f s%n", twins,
+                    (System.nanoTime() - t0) / 1e9);
+
+            int n = twins;
+            try (MongoClient mongo = MongoClients.create(system.mongo().connectionString())) {
+                MongoCollection<Document> coll = mongo.getDatabase("doppel-twins").getCollection("twins");
+                Result rawRead = measure(seconds, r -> coll.find(Filters.eq("_id", "bench:dev-" + r.nextInt(n))).first() != null);
+                Result apiRead = measure(seconds, r -> get(http, twin.baseUrl() + "/api/2/things/bench:dev-" + r.nextInt(n),
+                        token).statusCode() == 200);
+                // With a requesting party token the enforcer finds the permissions in the token itself.
+                String rpt = rpt(http, system.keycloak().issuer(), token);
+                Result rptRead = measure(seconds, r -> get(http, twin.baseUrl() + "/api/2/things/bench:dev-" + r.nextInt(n),
+                        rpt).statusCode() == 200);
+                String filter = "eq(features/telemetry/properties/temperature,%d)";
+                Result rawSearch = measure(seconds, r -> coll.find(Filters.and(Filters.eq("tenant", "bench"),
+                        Filters.eq("features.telemetry.properties.temperature", (long) r.nextInt(100))))
+                        .sort(new Document("_id", 1)).limit(50).into(new java.util.ArrayList<>()).size() > 0);
+                Result apiSearch = measure(seconds, r -> get(http, twin.baseUrl() + "/api/2/search/things?filter="
+                        + URLEncoder.encode(String.format(Locale.ROOT, filter, r.nextInt(100)), StandardCharsets.UTF_8)
+                        + "&option=size(50)", token).statusCode() == 200);
+                System.out.println();
+                System.out.println("| measure | MongoDB stand-in directly (reference) | doppel REST | ratio |");
+                System.out.println("|---|---|---|---|");
+                row("read by id /s", rawRead.perSecond(), apiRead.perSecond());
+                row("read by id p50 ms", ms(rawRead, 50), ms(apiRead, 50));
+                row("read by id p99 ms", ms(rawRead, 99), ms(apiRead, 99));
+                row("read by id /s, RPT token", rawRead.perSecond(), rptRead.perSecond());
+                row("read by id p99 ms, RPT token", ms(rawRead, 99), ms(rptRead, 99));
+                row("indexed search (50 per page) /s", rawSearch.perSecond(), apiSearch.perSecond());
+                row("indexed search p99 ms", ms(rawSearch, 99), ms(apiSearch, 99));
+                System.out.printf(Locale.ROOT, "| errors | %d | %d | |%n", rawRead.errors() + rawSearch.errors(),
+                        apiRead.errors() + apiSearch.errors() + rptRead.errors());
+            }
+        }
+        System.exit(0);
+    }
+
+    private static double ms(Result r, double percentile) {
+        return r.latency().getValueAtPercentile(percentile) / 1000.0;
+    }
+
+    private static void row(String name, double ref, double ours) {
+        System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.2f |%n", name, ref, ours, ours / ref);
+    }
+
+    /** Exchanges an access token for a requesting party token (UMA) that carries the caller's permissions. */
+    private static String rpt(HttpClient http, String issuer, String token) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(issuer + "/protocol/openid-connect/token"))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Auma-ticket&audience=doppel-api"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        return KafkaProbe.JSON.readTree(r.body()).get("access_token").asText();
+    }
+
+    private static HttpResponse<String> get(HttpClient http, String url, String token) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
+                .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Runs {@code op} on 32 threads for the given time, after a warm-up of a third of it. */
+    private static Result measure(int seconds, Op op) throws InterruptedException {
+        run(Math.max(1, seconds / 3), op, new ConcurrentHistogram(3), new AtomicLong(), new AtomicLong());
+        Histogram latency = new ConcurrentHistogram(3);
+        AtomicLong ok = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        run(seconds, op, latency, ok, errors);
+        return new Result(ok.get() / (double) seconds, latency, errors.get());
+    }
+
+    private static void run(int seconds, Op op, Histogram latency, AtomicLong ok, AtomicLong errors)
+            throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+        Thread[] threads = new Thread[CONCURRENCY];
+        for (int i = 0; i < CONCURRENCY; i++) {
+            threads[i] = Thread.ofPlatform().start(() -> {
+                ThreadLocalRandom random = ThreadLocalRandom.current();
+                while (System.nanoTime() < end) {
+                    long t = System.nanoTime();
+                    try {
+                        if (op.run(random)) {
+                            latency.recordValue((System.nanoTime() - t) / 1000);
+                            ok.incrementAndGet();
+                        } else {
+                            errors.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        errors.incrementAndGet();
+                    }
+                }
+            });
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+    }
+
+    /** Writes one report per twin to dt.device-telemetry, as connectivity would. */
+    private static void load(String bootstrap, int twins) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p)) {
+            Instant now = Instant.now();
+            for (int i = 0; i < twins; i++) {
+                String id = "bench:dev-" + i;
+                TelemetryReceived r = TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(id), "telemetry",
+                        Map.of("telemetry", Map.of("temperature", i % 100, "humidity", 40 + i % 20)), null, now, "bench");
+                producer.send(new ProducerRecord<>(Topics.DEVICE_TELEMETRY, null, id, KafkaProbe.JSON.writeValueAsBytes(r),
+                        List.of(header("ce_specversion", "1.0"), header("ce_id", r.eventId()),
+                                header("ce_type", r.type()), header("ce_source", "/bench"), header("ce_subject", id))));
+            }
+            producer.flush();
+        }
+    }
+
+    private static RecordHeader header(String k, String v) {
+        return new RecordHeader(k, v.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private TwinReadBenchmark() {
+    }
+}
