@@ -56,6 +56,7 @@ public class LiveResource {
                 : Arrays.stream(ids.split(",")).map(String::trim).collect(Collectors.toSet());
         Rql rql = parseFilter(filter);
         return live.stream()
+                .filter(c -> ThingId.isValid(c.thingId()))
                 .filter(c -> admin || tenants.contains(ThingId.parse(c.thingId()).tenant()))
                 .filter(c -> only == null || only.contains(c.thingId()))
                 .onItem().transformToUniAndConcatenate(c -> rql == null ? Uni.createFrom().item(c)
