@@ -36,11 +36,54 @@ public class CommandRepository {
         return commands.createIndex(Indexes.ascending("thingId", "createdAt"), new IndexOptions().name("thing_created"))
                 .chain(() -> commands.createIndex(Indexes.ascending("status", "deadline"),
                         new IndexOptions().name("status_deadline")))
+                .chain(() -> commands.createIndex(Indexes.ascending("idempotencyKey"),
+                        new IndexOptions().name("idempotency").unique(true).sparse(true)))
+                .chain(() -> commands.createIndex(Indexes.descending("tenant", "createdAt"),
+                        new IndexOptions().name("tenant_created")))
                 .replaceWithVoid();
     }
 
     public Uni<Void> insert(Command command) {
         return commands.insertOne(CommandDocumentMapper.toDocument(command)).replaceWithVoid();
+    }
+
+    /**
+     * Inserts a command under an idempotency key; {@code false} if a command with that key exists
+     * already (then nothing is written).
+     */
+    public Uni<Boolean> insertOnce(Command command, String idempotencyKey) {
+        return commands.insertOne(CommandDocumentMapper.toDocument(command).append("idempotencyKey", idempotencyKey))
+                .replaceWith(true)
+                .onFailure(t -> t instanceof com.mongodb.MongoWriteException w
+                        && w.getError().getCategory() == com.mongodb.ErrorCategory.DUPLICATE_KEY)
+                .recoverWithItem(false);
+    }
+
+    public Uni<Optional<Command>> findByIdempotencyKey(String idempotencyKey) {
+        return commands.find(Filters.eq("idempotencyKey", idempotencyKey)).collect().first()
+                .map(d -> Optional.ofNullable(d).map(CommandDocumentMapper::fromDocument));
+    }
+
+    /** Newest first; {@code tenants} null means every tenant. */
+    public Uni<java.util.List<Command>> list(java.util.Set<String> tenants, String thingId, String status,
+            Instant since, int limit) {
+        java.util.List<Bson> f = new ArrayList<>();
+        if (tenants != null) {
+            f.add(Filters.in("tenant", tenants));
+        }
+        if (thingId != null) {
+            f.add(Filters.eq("thingId", thingId));
+        }
+        if (status != null) {
+            f.add(Filters.eq("status", status));
+        }
+        if (since != null) {
+            f.add(Filters.gt("createdAt", Date.from(since)));
+        }
+        Bson filter = f.isEmpty() ? Filters.empty() : Filters.and(f);
+        return commands.find(filter, new io.quarkus.mongodb.FindOptions()
+                        .sort(com.mongodb.client.model.Sorts.descending("createdAt", "_id")).limit(limit))
+                .map(CommandDocumentMapper::fromDocument).collect().asList();
     }
 
     public Uni<Optional<Command>> find(String id) {

@@ -20,7 +20,6 @@ import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /**
@@ -31,7 +30,6 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 public class InboxResource {
 
     public static final String COMMAND_ID_HEADER = "Doppel-Command-Id";
-    private static final Pattern SUBJECT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~:-]{0,127}");
 
     private final CommandService commands;
     private final CommandConfig config;
@@ -49,20 +47,10 @@ public class InboxResource {
     public Uni<Response> send(@PathParam("thingId") String thingId, @PathParam("subject") String subject,
             @QueryParam("timeout") String timeoutParam, @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType,
             byte[] body) {
-        ThingId id = ProblemException.parseThingId(thingId);
-        if (!caller.mayAccess(id.tenant())) {
-            throw new ProblemException(Problem.of("thing-not-found", "Thing not found", 404,
-                    "The thing with id '" + id + "' could not be found or the requester may not use it.", null));
-        }
-        if (!SUBJECT.matcher(subject).matches()) {
-            throw new ProblemException(Problem.of("invalid-subject", "Invalid message subject", 400,
-                    "subject '" + subject + "': a letter or digit, then up to 127 letters, digits or ._~:-", null));
-        }
+        ThingId id = CommandRequests.thing(thingId, caller);
+        CommandRequests.subject(subject);
         byte[] payload = body == null ? new byte[0] : body;
-        if (payload.length > config.maxPayloadBytes()) {
-            throw new ProblemException(Problem.of("payload-too-large", "Payload too large", 413,
-                    "payload of " + payload.length + " bytes exceeds " + config.maxPayloadBytes(), null));
-        }
+        CommandRequests.size(payload, config.maxPayloadBytes());
         Duration timeout = Timeouts.parse(timeoutParam, config.defaultTimeout(), config.maxTimeout());
         String type = contentType == null || contentType.isBlank() ? MediaType.APPLICATION_OCTET_STREAM : contentType;
         if (timeout.isZero()) {

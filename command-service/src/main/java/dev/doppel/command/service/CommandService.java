@@ -46,6 +46,39 @@ public class CommandService {
         return storeAndPublish(command).replaceWith(command);
     }
 
+    /** A command submitted with an idempotency key: the first request creates it, repeats get it back. */
+    public record Submitted(Command command, boolean created) {
+    }
+
+    public Uni<Submitted> submitOnce(String thingId, String subject, String contentType, byte[] payload,
+            Duration timeout, String idempotencyKey) {
+        if (idempotencyKey == null) {
+            return submit(thingId, subject, contentType, payload, timeout, true).map(c -> new Submitted(c, true));
+        }
+        return repository.findByIdempotencyKey(idempotencyKey).chain(existing -> {
+            if (existing.isPresent()) {
+                return Uni.createFrom().item(new Submitted(existing.get(), false));
+            }
+            Command command = newCommand(thingId, subject, contentType, payload, timeout, true);
+            return repository.insertOnce(command, idempotencyKey).chain(inserted -> inserted
+                    ? publish(command).replaceWith(new Submitted(command, true))
+                    // Another request with the same key won the race: answer with its command.
+                    : repository.findByIdempotencyKey(idempotencyKey)
+                            .map(c -> new Submitted(c.orElseThrow(), false)));
+        });
+    }
+
+    public Uni<List<Command>> list(java.util.Set<String> tenants, String thingId, CommandStatus status,
+            Instant since, int limit) {
+        return repository.list(tenants, thingId, status == null ? null : status.name(), since, limit);
+    }
+
+    private Uni<Void> publish(Command c) {
+        return publisher.publish(new CommandRequested(c.id(), c.thingId(), c.subject(), c.contentType(), c.payload(),
+                c.responseRequired(), c.createdAt(), c.deadline()))
+                .invoke(() -> metrics.counter("doppel.commands.submitted").increment());
+    }
+
     private static Command newCommand(String thingId, String subject, String contentType, byte[] payload,
             Duration timeout, boolean responseRequired) {
         Instant now = Instant.now();
@@ -55,11 +88,7 @@ public class CommandService {
     }
 
     private Uni<Void> storeAndPublish(Command c) {
-        CommandRequested event = new CommandRequested(c.id(), c.thingId(), c.subject(), c.contentType(), c.payload(),
-                c.responseRequired(), c.createdAt(), c.deadline());
-        return repository.insert(c)
-                .chain(() -> publisher.publish(event))
-                .invoke(() -> metrics.counter("doppel.commands.submitted").increment());
+        return repository.insert(c).chain(() -> publish(c));
     }
 
     /**
