@@ -2,7 +2,8 @@ package dev.doppel.contracts;
 
 /** The events that cross service boundaries. Each is keyed by its thing id and carries a unique event id. */
 public sealed interface DoppelEvent
-        permits TelemetryReceived, DeviceConnectionChanged, TwinChanged, CommandRequested, CommandStatusChanged {
+        permits TelemetryReceived, DeviceConnectionChanged, DeviceLifecycleChanged, TwinChanged, CommandRequested,
+        CommandStatusChanged {
 
     String eventId();
 

@@ -2,6 +2,7 @@ package dev.doppel.connectivity.messaging;
 
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.DeviceConnectionChanged;
+import dev.doppel.contracts.DeviceLifecycleChanged;
 import dev.doppel.contracts.TelemetryReceived;
 import io.smallrye.mutiny.Uni;
 
@@ -17,4 +18,6 @@ public interface DownstreamSender {
     Uni<Void> connection(DeviceConnectionChanged change);
 
     Uni<Void> commandStatus(CommandStatusChanged status);
+
+    Uni<Void> deviceLifecycle(DeviceLifecycleChanged change);
 }

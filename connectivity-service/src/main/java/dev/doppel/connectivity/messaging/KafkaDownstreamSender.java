@@ -2,6 +2,7 @@ package dev.doppel.connectivity.messaging;
 
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.DeviceConnectionChanged;
+import dev.doppel.contracts.DeviceLifecycleChanged;
 import dev.doppel.contracts.DoppelEvent;
 import dev.doppel.contracts.TelemetryReceived;
 import io.smallrye.mutiny.Uni;
@@ -21,16 +22,24 @@ public class KafkaDownstreamSender implements DownstreamSender {
     private final MutinyEmitter<TelemetryReceived> events;
     private final MutinyEmitter<DeviceConnectionChanged> connections;
     private final MutinyEmitter<CommandStatusChanged> commandStatus;
+    private final MutinyEmitter<DeviceLifecycleChanged> devices;
 
     public KafkaDownstreamSender(
             @Channel("device-telemetry") MutinyEmitter<TelemetryReceived> telemetry,
             @Channel("device-events") MutinyEmitter<TelemetryReceived> events,
             @Channel("device-connections") MutinyEmitter<DeviceConnectionChanged> connections,
-            @Channel("command-status") MutinyEmitter<CommandStatusChanged> commandStatus) {
+            @Channel("command-status") MutinyEmitter<CommandStatusChanged> commandStatus,
+            @Channel("devices") MutinyEmitter<DeviceLifecycleChanged> devices) {
         this.telemetry = telemetry;
         this.events = events;
         this.connections = connections;
         this.commandStatus = commandStatus;
+        this.devices = devices;
+    }
+
+    @Override
+    public Uni<Void> deviceLifecycle(DeviceLifecycleChanged change) {
+        return devices.sendMessage(envelope(change, "/connectivity/registry"));
     }
 
     @Override

@@ -2,7 +2,9 @@ package dev.doppel.connectivity.rest;
 
 import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
+import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceRegistry;
+import dev.doppel.contracts.DeviceLifecycleChanged;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import io.smallrye.mutiny.Uni;
@@ -29,10 +31,18 @@ public class RegistryResource {
 
     private final DeviceRegistry registry;
     private final Caller caller;
+    private final DownstreamSender downstream;
 
-    public RegistryResource(DeviceRegistry registry, Caller caller) {
+    public RegistryResource(DeviceRegistry registry, Caller caller, DownstreamSender downstream) {
         this.registry = registry;
         this.caller = caller;
+        this.downstream = downstream;
+    }
+
+    /** Tells twin-service (and anyone else) that a device came or went; its twin follows. */
+    private Uni<Void> announce(ThingId id, boolean registered) {
+        return downstream.deviceLifecycle(new DeviceLifecycleChanged(java.util.UUID.randomUUID().toString(),
+                id.toString(), registered, java.time.Instant.now()));
     }
 
     public record DeviceBody(Boolean enabled) {
@@ -76,10 +86,10 @@ public class RegistryResource {
             DeviceBody body) {
         ThingId id = thingId(tenant, deviceId);
         boolean enabled = body == null || body.enabled() == null || body.enabled();
-        return registry.putDevice(id, enabled).map(created -> created
-                ? Response.created(URI.create("/api/registry/devices/" + tenant + "/" + deviceId))
-                        .entity(Map.of("id", deviceId, "tenant", tenant, "enabled", enabled)).build()
-                : Response.noContent().build());
+        return registry.putDevice(id, enabled).chain(created -> created
+                ? announce(id, true).replaceWith(Response.created(URI.create("/api/registry/devices/" + tenant + "/"
+                        + deviceId)).entity(Map.of("id", deviceId, "tenant", tenant, "enabled", enabled)).build())
+                : Uni.createFrom().item(Response.noContent().build()));
     }
 
     @GET
@@ -96,11 +106,11 @@ public class RegistryResource {
     @Path("/devices/{tenant}/{deviceId}")
     public Uni<Response> deleteDevice(@PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId) {
         ThingId id = thingId(tenant, deviceId);
-        return registry.deleteDevice(id).map(deleted -> {
+        return registry.deleteDevice(id).chain(deleted -> {
             if (!deleted) {
                 throw notFound(id);
             }
-            return Response.noContent().build();
+            return announce(id, false).replaceWith(Response.noContent().build());
         });
     }
 

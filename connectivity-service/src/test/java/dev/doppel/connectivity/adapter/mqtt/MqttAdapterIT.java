@@ -242,6 +242,23 @@ class MqttAdapterIT {
     }
 
     @Test
+    void registeringAndRemovingADeviceIsAnnouncedOnDtDevices() {
+        try (KafkaConsumer<String, byte[]> devices = kafka.subscribe(Topics.DEVICES)) {
+            register("d-life", true);
+            ConsumerRecord<String, byte[]> created = KafkaProbe.await(devices, x -> "demo:d-life".equals(x.key()),
+                    Duration.ofSeconds(10));
+            assertNotNull(created, "registration not announced");
+            assertEquals(EventTypes.DEVICE_LIFECYCLE_CHANGED, KafkaProbe.header(created, "ce_type"));
+            assertTrue(KafkaProbe.read(created, dev.doppel.contracts.DeviceLifecycleChanged.class).registered());
+            asAdmin().delete("/api/registry/devices/demo/d-life").then().statusCode(204);
+            ConsumerRecord<String, byte[]> removed = KafkaProbe.await(devices, x -> "demo:d-life".equals(x.key()),
+                    Duration.ofSeconds(10));
+            assertNotNull(removed, "removal not announced");
+            assertFalse(KafkaProbe.read(removed, dev.doppel.contracts.DeviceLifecycleChanged.class).registered());
+        }
+    }
+
+    @Test
     void commandForADeviceThatIsNotConnectedFailsAsNotConnected() {
         try (KafkaConsumer<String, byte[]> status = kafka.subscribe(Topics.COMMAND_STATUS)) {
             String id = UUID.randomUUID().toString();
