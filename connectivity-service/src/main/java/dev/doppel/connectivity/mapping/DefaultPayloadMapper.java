@@ -4,12 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.doppel.contracts.PropertyKey;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The default mapping: a JSON object's members become properties of the feature named by the
@@ -20,7 +20,6 @@ import java.util.regex.Pattern;
 public class DefaultPayloadMapper {
 
     public static final String DEFAULT_FEATURE = "telemetry";
-    private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_\\-@~+,;=!()*'][A-Za-z0-9_\\-@~+,;=!()*':]{0,255}");
     private static final Set<String> PARTIAL_TWIN_KEYS = Set.of("features", "attributes", "thingId");
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
@@ -107,9 +106,8 @@ public class DefaultPayloadMapper {
     }
 
     private static void checkKey(String key, String what) throws MappingException {
-        if (!KEY.matcher(key).matches()) {
-            throw new MappingException("invalid-key", "invalid " + what + " name: letters, digits and "
-                    + "-_@~+,;=!()*': only, no '.', '/', '$' or spaces");
+        if (!PropertyKey.isValid(key)) {
+            throw new MappingException("invalid-key", "invalid " + what + " name: " + PropertyKey.RULE);
         }
     }
 }

@@ -36,10 +36,6 @@ public final class TwinApiMapper {
         return thing;
     }
 
-    /** Ditto's entity tag for a revision. */
-    public static String etag(Twin twin) {
-        return "\"rev:" + twin.revision() + "\"";
-    }
     /** Ditto's {@code fields}: only the named parts (slash paths), in the thing's shape. */
     public static Map<String, Object> select(Map<String, Object> thing, String fields) {
         if (fields == null || fields.isBlank()) {

@@ -1,12 +1,12 @@
 package dev.doppel.twin.model;
 
+import dev.doppel.contracts.PropertyKey;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Checks reported values before they touch a stored twin: keys must be safe as MongoDB field names
@@ -14,16 +14,14 @@ import java.util.regex.Pattern;
  */
 public final class ReportValidator {
 
-    static final Pattern KEY = Pattern.compile("[A-Za-z0-9_\\-@~+,;=!()*'][A-Za-z0-9_\\-@~+,;=!()*':]{0,255}");
     static final int MAX_DEPTH = 16;
 
     private ReportValidator() {
     }
 
     public static void checkKey(String key) {
-        if (key == null || !KEY.matcher(key).matches()) {
-            throw new InvalidReport("invalid-key", "invalid key '" + key
-                    + "': letters, digits and -_@~+,;=!()*': only, no '.', '/', '$' or spaces");
+        if (!PropertyKey.isValid(key)) {
+            throw new InvalidReport("invalid-key", "invalid key '" + key + "': " + PropertyKey.RULE);
         }
     }
 
