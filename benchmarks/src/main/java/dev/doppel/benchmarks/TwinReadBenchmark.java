@@ -102,6 +102,17 @@ public final class TwinReadBenchmark {
                 Result apiSearch = measure(seconds, r -> get(http, twin.baseUrl() + "/api/2/search/things?filter="
                         + URLEncoder.encode(String.format(Locale.ROOT, filter, r.nextInt(100)), StandardCharsets.UTF_8)
                         + "&option=size(50)", token).statusCode() == 200);
+                // The first page of all twins, 50 per page: directly, as REST search, and as GraphQL's twins(first: 50).
+                Result rawPage = measure(seconds, r -> coll.find(Filters.eq("tenant", "bench"))
+                        .sort(new Document("_id", 1)).limit(50).into(new java.util.ArrayList<>()).size() == 50);
+                Result restPage = measure(seconds, r -> get(http, twin.baseUrl() + "/api/2/search/things?option=size(50)",
+                        token).statusCode() == 200);
+                String query = "{\"query\":\"{ twins(first: 50) { edges { node { thingId attributes "
+                        + "features { id properties } } } pageInfo { endCursor } } }\"}";
+                Result graphqlPage = measure(seconds, r -> {
+                    HttpResponse<String> resp = post(http, twin.baseUrl() + "/graphql", token, query);
+                    return resp.statusCode() == 200 && !resp.body().contains("\"errors\"");
+                });
                 System.out.println();
                 System.out.println("| measure | MongoDB stand-in directly (reference) | doppel REST | ratio |");
                 System.out.println("|---|---|---|---|");
@@ -112,8 +123,13 @@ public final class TwinReadBenchmark {
                 row("read by id p99 ms, RPT token", ms(rawRead, 99), ms(rptRead, 99));
                 row("indexed search (50 per page) /s", rawSearch.perSecond(), apiSearch.perSecond());
                 row("indexed search p99 ms", ms(rawSearch, 99), ms(apiSearch, 99));
-                System.out.printf(Locale.ROOT, "| errors | %d | %d | |%n", rawRead.errors() + rawSearch.errors(),
-                        apiRead.errors() + apiSearch.errors() + rptRead.errors());
+                row("first page of 50 /s, REST search", rawPage.perSecond(), restPage.perSecond());
+                row("first page of 50 /s, GraphQL twins(first: 50)", rawPage.perSecond(), graphqlPage.perSecond());
+                row("first page of 50 p99 ms, GraphQL", ms(rawPage, 99), ms(graphqlPage, 99));
+                System.out.printf(Locale.ROOT, "| errors | %d | %d | |%n",
+                        rawRead.errors() + rawSearch.errors() + rawPage.errors(),
+                        apiRead.errors() + apiSearch.errors() + rptRead.errors() + restPage.errors()
+                                + graphqlPage.errors());
             }
         }
         System.exit(0);
@@ -141,6 +157,12 @@ public final class TwinReadBenchmark {
     private static HttpResponse<String> get(HttpClient http, String url, String token) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
                 .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(HttpClient http, String url, String token, String json) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json").timeout(Duration.ofSeconds(30))
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Runs {@code op} on 32 threads for the given time, after a warm-up of a third of it. */

@@ -31,6 +31,11 @@ public class Caller {
         return identity.hasRole(ADMIN_ROLE);
     }
 
+    /** A realm role of the caller; for decisions the policy enforcer cannot make by path (GraphQL). */
+    public boolean hasRole(String role) {
+        return identity.hasRole(role);
+    }
+
     /** The caller's tenants; empty for an admin, who is not limited (see {@link #mayAccess}). */
     public Set<String> tenants() {
         Object claim = token == null ? null : token.getClaim(TENANTS_CLAIM);

@@ -44,10 +44,14 @@ public class TwinSearch {
                 return new Page(found, null);
             }
             List<Twin> items = found.subList(0, options.size());
-            Twin last = items.get(items.size() - 1);
-            List<Object> values = options.sort().stream().map(s -> sortValue(last, s.property())).toList();
-            return new Page(items, new SearchOptions.Cursor(values, last.thingId().toString()).encode());
+            return new Page(items, cursorAfter(items.get(items.size() - 1), options));
         });
+    }
+
+    /** The cursor that continues a search right after this twin (Relay gives one per edge). */
+    public static String cursorAfter(Twin twin, SearchOptions options) {
+        List<Object> values = options.sort().stream().map(s -> sortValue(twin, s.property())).toList();
+        return new SearchOptions.Cursor(values, twin.thingId().toString()).encode();
     }
 
     public Uni<Long> count(String filter, Set<String> tenants) {

@@ -1,0 +1,170 @@
+package dev.doppel.twin.graphql;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.contracts.Topics;
+import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.RealInfrastructure;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code twinChanged} over graphql-ws (the graphql-transport-ws protocol) with the JDK's WebSocket
+ * client: a change that arrives as a Kafka event reaches the subscriber, within the subscriber's
+ * tenants and filter.
+ */
+@QuarkusTest
+@QuarkusTestResource(RealInfrastructure.class)
+class TwinSubscriptionIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TestHTTPResource("/graphql")
+    URI graphql;
+
+    /** A graphql-ws session: the server's messages, parsed, as they come. */
+    private record Session(WebSocket socket, BlockingQueue<Map<String, Object>> messages) {
+
+        @SuppressWarnings("unchecked")
+        Map<String, Object> next(String type) throws InterruptedException {
+            while (true) {
+                Map<String, Object> m = messages.poll(20, TimeUnit.SECONDS);
+                assertNotNull(m, "no '" + type + "' message from the server");
+                if (type.equals(m.get("type"))) {
+                    return m;
+                }
+                if (!"ping".equals(m.get("type")) && !"pong".equals(m.get("type"))) {
+                    throw new AssertionError("expected '" + type + "', got " + m);
+                }
+            }
+        }
+
+        void send(Map<String, Object> message) throws Exception {
+            socket.sendText(JSON.writeValueAsString(message), true).get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private Session connect(String user) throws Exception {
+        BlockingQueue<Map<String, Object>> messages = new LinkedBlockingQueue<>();
+        WebSocket.Listener listener = new WebSocket.Listener() {
+            private final StringBuilder text = new StringBuilder();
+
+            @Override
+            @SuppressWarnings("unchecked")
+            public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+                text.append(data);
+                if (last) {
+                    try {
+                        messages.add(JSON.readValue(text.toString(), Map.class));
+                    } catch (java.io.IOException e) {
+                        messages.add(Map.of("type", "unparseable", "text", text.toString()));
+                    }
+                    text.setLength(0);
+                }
+                ws.request(1);
+                return null;
+            }
+        };
+        URI ws = URI.create(graphql.toString().replaceFirst("^http", "ws"));
+        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("graphql-transport-ws");
+        if (user != null) {
+            builder.header("Authorization", "Bearer " + RealInfrastructure.token(user));
+        }
+        Session session = new Session(builder.buildAsync(ws, listener).get(10, TimeUnit.SECONDS), messages);
+        session.send(Map.of("type", "connection_init", "payload", Map.of()));
+        session.next("connection_ack");
+        return session;
+    }
+
+    private static void subscribe(Session s, String id, String query) throws Exception {
+        s.send(Map.of("id", id, "type", "subscribe", "payload", Map.of("query", query)));
+        Thread.sleep(1000); // no acknowledgement in the protocol: give the subscription a moment to be in place
+    }
+
+    private static void report(KafkaProbe kafka, String thingId, double temperature) {
+        TelemetryReceived r = TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(thingId), "telemetry",
+                Map.of("telemetry", Map.of("temperature", temperature)), null, Instant.now(), "mqtt");
+        kafka.sendEvent(Topics.DEVICE_TELEMETRY, thingId, r.type(), "/test", r);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> change(Map<String, Object> next) {
+        return (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) next.get("payload")).get("data"))
+                .get("twinChanged");
+    }
+
+    @Test
+    void aChangeFromKafkaReachesTheSubscriberWithinItsTenants() throws Exception {
+        Session s = connect("olivia");
+        subscribe(s, "1", "subscription { twinChanged { thingId revision changes delta } }");
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            report(kafka, "other:gq-sub", 1.0);
+            report(kafka, "demo:gq-sub", 21.5);
+            Map<String, Object> next = s.next("next");
+            assertEquals("1", next.get("id"));
+            Map<String, Object> change = change(next);
+            assertEquals("demo:gq-sub", change.get("thingId"), next.toString());
+            assertEquals(Map.of("features/telemetry/properties/temperature", 21.5), change.get("changes"));
+            assertTrue(s.messages().stream().noneMatch(m -> m.toString().contains("other:")), s.messages().toString());
+        }
+        s.send(Map.of("id", "1", "type", "complete"));
+        s.socket().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void anRqlFilterNarrowsTheSubscription() throws Exception {
+        Session s = connect("admin");
+        subscribe(s, "hot", """
+                subscription { twinChanged(filter: "gt(features/telemetry/properties/temperature,30)") { thingId } }""");
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            report(kafka, "demo:gq-sub-cold", 20.0);
+            report(kafka, "demo:gq-sub-hot", 40.0);
+            assertEquals("demo:gq-sub-hot", change(s.next("next")).get("thingId"));
+        }
+        s.socket().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aBadFilterEndsTheSubscriptionWithItsProblem() throws Exception {
+        Session s = connect("admin");
+        s.send(Map.of("id", "bad", "type", "subscribe",
+                "payload", Map.of("query", "subscription { twinChanged(filter: \"eq(\") { thingId } }")));
+        Map<String, Object> answer = s.messages().poll(20, TimeUnit.SECONDS);
+        assertNotNull(answer);
+        String text = answer.toString();
+        assertTrue(text.contains("RQL error at position"), text);
+        assertTrue(text.contains("invalid-filter"), text);
+        s.socket().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void noTokenNoSubscription() {
+        URI ws = URI.create(graphql.toString().replaceFirst("^http", "ws"));
+        CompletionException refused = org.junit.jupiter.api.Assertions.assertThrows(CompletionException.class,
+                () -> HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("graphql-transport-ws")
+                        .buildAsync(ws, new WebSocket.Listener() {
+                        }).join());
+        assertTrue(refused.getCause() instanceof WebSocketHandshakeException, refused.toString());
+        assertEquals(401, ((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode());
+    }
+}
