@@ -1,4 +1,4 @@
-package dev.doppel.twin.graphql;
+package dev.doppel.support.graphql;
 
 import dev.doppel.support.rest.ProblemException;
 import io.smallrye.graphql.api.ErrorExtensionProvider;
