@@ -32,7 +32,7 @@ class EventJsonTest {
     void commandPayloadTravelsAsBase64Bytes() throws Exception {
         byte[] payload = "{\"on\":true}".getBytes(StandardCharsets.UTF_8);
         CommandRequested in = new CommandRequested("c1", "demo:s1", "switch", "application/json", payload, true,
-                Instant.now(), Instant.now().plusSeconds(5));
+                Instant.now(), Instant.now().plusSeconds(5), null);
         CommandRequested out = json.readValue(json.writeValueAsString(in), CommandRequested.class);
         assertArrayEquals(payload, out.payload());
         assertEquals("c1", out.eventId());

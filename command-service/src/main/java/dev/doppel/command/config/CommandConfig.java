@@ -20,4 +20,23 @@ public interface CommandConfig {
 
     @WithDefault("65536")
     int maxPayloadBytes();
+
+    /** How long an asynchronous command waits for an offline device when the request names no ttl. */
+    @WithDefault("1h")
+    Duration defaultTtl();
+
+    @WithDefault("7d")
+    Duration maxTtl();
+
+    /** Commands one device may have waiting (queued or sent, not acknowledged); more get 429. */
+    @WithDefault("100")
+    int maxQueuedPerDevice();
+
+    /** How long the desired state pushed to a device ({@code dt.desired}) waits for it to connect. */
+    @WithDefault("1d")
+    Duration desiredTtl();
+
+    /** How often the timers kept in MongoDB are checked (read by CommandTimers' schedule). */
+    @WithDefault("1s")
+    Duration sweepInterval();
 }

@@ -20,6 +20,10 @@ public final class CommandApiMapper {
         m.put("status", c.status().name());
         m.put("contentType", c.contentType());
         m.put("timeout", c.timeout().toMillis() + "ms");
+        m.put("ttl", c.ttl().toMillis() + "ms");
+        if (c.expiresAt() != null) {
+            m.put("expiresAt", c.expiresAt().toString());
+        }
         m.put("createdAt", c.createdAt().toString());
         m.put("history", c.history().stream().map(h -> {
             Map<String, Object> e = new LinkedHashMap<>();

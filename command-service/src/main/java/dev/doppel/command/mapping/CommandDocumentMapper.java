@@ -24,6 +24,10 @@ public final class CommandDocumentMapper {
                 .append("payload", new Binary(c.payload()))
                 .append("responseRequired", c.responseRequired())
                 .append("timeoutMs", c.timeout().toMillis())
+                .append("ttlMs", c.ttl().toMillis())
+                .append("expiresAt", c.expiresAt() == null ? null : Date.from(c.expiresAt()))
+                // The next timer: expiry while waiting for the device, else the answer's deadline (see CommandTimers).
+                .append("dueAt", Date.from(c.expiresAt() != null ? c.expiresAt() : c.deadline()))
                 .append("createdAt", Date.from(c.createdAt()))
                 .append("deadline", Date.from(c.deadline()))
                 .append("status", c.status().name())
@@ -38,13 +42,17 @@ public final class CommandDocumentMapper {
         List<Command.StatusEntry> history = d.getList("history", Document.class).stream()
                 .map(h -> new Command.StatusEntry(CommandStatus.valueOf(h.getString("status")),
                         h.getDate("at").toInstant(), h.getString("reason")))
+                // Steps can be recorded out of order (a late PUBACK after the answer): history reads in time order.
+                .sorted(java.util.Comparator.comparing(Command.StatusEntry::at))
                 .toList();
         Document r = d.get("response", Document.class);
         Command.Response response = r == null ? null
                 : new Command.Response(r.getInteger("statusCode"), r.getString("contentType"), bytes(r.get("payload")));
         return new Command(d.getString("_id"), d.getString("thingId"), d.getString("subject"),
                 d.getString("contentType"), bytes(d.get("payload")), d.getBoolean("responseRequired", true),
-                Duration.ofMillis(d.get("timeoutMs", Number.class).longValue()), d.getDate("createdAt").toInstant(),
+                Duration.ofMillis(d.get("timeoutMs", Number.class).longValue()),
+                Duration.ofMillis(d.get("ttlMs") instanceof Number n ? n.longValue() : 0L),
+                d.getDate("expiresAt") == null ? null : d.getDate("expiresAt").toInstant(), d.getDate("createdAt").toInstant(),
                 d.getDate("deadline").toInstant(), CommandStatus.valueOf(d.getString("status")), history, response);
     }
 

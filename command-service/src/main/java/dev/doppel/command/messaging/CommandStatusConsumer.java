@@ -2,6 +2,7 @@ package dev.doppel.command.messaging;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.command.service.CommandService;
+import dev.doppel.command.service.DesiredStatePush;
 import dev.doppel.command.service.PendingAnswers;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.EventTypes;
@@ -28,13 +29,17 @@ public class CommandStatusConsumer {
     private static final Logger LOG = Logger.getLogger(CommandStatusConsumer.class);
 
     private final CommandService commands;
+    private final DesiredStatePush desired;
     private final PendingAnswers pending;
+    private final StatusStream live;
     private final ObjectMapper json;
     private final MeterRegistry metrics;
 
-    public CommandStatusConsumer(CommandService commands, PendingAnswers pending, ObjectMapper json,
-            MeterRegistry metrics) {
+    public CommandStatusConsumer(CommandService commands, DesiredStatePush desired, PendingAnswers pending,
+            StatusStream live, ObjectMapper json, MeterRegistry metrics) {
+        this.live = live;
         this.commands = commands;
+        this.desired = desired;
         this.pending = pending;
         this.json = json;
         this.metrics = metrics;
@@ -43,13 +48,21 @@ public class CommandStatusConsumer {
     @Incoming("command-status")
     public Uni<Void> record(ConsumerRecord<String, byte[]> record) {
         CommandStatusChanged status = parse(record);
-        return status == null ? Uni.createFrom().voidItem() : recordWithRetry(status);
+        if (status == null) {
+            return Uni.createFrom().voidItem();
+        }
+        return recordWithRetry(status).chain(() -> desired.onStatus(status)
+                .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8));
     }
 
     @Incoming("command-status-live")
     public Uni<Void> notifyWaiting(ConsumerRecord<String, byte[]> record) {
         CommandStatusChanged status = parse(record);
-        if (status == null || !status.status().isTerminal()) {
+        if (status == null) {
+            return Uni.createFrom().voidItem();
+        }
+        live.emit(status);
+        if (!status.status().isTerminal()) {
             return Uni.createFrom().voidItem();
         }
         // Record first, so that a caller who reads the command after the answer sees the outcome.
@@ -58,7 +71,7 @@ public class CommandStatusConsumer {
 
     private Uni<Void> recordWithRetry(CommandStatusChanged status) {
         return commands.record(status).onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5))
-                .atMost(8);
+                .atMost(8).replaceWithVoid();
     }
 
     private CommandStatusChanged parse(ConsumerRecord<String, byte[]> record) {

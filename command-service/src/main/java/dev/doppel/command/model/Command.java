@@ -8,7 +8,10 @@ import java.util.List;
 /**
  * A command for a device and everything that happened to it.
  *
- * @param response the device's answer, once there is one
+ * @param ttl       how long the command may wait for its device to connect; zero: now or never
+ * @param expiresAt when that wait ends (null for now-or-never commands)
+ * @param deadline  when the answer is no longer awaited at the latest
+ * @param response  the device's answer, once there is one
  */
 public record Command(
         String id,
@@ -18,6 +21,8 @@ public record Command(
         byte[] payload,
         boolean responseRequired,
         Duration timeout,
+        Duration ttl,
+        Instant expiresAt,
         Instant createdAt,
         Instant deadline,
         CommandStatus status,

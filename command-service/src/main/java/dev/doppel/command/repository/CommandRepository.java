@@ -34,8 +34,10 @@ public class CommandRepository {
 
     public Uni<Void> ensureIndexes() {
         return commands.createIndex(Indexes.ascending("thingId", "createdAt"), new IndexOptions().name("thing_created"))
-                .chain(() -> commands.createIndex(Indexes.ascending("status", "deadline"),
-                        new IndexOptions().name("status_deadline")))
+                .chain(() -> commands.createIndex(Indexes.ascending("dueAt"),
+                        new IndexOptions().name("due").sparse(true)))
+                .chain(() -> commands.createIndex(Indexes.ascending("thingId", "status", "createdAt"),
+                        new IndexOptions().name("thing_status_created")))
                 .chain(() -> commands.createIndex(Indexes.ascending("idempotencyKey"),
                         new IndexOptions().name("idempotency").unique(true).sparse(true)))
                 .chain(() -> commands.createIndex(Indexes.descending("tenant", "createdAt"),
@@ -91,18 +93,37 @@ public class CommandRepository {
                 .map(d -> Optional.ofNullable(d).map(CommandDocumentMapper::fromDocument));
     }
 
+    /** What a step does to the command's timer ({@code dueAt}). */
+    public sealed interface Due {
+        Due KEEP = new Keep();
+        Due NONE = new Set(null);
+
+        record Keep() implements Due {
+        }
+
+        /** @param at the new due time; null: no timer any more */
+        record Set(Instant at) implements Due {
+        }
+    }
+
     /**
      * Moves a command to {@code status} unless it already reached that step, a later one, or an end:
      * redelivered and reordered status events leave it as it is. Says whether it moved.
      */
     public Uni<Boolean> advance(String id, CommandStatus status, Instant at, String reason,
-            Command.Response response) {
-        List<String> allowedFrom = new ArrayList<>();
+            Command.Response response, Due due) {
+        List<CommandStatus> allowedFrom = new ArrayList<>();
         for (CommandStatus s : CommandStatus.values()) {
             if (!s.isTerminal() && (status.isTerminal() || s.ordinal() < status.ordinal())) {
-                allowedFrom.add(s.name());
+                allowedFrom.add(s);
             }
         }
+        return advanceFrom(id, allowedFrom, status, at, reason, response, due);
+    }
+
+    /** Moves a command to {@code status} only from one of {@code from}; says whether it moved. */
+    public Uni<Boolean> advanceFrom(String id, List<CommandStatus> from, CommandStatus status, Instant at,
+            String reason, Command.Response response, Due due) {
         List<Bson> updates = new ArrayList<>(Arrays.asList(
                 Updates.set("status", status.name()),
                 Updates.push("history", CommandDocumentMapper.entry(new Command.StatusEntry(status, at, reason)))));
@@ -111,8 +132,58 @@ public class CommandRepository {
                     .append("contentType", response.contentType())
                     .append("payload", new Binary(response.payload() == null ? new byte[0] : response.payload()))));
         }
+        if (status.isTerminal()) {
+            updates.add(Updates.unset("dueAt"));
+        } else if (due instanceof Due.Set set) {
+            updates.add(set.at() == null ? Updates.unset("dueAt") : Updates.set("dueAt", Date.from(set.at())));
+        }
         updates.add(Updates.set("modifiedAt", Date.from(at)));
-        return commands.updateOne(Filters.and(Filters.eq("_id", id), Filters.in("status", allowedFrom)),
-                Updates.combine(updates)).map(r -> r.getModifiedCount() == 1);
+        return commands.updateOne(Filters.and(Filters.eq("_id", id),
+                Filters.in("status", from.stream().map(Enum::name).toList())), Updates.combine(updates))
+                .map(r -> r.getModifiedCount() == 1);
     }
+
+    /**
+     * Records a step that arrived after the command ended (a PUBACK reported after the answer was
+     * recorded, say) in its history only: the status stays, the history tells what happened.
+     */
+    public Uni<Boolean> noteLateStep(String id, CommandStatus step, Instant at, String reason) {
+        List<String> ended = java.util.Arrays.stream(CommandStatus.values()).filter(CommandStatus::isTerminal)
+                .map(Enum::name).toList();
+        return commands.updateOne(Filters.and(Filters.eq("_id", id), Filters.in("status", ended),
+                        Filters.ne("history.status", step.name())),
+                Updates.push("history", CommandDocumentMapper.entry(new Command.StatusEntry(step, at, reason))))
+                .map(r -> r.getModifiedCount() == 1);
+    }
+
+    /** Commands whose timer has run out (expiry or answer deadline), oldest first. */
+    public Uni<List<Command>> due(Instant now, int limit) {
+        return commands.find(Filters.and(Filters.lte("dueAt", Date.from(now)),
+                        Filters.in("status", WAITING_OR_DELIVERED)),
+                        new io.quarkus.mongodb.FindOptions().sort(com.mongodb.client.model.Sorts.ascending("dueAt"))
+                                .limit(limit))
+                .map(CommandDocumentMapper::fromDocument).collect().asList();
+    }
+
+    /** Commands of a thing that wait for the device (queued, or sent but not acknowledged), in submission order. */
+    public Uni<List<Command>> waiting(String thingId, Instant now) {
+        return commands.find(Filters.and(Filters.eq("thingId", thingId), Filters.in("status", WAITING),
+                        Filters.gt("expiresAt", Date.from(now))),
+                        new io.quarkus.mongodb.FindOptions().sort(com.mongodb.client.model.Sorts.ascending("createdAt", "_id")))
+                .map(CommandDocumentMapper::fromDocument).collect().asList();
+    }
+
+    public Uni<Long> countWaiting(String thingId) {
+        return commands.countDocuments(Filters.and(Filters.eq("thingId", thingId), Filters.in("status", WAITING)));
+    }
+
+    /** Replaces the payload of a command that has not been sent yet; says whether it did. */
+    public Uni<Boolean> replacePayload(String id, byte[] payload) {
+        return commands.updateOne(Filters.and(Filters.eq("_id", id), Filters.eq("status", CommandStatus.QUEUED.name())),
+                Updates.set("payload", new Binary(payload))).map(r -> r.getModifiedCount() == 1);
+    }
+
+    private static final List<String> WAITING = List.of(CommandStatus.QUEUED.name(), CommandStatus.SENT.name());
+    private static final List<String> WAITING_OR_DELIVERED = List.of(CommandStatus.QUEUED.name(),
+            CommandStatus.SENT.name(), CommandStatus.DELIVERED.name());
 }

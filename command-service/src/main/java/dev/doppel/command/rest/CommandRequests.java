@@ -7,7 +7,7 @@ import dev.doppel.support.security.Caller;
 import java.util.regex.Pattern;
 
 /** The checks every way of sending a command shares: thing (and its tenant), subject, size. */
-final class CommandRequests {
+public final class CommandRequests {
 
     private static final Pattern SUBJECT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~:-]{0,127}");
 
@@ -15,7 +15,7 @@ final class CommandRequests {
     }
 
     /** Parses the thing id; another tenant's thing reads as missing. */
-    static ThingId thing(String thingId, Caller caller) {
+    public static ThingId thing(String thingId, Caller caller) {
         ThingId id = ProblemException.parseThingId(thingId);
         if (!caller.mayAccess(id.tenant())) {
             throw new ProblemException(Problem.of("thing-not-found", "Thing not found", 404,
@@ -24,14 +24,14 @@ final class CommandRequests {
         return id;
     }
 
-    static void subject(String subject) {
+    public static void subject(String subject) {
         if (!SUBJECT.matcher(subject).matches()) {
             throw new ProblemException(Problem.of("invalid-subject", "Invalid message subject", 400,
                     "subject '" + subject + "': a letter or digit, then up to 127 letters, digits or ._~:-", null));
         }
     }
 
-    static void size(byte[] payload, int max) {
+    public static void size(byte[] payload, int max) {
         if (payload.length > max) {
             throw new ProblemException(Problem.of("payload-too-large", "Payload too large", 413,
                     "payload of " + payload.length + " bytes exceeds " + max, null));

@@ -12,6 +12,7 @@ import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -51,7 +52,8 @@ public class CommandsResource {
     }
 
     /** {@code payload} is any JSON value; a string is sent as text unless {@code contentType} says JSON. */
-    public record SendCommand(String thingId, String subject, JsonNode payload, String contentType, String timeout) {
+    public record SendCommand(String thingId, String subject, JsonNode payload, String contentType, String timeout,
+            String ttl, Boolean responseRequired) {
     }
 
     @POST
@@ -74,13 +76,16 @@ public class CommandsResource {
             throw new ProblemException(Problem.of("invalid-timeout", "Invalid timeout", 400,
                     "an asynchronous command needs a timeout above zero: how long its answer is awaited", null));
         }
+        Duration ttl = Timeouts.parse("ttl", body.ttl(), config.defaultTtl(), config.maxTtl());
         String contentType = body.contentType() != null ? body.contentType()
                 : body.payload() != null && body.payload().isTextual() ? "text/plain" : MediaType.APPLICATION_JSON;
         byte[] payload = payload(body.payload(), contentType);
         CommandRequests.size(payload, config.maxPayloadBytes());
         // Keys are per caller: two users' "retry-1" are different requests.
         String key = idempotencyKey == null ? null : caller.name() + "|" + idempotencyKey;
-        return commands.submitOnce(id.toString(), body.subject(), contentType, payload, timeout, key).map(s -> {
+        boolean responseRequired = body.responseRequired() == null || body.responseRequired();
+        return commands.submitOnce(new CommandService.Request(id.toString(), body.subject(), contentType, payload,
+                timeout, ttl, responseRequired), key).map(s -> {
             Response.ResponseBuilder r = Response.accepted(Map.of("id", s.command().id(),
                     "status", s.command().status().name()))
                     .location(URI.create("/api/commands/" + s.command().id()))
@@ -133,8 +138,33 @@ public class CommandsResource {
     public Uni<Map<String, Object>> get(@PathParam("id") String id) {
         return commands.find(id).map(c -> c
                 .filter(command -> caller.mayAccess(ThingId.parse(command.thingId()).tenant()))
-                .map(CommandApiMapper::toApi).orElseThrow(() -> new ProblemException(
-                        Problem.of("command-not-found", "Command not found", 404, "no command with id " + id, null))));
+                .map(CommandApiMapper::toApi).orElseThrow(() -> notFound(id)));
+    }
+
+    @DELETE
+    @Path("/{id}")
+    @Operation(summary = "Cancel a command", description = "Only while its device has not acknowledged it (QUEUED or SENT); 409 after that.")
+    public Uni<Map<String, Object>> cancel(@PathParam("id") String id) {
+        return commands.find(id).chain(found -> {
+            if (found.isEmpty() || !caller.mayAccess(ThingId.parse(found.get().thingId()).tenant())) {
+                throw notFound(id);
+            }
+            return commands.cancel(id).map(result -> {
+                CommandService.Submitted r = result.orElseThrow(() -> notFound(id));
+                if (!r.created()) {
+                    throw new ProblemException(Problem.of("command-not-cancellable", "Command cannot be cancelled",
+                            409, "command " + id + " is " + r.command().status()
+                                    + "; only QUEUED or SENT commands can be cancelled",
+                            "/api/commands/" + id));
+                }
+                return CommandApiMapper.toApi(r.command());
+            });
+        });
+    }
+
+    private static ProblemException notFound(String id) {
+        return new ProblemException(Problem.of("command-not-found", "Command not found", 404,
+                "no command with id " + id, null));
     }
 
     private byte[] payload(JsonNode payload, String contentType) {

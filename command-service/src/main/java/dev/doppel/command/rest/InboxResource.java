@@ -54,12 +54,14 @@ public class InboxResource {
         Duration timeout = Timeouts.parse(timeoutParam, config.defaultTimeout(), config.maxTimeout());
         String type = contentType == null || contentType.isBlank() ? MediaType.APPLICATION_OCTET_STREAM : contentType;
         if (timeout.isZero()) {
-            return commands.submit(id.toString(), subject, type, payload, config.maxTimeout(), false)
+            return commands.submit(new CommandService.Request(id.toString(), subject, type, payload, config.maxTimeout(),
+                    Duration.ZERO, false))
                     .map(c -> Response.accepted(Map.of("id", c.id(), "status", c.status().name()))
                             .location(URI.create("/api/commands/" + c.id()))
                             .header(COMMAND_ID_HEADER, c.id()).type(MediaType.APPLICATION_JSON).build());
         }
-        return commands.sendAndAwait(id.toString(), subject, type, payload, timeout).map(outcome -> {
+        return commands.sendAndAwait(new CommandService.Request(id.toString(), subject, type, payload, timeout,
+                Duration.ZERO, true)).map(outcome -> {
             String commandId = outcome.command().id();
             if (outcome.timedOut()) {
                 return problem(commandId, Problem.of("command-timed-out", "Command timed out", 408,

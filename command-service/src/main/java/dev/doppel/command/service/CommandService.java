@@ -1,12 +1,18 @@
 package dev.doppel.command.service;
 
+import dev.doppel.command.config.CommandConfig;
 import dev.doppel.command.messaging.CommandPublisher;
+import dev.doppel.command.messaging.StatusPublisher;
 import dev.doppel.command.model.Command;
 import dev.doppel.command.repository.CommandRepository;
+import dev.doppel.command.repository.CommandRepository.Due;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
+import dev.doppel.contracts.Problem;
+import dev.doppel.support.rest.ProblemException;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -15,21 +21,41 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
-/** Stores commands, hands them to the devices' side, and follows each to its outcome. */
+/**
+ * Stores commands, hands them to the devices' side, and follows each to its outcome. A command may
+ * wait for an offline device up to its TTL: it stays QUEUED, and is published again, in submission
+ * order, when the device connects. Its timers (expiry, answer deadline) live in MongoDB as
+ * {@code dueAt}, so a restart loses none (see {@link CommandTimers}).
+ */
 @ApplicationScoped
 public class CommandService {
 
+    public static final String SOURCE = "command-service";
+
     private final CommandRepository repository;
     private final CommandPublisher publisher;
+    private final StatusPublisher statuses;
     private final PendingAnswers pending;
+    private final CommandConfig config;
     private final MeterRegistry metrics;
 
-    public CommandService(CommandRepository repository, CommandPublisher publisher, PendingAnswers pending,
-            MeterRegistry metrics) {
+    public CommandService(CommandRepository repository, CommandPublisher publisher, StatusPublisher statuses,
+            PendingAnswers pending, CommandConfig config, MeterRegistry metrics) {
         this.repository = repository;
         this.publisher = publisher;
+        this.statuses = statuses;
         this.pending = pending;
+        this.config = config;
         this.metrics = metrics;
+    }
+
+    /**
+     * What a caller asks for.
+     *
+     * @param ttl how long the command may wait for the device to connect; zero: deliver now or fail
+     */
+    public record Request(String thingId, String subject, String contentType, byte[] payload, Duration timeout,
+            Duration ttl, boolean responseRequired) {
     }
 
     /** What became of a command a caller waited for. */
@@ -39,33 +65,72 @@ public class CommandService {
         }
     }
 
-    /** Stores the command as QUEUED and publishes it; the broker has it when the Uni completes. */
-    public Uni<Command> submit(String thingId, String subject, String contentType, byte[] payload, Duration timeout,
-            boolean responseRequired) {
-        Command command = newCommand(thingId, subject, contentType, payload, timeout, responseRequired);
-        return storeAndPublish(command).replaceWith(command);
-    }
-
     /** A command submitted with an idempotency key: the first request creates it, repeats get it back. */
     public record Submitted(Command command, boolean created) {
     }
 
-    public Uni<Submitted> submitOnce(String thingId, String subject, String contentType, byte[] payload,
-            Duration timeout, String idempotencyKey) {
+    /** Stores the command as QUEUED and publishes it; the broker has it when the Uni completes. */
+    public Uni<Command> submit(Request request) {
+        return checkQueue(request).chain(() -> {
+            Command command = newCommand(request);
+            return repository.insert(command).chain(() -> queued(command)).replaceWith(command);
+        });
+    }
+
+    public Uni<Submitted> submitOnce(Request request, String idempotencyKey) {
         if (idempotencyKey == null) {
-            return submit(thingId, subject, contentType, payload, timeout, true).map(c -> new Submitted(c, true));
+            return submit(request).map(c -> new Submitted(c, true));
         }
         return repository.findByIdempotencyKey(idempotencyKey).chain(existing -> {
             if (existing.isPresent()) {
                 return Uni.createFrom().item(new Submitted(existing.get(), false));
             }
-            Command command = newCommand(thingId, subject, contentType, payload, timeout, true);
-            return repository.insertOnce(command, idempotencyKey).chain(inserted -> inserted
-                    ? publish(command).replaceWith(new Submitted(command, true))
-                    // Another request with the same key won the race: answer with its command.
-                    : repository.findByIdempotencyKey(idempotencyKey)
-                            .map(c -> new Submitted(c.orElseThrow(), false)));
+            return checkQueue(request).chain(() -> {
+                Command command = newCommand(request);
+                return repository.insertOnce(command, idempotencyKey).chain(inserted -> inserted
+                        ? queued(command).replaceWith(new Submitted(command, true))
+                        // Another request with the same key won the race: answer with its command.
+                        : repository.findByIdempotencyKey(idempotencyKey)
+                                .map(c -> new Submitted(c.orElseThrow(), false)));
+            });
         });
+    }
+
+    /** A device's queue is bounded: one that never connects cannot pile up commands without end. */
+    private Uni<Void> checkQueue(Request request) {
+        if (request.ttl().isZero()) {
+            return Uni.createFrom().voidItem();
+        }
+        return repository.countWaiting(request.thingId()).invoke(n -> {
+            if (n >= config.maxQueuedPerDevice()) {
+                metrics.counter("doppel.commands.rejected", "reason", "queue-full").increment();
+                throw new ProblemException(Problem.of("queue-full", "Too many queued commands", 429,
+                        "device " + request.thingId() + " has " + n + " commands waiting (at most "
+                                + config.maxQueuedPerDevice() + "); retry when it has taken some",
+                        null));
+            }
+        }).replaceWithVoid();
+    }
+
+    /** Announces the new command's first step and hands it to the devices' side. */
+    private Uni<Void> queued(Command c) {
+        return statuses.publish(status(c, CommandStatus.QUEUED, null, c.createdAt()))
+                .chain(() -> publish(c))
+                .invoke(() -> metrics.counter("doppel.commands.submitted").increment());
+    }
+
+    private Uni<Void> publish(Command c) {
+        return publisher.publish(new CommandRequested(c.id(), c.thingId(), c.subject(), c.contentType(), c.payload(),
+                c.responseRequired(), c.createdAt(), c.deadline(), c.expiresAt()));
+    }
+
+    private static Command newCommand(Request r) {
+        Instant now = Instant.now();
+        Instant expiresAt = r.ttl().isZero() ? null : now.plus(r.ttl());
+        Instant deadline = (expiresAt == null ? now : expiresAt).plus(r.timeout());
+        return new Command(UUID.randomUUID().toString(), r.thingId(), r.subject(), r.contentType(), r.payload(),
+                r.responseRequired(), r.timeout(), r.ttl(), expiresAt, now, deadline, CommandStatus.QUEUED,
+                List.of(new Command.StatusEntry(CommandStatus.QUEUED, now, null)), null);
     }
 
     public Uni<List<Command>> list(java.util.Set<String> tenants, String thingId, CommandStatus status,
@@ -73,38 +138,19 @@ public class CommandService {
         return repository.list(tenants, thingId, status == null ? null : status.name(), since, limit);
     }
 
-    private Uni<Void> publish(Command c) {
-        return publisher.publish(new CommandRequested(c.id(), c.thingId(), c.subject(), c.contentType(), c.payload(),
-                c.responseRequired(), c.createdAt(), c.deadline()))
-                .invoke(() -> metrics.counter("doppel.commands.submitted").increment());
-    }
-
-    private static Command newCommand(String thingId, String subject, String contentType, byte[] payload,
-            Duration timeout, boolean responseRequired) {
-        Instant now = Instant.now();
-        return new Command(UUID.randomUUID().toString(), thingId, subject, contentType, payload, responseRequired,
-                timeout, now, now.plus(timeout), CommandStatus.QUEUED,
-                List.of(new Command.StatusEntry(CommandStatus.QUEUED, now, null)), null);
-    }
-
-    private Uni<Void> storeAndPublish(Command c) {
-        return repository.insert(c).chain(() -> publish(c));
-    }
-
     /**
      * Submits a command and waits up to its timeout for the device's answer. On timeout the command is
      * recorded as TIMED_OUT (unless an answer raced in) and the outcome has no final status.
      */
-    public Uni<Outcome> sendAndAwait(String thingId, String subject, String contentType, byte[] payload,
-            Duration timeout) {
+    public Uni<Outcome> sendAndAwait(Request request) {
         String[] id = new String[1];
         return Uni.createFrom().deferred(() -> {
-            Command command = newCommand(thingId, subject, contentType, payload, timeout, true);
+            Command command = newCommand(request);
             id[0] = command.id();
             var answer = pending.expect(command.id());
-            return storeAndPublish(command)
+            return repository.insert(command).chain(() -> queued(command))
                     .chain(() -> Uni.createFrom().completionStage(answer))
-                    .ifNoItem().after(timeout).recoverWithItem(() -> null)
+                    .ifNoItem().after(request.timeout()).recoverWithItem(() -> null)
                     .chain(status -> status != null
                             ? Uni.createFrom().item(new Outcome(command, status))
                             : timeOut(command));
@@ -116,20 +162,65 @@ public class CommandService {
     }
 
     private Uni<Outcome> timeOut(Command command) {
-        return repository.advance(command.id(), CommandStatus.TIMED_OUT, Instant.now(), "no answer in time", null)
-                .chain(moved -> {
-                    metrics.counter("doppel.commands.outcome", "status", "TIMED_OUT").increment();
-                    if (moved) {
-                        return Uni.createFrom().item(new Outcome(command, null));
+        return finish(command, CommandStatus.TIMED_OUT, "no answer in time").chain(moved -> {
+            if (moved) {
+                return Uni.createFrom().item(new Outcome(command, null));
+            }
+            // An answer was recorded just before the deadline: report it rather than a timeout.
+            return repository.find(command.id()).map(c -> c
+                    .filter(x -> x.response() != null)
+                    .map(x -> new Outcome(x, new CommandStatusChanged(null, x.id(), x.thingId(), x.status(),
+                            x.response().statusCode(), null, x.response().contentType(),
+                            x.response().payload(), Instant.now(), SOURCE)))
+                    .orElse(new Outcome(command, null)));
+        });
+    }
+
+    /**
+     * Ends a command that is still open with a step command-service decides (EXPIRED, TIMED_OUT),
+     * and announces it; says whether it ended it (another replica or the device may have been first).
+     */
+    public Uni<Boolean> finish(Command command, CommandStatus status, String reason) {
+        Instant now = Instant.now();
+        return repository.advance(command.id(), status, now, reason, null, Due.NONE).call(moved -> {
+            if (!moved) {
+                return Uni.createFrom().voidItem();
+            }
+            metrics.counter("doppel.commands.outcome", "status", status.name()).increment();
+            CommandStatusChanged event = status(command, status, reason, now);
+            pending.complete(event);
+            return statuses.publish(event);
+        });
+    }
+
+    /**
+     * Cancels a command that its device has not acknowledged yet.
+     *
+     * @return the command as it is now, and whether this call cancelled it
+     */
+    public Uni<Optional<Submitted>> cancel(String id) {
+        Instant now = Instant.now();
+        return repository.advanceFrom(id, List.of(CommandStatus.QUEUED, CommandStatus.SENT), CommandStatus.CANCELLED,
+                now, "cancelled by request", null, Due.NONE)
+                .chain(cancelled -> repository.find(id).call(found -> {
+                    if (!cancelled || found.isEmpty()) {
+                        return Uni.createFrom().voidItem();
                     }
-                    // An answer was recorded just before the deadline: report it rather than a timeout.
-                    return repository.find(command.id()).map(c -> c
-                            .filter(x -> x.response() != null)
-                            .map(x -> new Outcome(x, new CommandStatusChanged(null, x.id(), x.thingId(), x.status(),
-                                    x.response().statusCode(), null, x.response().contentType(),
-                                    x.response().payload(), Instant.now(), "command-service")))
-                            .orElse(new Outcome(command, null)));
-                });
+                    metrics.counter("doppel.commands.outcome", "status", CommandStatus.CANCELLED.name()).increment();
+                    CommandStatusChanged event = status(found.get(), CommandStatus.CANCELLED, "cancelled by request",
+                            now);
+                    pending.complete(event);
+                    return statuses.publish(event);
+                }).map(found -> found.map(c -> new Submitted(c, cancelled))));
+    }
+
+    /** The device can take commands again: its waiting ones go out, oldest first. */
+    public Uni<Integer> dispatchWaiting(String thingId) {
+        return repository.waiting(thingId, Instant.now()).chain(waiting -> Multi.createFrom().iterable(waiting)
+                .onItem().transformToUniAndConcatenate(this::publish)
+                .collect().asList()
+                .invoke(sent -> metrics.counter("doppel.commands.redispatched").increment(sent.size()))
+                .map(List::size));
     }
 
     public Uni<Optional<Command>> find(String id) {
@@ -137,17 +228,30 @@ public class CommandService {
     }
 
     /** Records a status event from the devices' side; redeliveries and stale steps change nothing. */
-    public Uni<Void> record(CommandStatusChanged status) {
+    public Uni<Boolean> record(CommandStatusChanged status) {
         Command.Response response = status.statusCode() != null && status.status().isTerminal()
                 ? new Command.Response(status.statusCode(), status.contentType(), status.payload())
                 : null;
-        return repository.advance(status.commandId(), status.status(), status.at() == null ? Instant.now() : status.at(),
-                status.reason(), response)
+        Instant at = status.at() == null ? Instant.now() : status.at();
+        Uni<Due> due = Uni.createFrom().item(Due.KEEP);
+        if (status.status() == CommandStatus.DELIVERED) {
+            // Acknowledged: from now on the timer is the answer's deadline, or none for a one-way command.
+            due = repository.find(status.commandId()).map(c -> c
+                    .<Due>map(x -> new Due.Set(x.responseRequired() ? at.plus(x.timeout()) : null))
+                    .orElse(Due.KEEP));
+        }
+        return due.chain(d -> repository.advance(status.commandId(), status.status(), at, status.reason(), response, d))
+                .call(moved -> moved || status.status().isTerminal() ? Uni.createFrom().voidItem()
+                        : repository.noteLateStep(status.commandId(), status.status(), at, status.reason()))
                 .invoke(moved -> {
                     if (moved && status.status().isTerminal()) {
                         metrics.counter("doppel.commands.outcome", "status", status.status().name()).increment();
                     }
-                })
-                .replaceWithVoid();
+                });
+    }
+
+    private static CommandStatusChanged status(Command c, CommandStatus status, String reason, Instant at) {
+        return new CommandStatusChanged(UUID.randomUUID().toString(), c.id(), c.thingId(), status, null, reason, null,
+                null, at, SOURCE);
     }
 }

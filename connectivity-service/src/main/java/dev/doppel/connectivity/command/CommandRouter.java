@@ -21,14 +21,20 @@ import java.util.concurrent.ConcurrentHashMap;
 @ApplicationScoped
 public class CommandRouter {
 
+    static final java.time.Duration ACKNOWLEDGED_KEPT = java.time.Duration.ofHours(1);
+
     private final Map<String, CommandSink> sinks = new ConcurrentHashMap<>();
     private final Map<String, CommandRequested> awaitingResponse = new ConcurrentHashMap<>();
+    /** Commands a device acknowledged lately: sent again (after a reconnect), they are not delivered twice. */
+    private final Map<String, Instant> acknowledged = new ConcurrentHashMap<>();
     private final DownstreamSender downstream;
+    private final AcknowledgedCommands acknowledgedStore;
     private final MeterRegistry metrics;
     private final Clock clock = Clock.systemUTC();
 
-    public CommandRouter(DownstreamSender downstream, MeterRegistry metrics) {
+    public CommandRouter(DownstreamSender downstream, AcknowledgedCommands acknowledgedStore, MeterRegistry metrics) {
         this.downstream = downstream;
+        this.acknowledgedStore = acknowledgedStore;
         this.metrics = metrics;
     }
 
@@ -40,6 +46,11 @@ public class CommandRouter {
         sinks.remove(thingId, sink);
     }
 
+    /** Whether the device acknowledged this command lately (on this instance, or before its restart once looked up). */
+    public boolean wasAcknowledged(String commandId) {
+        return acknowledged.containsKey(commandId);
+    }
+
     public boolean isReachable(String thingId) {
         return sinks.containsKey(thingId);
     }
@@ -47,11 +58,33 @@ public class CommandRouter {
     /** Routes a command to its device, or reports at once that the device is not connected. */
     public Uni<Void> route(CommandRequested command) {
         Instant now = clock.instant();
-        if (command.deadline() != null && now.isAfter(command.deadline())) {
+        if (command.deadline() != null && now.isAfter(command.deadline())
+                || command.expiresAt() != null && !command.mayWait(now)) {
             metrics.counter("doppel.commands.routed", "outcome", "expired", "transport", "none").increment();
             return Uni.createFrom().voidItem();
         }
+        if (acknowledged.containsKey(command.commandId())) {
+            metrics.counter("doppel.commands.routed", "outcome", "duplicate", "transport", "none").increment();
+            return Uni.createFrom().voidItem();
+        }
+        // Also those acknowledged before a restart of this instance.
+        return acknowledgedStore.contains(command.commandId()).chain(seen -> {
+            if (seen) {
+                acknowledged.put(command.commandId(), now);
+                metrics.counter("doppel.commands.routed", "outcome", "duplicate", "transport", "none").increment();
+                return Uni.createFrom().voidItem();
+            }
+            return deliver(command, now);
+        });
+    }
+
+    private Uni<Void> deliver(CommandRequested command, Instant now) {
         CommandSink sink = sinks.get(command.thingId());
+        if (sink == null && command.mayWait(now)) {
+            // It stays queued in command-service, which sends it again when the device connects.
+            metrics.counter("doppel.commands.routed", "outcome", "queued-offline", "transport", "none").increment();
+            return Uni.createFrom().voidItem();
+        }
         if (sink == null) {
             metrics.counter("doppel.commands.routed", "outcome", "not-connected", "transport", "none").increment();
             return downstream.commandStatus(new CommandStatusChanged(UUID.randomUUID().toString(),
@@ -70,8 +103,13 @@ public class CommandRouter {
 
     /** Reports a step in delivery (SENT, DELIVERED) seen by a protocol adapter. */
     public Uni<Void> reportStep(CommandRequested command, CommandStatus status, String transport) {
-        return downstream.commandStatus(new CommandStatusChanged(UUID.randomUUID().toString(), command.commandId(),
-                command.thingId(), status, null, null, null, null, clock.instant(), transport));
+        Uni<Void> remembered = Uni.createFrom().voidItem();
+        if (status == CommandStatus.DELIVERED) {
+            acknowledged.put(command.commandId(), clock.instant());
+            remembered = acknowledgedStore.mark(command.commandId(), clock.instant());
+        }
+        return remembered.chain(() -> downstream.commandStatus(new CommandStatusChanged(UUID.randomUUID().toString(),
+                command.commandId(), command.thingId(), status, null, null, null, null, clock.instant(), transport)));
     }
 
     /**
@@ -94,5 +132,6 @@ public class CommandRouter {
     public void evictExpired() {
         Instant now = clock.instant();
         awaitingResponse.values().removeIf(c -> c.deadline() != null && now.isAfter(c.deadline().plusSeconds(60)));
+        acknowledged.values().removeIf(at -> now.isAfter(at.plus(ACKNOWLEDGED_KEPT)));
     }
 }

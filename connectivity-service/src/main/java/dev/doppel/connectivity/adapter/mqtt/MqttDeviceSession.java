@@ -47,6 +47,8 @@ final class MqttDeviceSession implements CommandSink {
     private final CommandRouter router;
     private final MeterRegistry metrics;
     private final Map<Integer, CommandRequested> inFlight = new ConcurrentHashMap<>();
+    /** Commands on their way on this connection, from the hand-over until the router knows the PUBACK. */
+    private final java.util.Set<String> sending = ConcurrentHashMap.newKeySet();
     private volatile MqttTopic.CommandFilter commandFilter;
     private Instant lastSourceTime = Instant.EPOCH;
     private boolean closing;
@@ -223,6 +225,11 @@ final class MqttDeviceSession implements CommandSink {
             if (filter == null || !endpoint.isConnected()) {
                 return;
             }
+            // Checked here, on the connection's context where PUBACKs are handled too, so that no
+            // acknowledgement can slip in between the check and the send.
+            if (router.wasAcknowledged(command.commandId()) || !sending.add(command.commandId())) {
+                return; // handed over again while on its way, or after the device acknowledged it
+            }
             String topic = filter.topic(command.responseRequired() ? command.commandId() : null, command.subject());
             byte[] payload = command.payload() == null ? new byte[0] : command.payload();
             endpoint.publish(topic, Buffer.buffer(payload), MqttQoS.AT_LEAST_ONCE, false, false)
@@ -232,6 +239,7 @@ final class MqttDeviceSession implements CommandSink {
                         }, f -> {
                         });
                     })
+                    .onFailure(t -> sending.remove(command.commandId()))
                     .onFailure(t -> MqttAdapter.LOG.warnf("could not send command %s to %s: %s", command.commandId(),
                             device, t.getMessage()));
         });
@@ -240,9 +248,11 @@ final class MqttDeviceSession implements CommandSink {
     private void onCommandAcknowledged(int messageId) {
         CommandRequested command = inFlight.remove(messageId);
         if (command != null) {
+            // reportStep remembers the acknowledgement before it returns, so a repeat stays caught.
             router.reportStep(command, CommandStatus.DELIVERED, TRANSPORT).subscribe().with(ok -> {
             }, f -> {
             });
+            sending.remove(command.commandId());
         }
     }
 

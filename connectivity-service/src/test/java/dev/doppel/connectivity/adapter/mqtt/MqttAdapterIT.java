@@ -211,7 +211,7 @@ class MqttAdapterIT {
             kafka.sendEvent(Topics.COMMANDS, "demo:d-cmd", EventTypes.COMMAND_REQUESTED, "/test",
                     new CommandRequested(id, "demo:d-cmd", "switch", "application/json",
                             "{\"on\":true}".getBytes(StandardCharsets.UTF_8), true, Instant.now(),
-                            Instant.now().plusSeconds(30)));
+                            Instant.now().plusSeconds(30), null));
             String[] cmd = received.poll(10, TimeUnit.SECONDS);
             assertNotNull(cmd, "device got no command");
             assertEquals("command///req/" + id + "/switch", cmd[0]);
@@ -264,7 +264,7 @@ class MqttAdapterIT {
             String id = UUID.randomUUID().toString();
             kafka.sendEvent(Topics.COMMANDS, "demo:offline", EventTypes.COMMAND_REQUESTED, "/test",
                     new CommandRequested(id, "demo:offline", "switch", "text/plain", new byte[0], true, Instant.now(),
-                            Instant.now().plusSeconds(30)));
+                            Instant.now().plusSeconds(30), null));
             ConsumerRecord<String, byte[]> r = KafkaProbe.await(status,
                     x -> id.equals(KafkaProbe.read(x, CommandStatusChanged.class).commandId()), Duration.ofSeconds(10));
             assertNotNull(r);
