@@ -38,6 +38,8 @@ public final class LocalSystem implements AutoCloseable {
     private KafkaBroker kafka;
     private MongoStandIn mongo;
     private KeycloakServer keycloak;
+    private final Map<String, Map<String, String>> configs = new java.util.concurrent.ConcurrentHashMap<>();
+    private int restarts;
 
     public LocalSystem(Path dir, Layout layout) {
         this.dir = dir;
@@ -86,17 +88,38 @@ public final class LocalSystem implements AutoCloseable {
             config.put("quarkus.http.host", "127.0.0.1");
             config.put("doppel.mqtt.host", "127.0.0.1");
             config.put("doppel.mqtt.port", Integer.toString(layout.mqtt()));
-            starting.put(name, CompletableFuture.supplyAsync(() -> {
-                try {
-                    return track(ServiceProcess.start(name, layout.http().get(name), config,
-                            dir.resolve("logs").resolve(name + ".log"), Duration.ofSeconds(120)));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }));
+            configs.put(name, config);
+            starting.put(name, CompletableFuture.supplyAsync(() -> launch(name, name + ".log")));
         }
         starting.forEach((name, f) -> services.put(name, f.join()));
         return this;
+    }
+
+    /**
+     * Stops a service, with SIGKILL if {@code kill} (no shutdown hooks: what a crash leaves behind), or
+     * SIGTERM otherwise, then starts it again on the same port and configuration and waits until it is
+     * ready. For tests that prove a restart at any moment loses nothing.
+     */
+    public synchronized ServiceProcess restartService(String name, boolean kill) throws InterruptedException {
+        ServiceProcess old = services.get(name);
+        if (kill) {
+            old.process().kill();
+        } else {
+            old.close();
+        }
+        started.remove(old);
+        ServiceProcess fresh = launch(name, name + "-" + (++restarts) + ".log");
+        services.put(name, fresh);
+        return fresh;
+    }
+
+    private ServiceProcess launch(String name, String logName) {
+        try {
+            return track(ServiceProcess.start(name, layout.http().get(name), configs.get(name),
+                    dir.resolve("logs").resolve(logName), Duration.ofSeconds(120)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public KafkaBroker kafka() {
