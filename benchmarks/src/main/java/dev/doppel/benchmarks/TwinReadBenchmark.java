@@ -76,7 +76,8 @@ public final class TwinReadBenchmark {
             ServiceProcess twin = system.service("twin-service");
             String token = system.tokens().password("admin", "admin");
             load(system.kafka().bootstrapServers(), twins);
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(5)).build();
             String countUrl = twin.baseUrl() + "/api/2/search/things/count";
             long t0 = System.nanoTime();
             while (Long.parseLong(get(http, countUrl, token).body().trim()) < twins) {
@@ -109,9 +110,15 @@ public final class TwinReadBenchmark {
                         token).statusCode() == 200);
                 String query = "{\"query\":\"{ twins(first: 50) { edges { node { thingId attributes "
                         + "features { id properties } } } pageInfo { endCursor } } }\"}";
+                java.util.concurrent.atomic.AtomicBoolean told = new java.util.concurrent.atomic.AtomicBoolean();
                 Result graphqlPage = measure(seconds, r -> {
                     HttpResponse<String> resp = post(http, twin.baseUrl() + "/graphql", token, query);
-                    return resp.statusCode() == 200 && !resp.body().contains("\"errors\"");
+                    boolean ok = resp.statusCode() == 200 && !resp.body().contains("\"errors\"");
+                    if (!ok && !told.getAndSet(true)) {
+                        System.out.println("[graphql] first failure: " + resp.statusCode() + " "
+                                + resp.body().substring(0, Math.min(400, resp.body().length())));
+                    }
+                    return ok;
                 });
                 System.out.println();
                 System.out.println("| measure | MongoDB stand-in directly (reference) | doppel REST | ratio |");
