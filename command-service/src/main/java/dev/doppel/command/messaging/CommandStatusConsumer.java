@@ -6,14 +6,12 @@ import dev.doppel.command.service.DesiredStatePush;
 import dev.doppel.command.service.PendingAnswers;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.EventTypes;
+import dev.doppel.support.messaging.EventRecords;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -75,21 +73,18 @@ public class CommandStatusConsumer {
     }
 
     private CommandStatusChanged parse(ConsumerRecord<String, byte[]> record) {
-        Header type = record.headers().lastHeader("ce_type");
-        if (type == null || !EventTypes.COMMAND_STATUS_CHANGED.equals(new String(type.value(), StandardCharsets.UTF_8))) {
+        CommandStatusChanged s = EventRecords.read(record, EventTypes.COMMAND_STATUS_CHANGED,
+                CommandStatusChanged.class, json, e -> rejected(record, e.getMessage()));
+        if (s != null && (s.commandId() == null || s.status() == null)) {
+            rejected(record, "commandId and status are required");
             return null;
         }
-        try {
-            CommandStatusChanged s = json.readValue(record.value(), CommandStatusChanged.class);
-            if (s.commandId() == null || s.status() == null) {
-                throw new IOException("commandId and status are required");
-            }
-            return s;
-        } catch (IOException | RuntimeException e) {
-            metrics.counter("doppel.commands.status.rejected", "reason", "malformed-event").increment();
-            LOG.warnf("rejected malformed status record at partition %d offset %d: %s", record.partition(),
-                    record.offset(), e.getMessage());
-            return null;
-        }
+        return s;
+    }
+
+    private void rejected(ConsumerRecord<String, byte[]> record, String why) {
+        metrics.counter("doppel.commands.status.rejected", "reason", "malformed-event").increment();
+        LOG.warnf("rejected malformed status record at partition %d offset %d: %s", record.partition(),
+                record.offset(), why);
     }
 }

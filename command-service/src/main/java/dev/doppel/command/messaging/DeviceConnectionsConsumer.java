@@ -4,14 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.command.service.CommandService;
 import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.EventTypes;
+import dev.doppel.support.messaging.EventRecords;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -37,21 +35,14 @@ public class DeviceConnectionsConsumer {
 
     @Incoming("device-connections")
     public Uni<Void> onConnection(ConsumerRecord<String, byte[]> record) {
-        Header type = record.headers().lastHeader("ce_type");
-        if (type == null
-                || !EventTypes.DEVICE_CONNECTION_CHANGED.equals(new String(type.value(), StandardCharsets.UTF_8))) {
-            return Uni.createFrom().voidItem();
-        }
-        DeviceConnectionChanged change;
-        try {
-            change = json.readValue(record.value(), DeviceConnectionChanged.class);
-        } catch (IOException | RuntimeException e) {
-            metrics.counter("doppel.commands.status.rejected", "reason", "malformed-connection-event").increment();
-            LOG.warnf("rejected malformed connection record at partition %d offset %d", record.partition(),
-                    record.offset());
-            return Uni.createFrom().voidItem();
-        }
-        if (!change.connected() || change.thingId() == null) {
+        DeviceConnectionChanged change = EventRecords.read(record, EventTypes.DEVICE_CONNECTION_CHANGED,
+                DeviceConnectionChanged.class, json, e -> {
+                    metrics.counter("doppel.commands.status.rejected", "reason", "malformed-connection-event")
+                            .increment();
+                    LOG.warnf("rejected malformed connection record at partition %d offset %d", record.partition(),
+                            record.offset());
+                });
+        if (change == null || !change.connected() || change.thingId() == null) {
             return Uni.createFrom().voidItem();
         }
         return commands.dispatchWaiting(change.thingId())

@@ -4,14 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.command.service.DesiredStatePush;
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TwinChanged;
+import dev.doppel.support.messaging.EventRecords;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -33,19 +31,11 @@ public class TwinChangesConsumer {
 
     @Incoming("twin-changes")
     public Uni<Void> onChange(ConsumerRecord<String, byte[]> record) {
-        Header type = record.headers().lastHeader("ce_type");
-        if (type == null || !EventTypes.TWIN_CHANGED.equals(new String(type.value(), StandardCharsets.UTF_8))) {
-            return Uni.createFrom().voidItem();
-        }
-        TwinChanged change;
-        try {
-            change = json.readValue(record.value(), TwinChanged.class);
-            if (change.thingId() == null) {
-                throw new IOException("thingId is required");
-            }
-        } catch (IOException | RuntimeException e) {
+        TwinChanged change = EventRecords.read(record, EventTypes.TWIN_CHANGED, TwinChanged.class, json, e -> {
             metrics.counter("doppel.commands.status.rejected", "reason", "malformed-twin-change").increment();
             LOG.warnf("rejected malformed twin change at partition %d offset %d", record.partition(), record.offset());
+        });
+        if (change == null || change.thingId() == null) {
             return Uni.createFrom().voidItem();
         }
         return push.onTwinChanged(change)

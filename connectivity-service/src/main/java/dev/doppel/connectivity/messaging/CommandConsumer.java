@@ -4,14 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.EventTypes;
+import dev.doppel.support.messaging.EventRecords;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -33,17 +31,13 @@ public class CommandConsumer {
 
     @Incoming("commands")
     public Uni<Void> consume(ConsumerRecord<String, byte[]> record) {
-        Header type = record.headers().lastHeader("ce_type");
-        if (type == null || !EventTypes.COMMAND_REQUESTED.equals(new String(type.value(), StandardCharsets.UTF_8))) {
-            return Uni.createFrom().voidItem();
-        }
-        CommandRequested command;
-        try {
-            command = json.readValue(record.value(), CommandRequested.class);
-        } catch (IOException | RuntimeException e) {
-            metrics.counter("doppel.commands.rejected", "reason", "malformed-event").increment();
-            LOG.warnf("rejected malformed command record at partition %d offset %d: %s", record.partition(),
-                    record.offset(), e.getClass().getSimpleName());
+        CommandRequested command = EventRecords.read(record, EventTypes.COMMAND_REQUESTED, CommandRequested.class,
+                json, e -> {
+                    metrics.counter("doppel.commands.rejected", "reason", "malformed-event").increment();
+                    LOG.warnf("rejected malformed command record at partition %d offset %d: %s", record.partition(),
+                            record.offset(), e.getClass().getSimpleName());
+                });
+        if (command == null) {
             return Uni.createFrom().voidItem();
         }
         try {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.DeviceLifecycleChanged;
 import dev.doppel.contracts.EventTypes;
+import dev.doppel.support.messaging.EventRecords;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.twin.model.TwinPath;
 import dev.doppel.twin.service.TwinEdits;
@@ -12,13 +13,11 @@ import dev.doppel.twin.service.TwinService.ValidReport;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -51,8 +50,7 @@ public class DeviceEventsConsumer {
 
     @Incoming("device-events")
     public Uni<Void> consume(ConsumerRecord<String, byte[]> record) {
-        Header h = record.headers().lastHeader("ce_type");
-        String type = h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+        String type = EventRecords.type(record);
         try {
             if (EventTypes.DEVICE_LIFECYCLE_CHANGED.equals(type)) {
                 return lifecycle(json.readValue(record.value(), DeviceLifecycleChanged.class));

@@ -3,12 +3,11 @@ package dev.doppel.twin.messaging;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TwinChanged;
+import dev.doppel.support.messaging.EventRecords;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -30,14 +29,11 @@ public class LiveChanges {
 
     @Incoming("twin-changes-live")
     public void onChange(ConsumerRecord<String, byte[]> record) {
-        Header type = record.headers().lastHeader("ce_type");
-        if (type == null || !EventTypes.TWIN_CHANGED.equals(new String(type.value(), StandardCharsets.UTF_8))) {
-            return;
-        }
-        try {
-            changes.onNext(json.readValue(record.value(), TwinChanged.class));
-        } catch (java.io.IOException | RuntimeException e) {
-            LOG.warnf("skipped malformed twin change at partition %d offset %d", record.partition(), record.offset());
+        TwinChanged change = EventRecords.read(record, EventTypes.TWIN_CHANGED, TwinChanged.class, json,
+                e -> LOG.warnf("skipped malformed twin change at partition %d offset %d", record.partition(),
+                        record.offset()));
+        if (change != null) {
+            changes.onNext(change);
         }
     }
 
