@@ -42,7 +42,7 @@ class CommandDurabilityIT {
         system.startInfrastructure(null).startServices(LocalSystem.SERVICES, Map.of());
         Provisioner provisioner = new Provisioner(system.service("connectivity-service").baseUrl(),
                 system.tokens().password("admin", "admin"));
-        for (String d : List.of("lamp-1", "lamp-2", "lamp-3", "lamp-4")) {
+        for (String d : List.of("lamp-1", "lamp-2", "lamp-3", "lamp-4", "meter-http")) {
             provisioner.device("demo", d, PASSWORD);
         }
         olivia = system.tokens().password("olivia", "olivia");
@@ -195,6 +195,28 @@ class CommandDurabilityIT {
             Thread.sleep(1000);
             assertEquals(List.of("second"), lamp.subjects(), "a command came to the device twice");
         }
+    }
+
+    @Test
+    void anHttpDeviceThatPollsWithHonoTtdGetsItsQueuedCommandAndAnswersIt() throws Exception {
+        String id = send("meter-http", "read-now", "5m", "20s");
+        String connectivity = system.service("connectivity-service").baseUrl();
+        // Hono's HTTP adapter: a request with hono-ttd waits for a command; the queued one comes as the answer.
+        var poll = given().auth().preemptive().basic("meter-http@demo", PASSWORD).header("hono-ttd", "20")
+                .contentType("application/json").body("{\"energy\":1204.5}").post(connectivity + "/telemetry");
+        assertEquals(200, poll.statusCode(), poll.asString());
+        assertEquals("read-now", poll.header("hono-command"));
+        assertEquals(id, poll.header("hono-cmd-req-id"));
+        given().auth().preemptive().basic("meter-http@demo", PASSWORD).header("hono-cmd-status", "200")
+                .contentType("application/json").body("{\"energy\":1204.5}").post(connectivity + "/command/res/" + id)
+                .then().statusCode(202);
+        awaitStatus(id, "SUCCEEDED", Duration.ofSeconds(30));
+        api().get(commands() + "/" + id).then()
+                .body("history.status", equalTo(List.of("QUEUED", "SENT", "DELIVERED", "SUCCEEDED")));
+        // The report that came with the poll reached the twin, as over MQTT.
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> given().auth().oauth2(olivia)
+                .get(system.service("twin-service").baseUrl() + "/api/2/things/demo:meter-http").then()
+                .statusCode(200).body("features.telemetry.properties.energy", equalTo(1204.5f)));
     }
 
     @Test

@@ -1,0 +1,271 @@
+package dev.doppel.connectivity.adapter.http;
+
+import dev.doppel.connectivity.command.CommandRouter;
+import dev.doppel.connectivity.command.CommandSink;
+import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
+import dev.doppel.connectivity.mapping.MappedReport;
+import dev.doppel.connectivity.mapping.MappingException;
+import dev.doppel.connectivity.messaging.DownstreamSender;
+import dev.doppel.connectivity.registry.DeviceRegistry;
+import dev.doppel.connectivity.registry.LoginThrottle;
+import dev.doppel.contracts.CommandRequested;
+import dev.doppel.contracts.CommandStatus;
+import dev.doppel.contracts.DeviceConnectionChanged;
+import dev.doppel.contracts.Problem;
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.support.rest.ProblemException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerResponse;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Base64;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.jboss.logging.Logger;
+
+/**
+ * Eclipse Hono's HTTP adapter for devices: {@code POST /telemetry} and {@code POST /event} with HTTP
+ * Basic authentication ({@code auth-id@tenant}), answered 202 only once Kafka has the event. With
+ * {@code hono-ttd: N} the request waits up to N seconds for a command, which then comes back as the
+ * response (200, {@code hono-command}, {@code hono-cmd-req-id}); handing it out is its pick-up,
+ * {@code DELIVERED}. The device answers with {@code POST /command/res/{req-id}} and header
+ * {@code hono-cmd-status}.
+ */
+@Path("/")
+public class HttpAdapterResource {
+
+    static final Logger LOG = Logger.getLogger(HttpAdapterResource.class);
+    static final String TRANSPORT = "http";
+    static final int MAX_TTD_SECONDS = 60;
+
+    private final DeviceRegistry registry;
+    private final LoginThrottle throttle;
+    private final DefaultPayloadMapper mapper;
+    private final DownstreamSender downstream;
+    private final CommandRouter router;
+    private final MeterRegistry metrics;
+
+    public HttpAdapterResource(DeviceRegistry registry, LoginThrottle throttle, DefaultPayloadMapper mapper,
+            DownstreamSender downstream, CommandRouter router, MeterRegistry metrics) {
+        this.registry = registry;
+        this.throttle = throttle;
+        this.mapper = mapper;
+        this.downstream = downstream;
+        this.router = router;
+        this.metrics = metrics;
+    }
+
+    @POST
+    @Path("telemetry")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Device: send telemetry (Hono HTTP adapter)", description = "Basic auth auth-id@tenant; hono-ttd waits for a command.")
+    public Uni<Response> telemetry(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, @HeaderParam("hono-ttd") String ttd,
+            byte[] body, HttpServerResponse response) {
+        return report("telemetry", authorization, contentType, ttd, body, response);
+    }
+
+    @POST
+    @Path("event")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Device: send an event (Hono HTTP adapter)")
+    public Uni<Response> event(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, @HeaderParam("hono-ttd") String ttd,
+            byte[] body, HttpServerResponse response) {
+        return report("event", authorization, contentType, ttd, body, response);
+    }
+
+    @POST
+    @Path("command/res/{requestId}")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Device: answer a command (Hono HTTP adapter)", description = "Header hono-cmd-status carries the status code.")
+    public Uni<Response> commandResponse(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("requestId") String requestId, @HeaderParam("hono-cmd-status") String status,
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
+        int code = parseStatus(status);
+        return authenticate(authorization).chain(device -> {
+            Uni<Void> sent = router.respond(device.toString(), requestId, code, contentType, body == null ? new byte[0]
+                    : body, TRANSPORT);
+            if (sent == null) {
+                count("command-response", "unknown-request-id");
+                throw new ProblemException(Problem.of("unknown-request-id", "Unknown command", 404,
+                        "no command " + requestId + " awaits an answer from this device", null));
+            }
+            return sent.invoke(() -> count("command-response", "accepted")).replaceWith(Response.accepted().build());
+        });
+    }
+
+    private Uni<Response> report(String channel, String authorization, String contentType, String ttdHeader,
+            byte[] body, HttpServerResponse http) {
+        int ttd = parseTtd(ttdHeader);
+        byte[] payload = body == null ? new byte[0] : body;
+        return authenticate(authorization).chain(device -> {
+            Uni<Void> sent;
+            if (payload.length == 0 && ttd > 0) {
+                sent = Uni.createFrom().voidItem(); // an empty request that only asks for commands
+            } else {
+                if (contentType != null && !contentType.toLowerCase().contains("json")) {
+                    count(channel, "unsupported-content-type");
+                    throw new ProblemException(Problem.of("unsupported-content-type", "Unsupported content type",
+                            415, "content type " + contentType + " has no mapping; send application/json", null));
+                }
+                MappedReport mapped;
+                try {
+                    mapped = mapper.map(payload, null);
+                } catch (MappingException e) {
+                    count(channel, e.reason());
+                    throw new ProblemException(Problem.of(e.reason(), "Invalid payload", 400, e.getMessage(), null));
+                }
+                sent = downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(), device, channel,
+                        mapped.features(), mapped.attributes(), Instant.now().truncatedTo(ChronoUnit.MICROS),
+                        TRANSPORT)).invoke(() -> count(channel, "accepted"));
+            }
+            // 202 only once the broker has the event: what the device was told is accepted is never lost.
+            return ttd <= 0 ? sent.replaceWith(Response.accepted().build())
+                    : sent.chain(() -> awaitCommand(device, ttd, http));
+        });
+    }
+
+    /** Holds the request open as the device's command sink for up to {@code ttd} seconds. */
+    private Uni<Response> awaitCommand(ThingId device, int ttd, HttpServerResponse http) {
+        CompletableFuture<CommandRequested> next = new CompletableFuture<>();
+        CommandSink sink = new CommandSink() {
+            @Override
+            public void deliver(CommandRequested command) {
+                if (next.complete(command)) {
+                    router.unregister(device.toString(), this);
+                    router.reportStep(command, CommandStatus.SENT, TRANSPORT).subscribe().with(ok -> {
+                    }, f -> {
+                    });
+                }
+            }
+
+            @Override
+            public String transport() {
+                return TRANSPORT;
+            }
+        };
+        router.register(device.toString(), sink);
+        return announce(device, ttd)
+                .chain(() -> Uni.createFrom().completionStage(next))
+                .ifNoItem().after(Duration.ofSeconds(ttd)).recoverWithItem(() -> null)
+                .onTermination().call(() -> {
+                    router.unregister(device.toString(), sink);
+                    return announce(device, 0);
+                })
+                .map(command -> {
+                    if (command == null) {
+                        return Response.accepted().build();
+                    }
+                    // Picked up once the response is written: that is this transport's DELIVERED.
+                    http.bodyEndHandler(v -> router.reportStep(command, CommandStatus.DELIVERED, TRANSPORT)
+                            .subscribe().with(ok -> {
+                            }, f -> LOG.warnf("could not report delivery of %s: %s", command.commandId(),
+                                    f.getMessage())));
+                    Response.ResponseBuilder r = Response.ok(command.payload() == null ? new byte[0] : command.payload())
+                            .header("hono-command", command.subject());
+                    if (command.responseRequired()) {
+                        r.header("hono-cmd-req-id", command.commandId());
+                    }
+                    return r.type(command.contentType() == null ? MediaType.APPLICATION_OCTET_STREAM
+                            : command.contentType()).build();
+                });
+    }
+
+    private Uni<Void> announce(ThingId device, int ttd) {
+        return downstream.connection(new DeviceConnectionChanged(UUID.randomUUID().toString(), device.toString(), ttd,
+                TRANSPORT, Instant.now())).onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    /** HTTP Basic with {@code auth-id@tenant}, against the device registry, with the same throttle as MQTT. */
+    private Uni<ThingId> authenticate(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return Uni.createFrom().failure(unauthorized("credentials required: HTTP Basic with auth-id@tenant"));
+        }
+        String decoded;
+        try {
+            decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return Uni.createFrom().failure(unauthorized("malformed Basic credentials"));
+        }
+        int colon = decoded.indexOf(':');
+        String username = colon < 0 ? decoded : decoded.substring(0, colon);
+        int at = username.lastIndexOf('@');
+        if (colon < 0 || at <= 0 || at == username.length() - 1) {
+            return Uni.createFrom().failure(unauthorized("the user name is auth-id@tenant"));
+        }
+        String authId = username.substring(0, at);
+        String tenant = username.substring(at + 1);
+        String login = tenant + "/" + authId;
+        if (throttle.isBlocked(login)) {
+            count("auth", "throttled");
+            return Uni.createFrom().failure(unauthorized("too many failed attempts; try again later"));
+        }
+        return registry.authenticate(tenant, authId, decoded.substring(colon + 1)).map(result -> switch (result.outcome()) {
+            case OK -> {
+                throttle.succeeded(login);
+                yield result.device();
+            }
+            case DISABLED, TENANT_DISABLED -> {
+                count("auth", "disabled");
+                throw new ProblemException(Problem.of("device-disabled", "Device disabled", 403,
+                        "the device or its tenant is disabled", null));
+            }
+            default -> {
+                throttle.failed(login);
+                count("auth", "bad-credentials");
+                throw unauthorized("bad credentials");
+            }
+        });
+    }
+
+    private static ProblemException unauthorized(String detail) {
+        return new ProblemException(Problem.of("device-unauthorized", "Unauthorized", 401, detail, null));
+    }
+
+    private static int parseTtd(String ttd) {
+        if (ttd == null || ttd.isBlank()) {
+            return 0;
+        }
+        try {
+            int n = Integer.parseInt(ttd.trim());
+            if (n >= 0) {
+                return Math.min(n, MAX_TTD_SECONDS);
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the problem
+        }
+        throw new ProblemException(Problem.of("invalid-ttd", "Invalid hono-ttd", 400,
+                "hono-ttd is a number of seconds, 0 to " + MAX_TTD_SECONDS, null));
+    }
+
+    private static int parseStatus(String status) {
+        try {
+            int code = Integer.parseInt(status == null ? "" : status.trim());
+            if (code >= 200 && code < 600) {
+                return code;
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the problem
+        }
+        throw new ProblemException(Problem.of("invalid-command-status", "Invalid hono-cmd-status", 400,
+                "hono-cmd-status is an HTTP status code, 200 to 599", null));
+    }
+
+    private void count(String channel, String outcome) {
+        metrics.counter("doppel.http.messages", "channel", channel, "outcome", outcome).increment();
+    }
+}
