@@ -11,6 +11,7 @@ import dev.doppel.command.repository.DesiredRepository.Desired;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.TwinChanged;
+import dev.doppel.support.rest.ProblemException;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
@@ -31,6 +32,7 @@ import java.util.Optional;
 public class DesiredStatePush {
 
     public static final String SUBJECT = "dt.desired";
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(DesiredStatePush.class);
 
     private final DesiredRepository desired;
     private final CommandRepository commandStore;
@@ -104,7 +106,11 @@ public class DesiredStatePush {
                         .chain(sent -> desired.swapCommand(thingId, d.commandId(), sent.id(), d.revision())
                                 .chain(won -> won ? Uni.createFrom().voidItem()
                                         // Another replica sent one at the same moment: keep only one.
-                                        : commands.cancel(sent.id()).replaceWithVoid()));
+                                        : commands.cancel(sent.id()).replaceWithVoid()))
+                        // The device's queue is full: the delta stays stored and goes with the next change.
+                        .onFailure(ProblemException.class).invoke(e -> LOG.warnf("desired state for %s not sent: %s",
+                                thingId, e.getMessage()))
+                        .onFailure(ProblemException.class).recoverWithNull().replaceWithVoid();
             });
         });
     }

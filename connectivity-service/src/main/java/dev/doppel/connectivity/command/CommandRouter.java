@@ -103,13 +103,15 @@ public class CommandRouter {
 
     /** Reports a step in delivery (SENT, DELIVERED) seen by a protocol adapter. */
     public Uni<Void> reportStep(CommandRequested command, CommandStatus status, String transport) {
+        // The step's time is when it happened, not when its event is written after the store below.
+        Instant at = clock.instant();
         Uni<Void> remembered = Uni.createFrom().voidItem();
         if (status == CommandStatus.DELIVERED) {
-            acknowledged.put(command.commandId(), clock.instant());
-            remembered = acknowledgedStore.mark(command.commandId(), clock.instant());
+            acknowledged.put(command.commandId(), at);
+            remembered = acknowledgedStore.mark(command.commandId(), at);
         }
         return remembered.chain(() -> downstream.commandStatus(new CommandStatusChanged(UUID.randomUUID().toString(),
-                command.commandId(), command.thingId(), status, null, null, null, null, clock.instant(), transport)));
+                command.commandId(), command.thingId(), status, null, null, null, null, at, transport)));
     }
 
     /**

@@ -134,7 +134,9 @@ public class HttpAdapterResource {
                         TRANSPORT)).invoke(() -> count(channel, "accepted"));
             }
             // 202 only once the broker has the event: what the device was told is accepted is never lost.
-            return ttd <= 0 ? sent.replaceWith(Response.accepted().build())
+            // A device already reachable (over MQTT, or by another request that waits) gets its commands
+            // there; this request does not take them over.
+            return ttd <= 0 || router.isReachable(device.toString()) ? sent.replaceWith(Response.accepted().build())
                     : sent.chain(() -> awaitCommand(device, ttd, http));
         });
     }
