@@ -1,5 +1,6 @@
 package dev.doppel.benchmarks;
 
+import dev.doppel.benchmarks.ClosedLoop.Result;
 import dev.doppel.devstack.LocalSystem;
 import dev.doppel.devstack.Ports;
 import dev.doppel.devstack.Provisioner;
@@ -20,9 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import org.HdrHistogram.ConcurrentHistogram;
-import org.HdrHistogram.Histogram;
+
 import org.eclipse.paho.client.mqttv3.IMqttAsyncClient;
 import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
 import org.eclipse.paho.client.mqttv3.MqttClient;
@@ -44,11 +43,20 @@ public final class CommandBenchmark {
     private static final String PASSWORD = "bench-secret";
     private static final int ANSWERING_DEVICES = 8;
 
-    record Result(double perSecond, Histogram latency, long errors) {
-    }
-
     interface RoundTrip {
         boolean run(int worker) throws Exception;
+    }
+
+    private static Result measure(int concurrency, int seconds, RoundTrip op) throws InterruptedException {
+        return ClosedLoop.measure(concurrency, seconds, (worker, random) -> op.run(worker));
+    }
+
+    private static double ms(Result r, double percentile) {
+        return r.ms(percentile);
+    }
+
+    private static void row(String name, double ref, double ours) {
+        ClosedLoop.row(name, ref, ours);
     }
 
     public static void main(String[] args) throws Exception {
@@ -385,50 +393,6 @@ public final class CommandBenchmark {
             o.setCleanSession(cleanSession);
         }
         return o;
-    }
-
-    private static Result measure(int concurrency, int seconds, RoundTrip op) throws InterruptedException {
-        run(concurrency, Math.max(1, seconds / 3), op, new ConcurrentHistogram(3), new AtomicLong(), new AtomicLong());
-        Histogram latency = new ConcurrentHistogram(3);
-        AtomicLong ok = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        run(concurrency, seconds, op, latency, ok, errors);
-        return new Result(ok.get() / (double) seconds, latency, errors.get());
-    }
-
-    private static void run(int concurrency, int seconds, RoundTrip op, Histogram latency, AtomicLong ok,
-            AtomicLong errors) throws InterruptedException {
-        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        Thread[] threads = new Thread[concurrency];
-        for (int i = 0; i < concurrency; i++) {
-            int worker = i;
-            threads[i] = Thread.ofPlatform().start(() -> {
-                while (System.nanoTime() < end) {
-                    long t = System.nanoTime();
-                    try {
-                        if (op.run(worker)) {
-                            latency.recordValue((System.nanoTime() - t) / 1000);
-                            ok.incrementAndGet();
-                        } else {
-                            errors.incrementAndGet();
-                        }
-                    } catch (Exception e) {
-                        errors.incrementAndGet();
-                    }
-                }
-            });
-        }
-        for (Thread t : threads) {
-            t.join();
-        }
-    }
-
-    private static double ms(Result r, double percentile) {
-        return r.latency().getValueAtPercentile(percentile) / 1000.0;
-    }
-
-    private static void row(String name, double ref, double ours) {
-        System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.2f |%n", name, ref, ours, ours / ref);
     }
 
     private CommandBenchmark() {

@@ -4,6 +4,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
+import dev.doppel.benchmarks.ClosedLoop.Result;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.Topics;
@@ -25,9 +26,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
-import org.HdrHistogram.ConcurrentHistogram;
-import org.HdrHistogram.Histogram;
+
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -51,7 +50,17 @@ public final class TwinReadBenchmark {
         boolean run(ThreadLocalRandom random) throws Exception;
     }
 
-    record Result(double perSecond, Histogram latency, long errors) {
+    /** 32 threads, each with its own random numbers. */
+    private static Result measure(int seconds, Op op) throws InterruptedException {
+        return ClosedLoop.measure(CONCURRENCY, seconds, (worker, random) -> op.run(random));
+    }
+
+    private static double ms(Result r, double percentile) {
+        return r.ms(percentile);
+    }
+
+    private static void row(String name, double ref, double ours) {
+        ClosedLoop.row(name, ref, ours);
     }
 
     public static void main(String[] args) throws Exception {
@@ -142,14 +151,6 @@ public final class TwinReadBenchmark {
         System.exit(0);
     }
 
-    private static double ms(Result r, double percentile) {
-        return r.latency().getValueAtPercentile(percentile) / 1000.0;
-    }
-
-    private static void row(String name, double ref, double ours) {
-        System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.2f |%n", name, ref, ours, ours / ref);
-    }
-
     /** Exchanges an access token for a requesting party token (UMA) that carries the caller's permissions. */
     private static String rpt(HttpClient http, String issuer, String token) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(issuer + "/protocol/openid-connect/token"))
@@ -170,43 +171,6 @@ public final class TwinReadBenchmark {
         return http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
                 .header("Content-Type", "application/json").timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /** Runs {@code op} on 32 threads for the given time, after a warm-up of a third of it. */
-    private static Result measure(int seconds, Op op) throws InterruptedException {
-        run(Math.max(1, seconds / 3), op, new ConcurrentHistogram(3), new AtomicLong(), new AtomicLong());
-        Histogram latency = new ConcurrentHistogram(3);
-        AtomicLong ok = new AtomicLong();
-        AtomicLong errors = new AtomicLong();
-        run(seconds, op, latency, ok, errors);
-        return new Result(ok.get() / (double) seconds, latency, errors.get());
-    }
-
-    private static void run(int seconds, Op op, Histogram latency, AtomicLong ok, AtomicLong errors)
-            throws InterruptedException {
-        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        Thread[] threads = new Thread[CONCURRENCY];
-        for (int i = 0; i < CONCURRENCY; i++) {
-            threads[i] = Thread.ofPlatform().start(() -> {
-                ThreadLocalRandom random = ThreadLocalRandom.current();
-                while (System.nanoTime() < end) {
-                    long t = System.nanoTime();
-                    try {
-                        if (op.run(random)) {
-                            latency.recordValue((System.nanoTime() - t) / 1000);
-                            ok.incrementAndGet();
-                        } else {
-                            errors.incrementAndGet();
-                        }
-                    } catch (Exception e) {
-                        errors.incrementAndGet();
-                    }
-                }
-            });
-        }
-        for (Thread t : threads) {
-            t.join();
-        }
     }
 
     /** Writes one report per twin to dt.device-telemetry, as connectivity would. */
