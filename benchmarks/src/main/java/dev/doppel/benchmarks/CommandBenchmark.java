@@ -51,13 +51,6 @@ public final class CommandBenchmark {
         return ClosedLoop.measure(concurrency, seconds, (worker, random) -> op.run(worker));
     }
 
-    private static double ms(Result r, double percentile) {
-        return r.ms(percentile);
-    }
-
-    private static void row(String name, double ref, double ours) {
-        ClosedLoop.row(name, ref, ours);
-    }
 
     public static void main(String[] args) throws Exception {
         int seconds = 10;
@@ -122,11 +115,11 @@ public final class CommandBenchmark {
         System.out.println("|---|---|---|---|");
         for (int i = 0; i < 2; i++) {
             int c = i == 0 ? 1 : 32;
-            row("round trips /s, concurrency " + c, reference[i].perSecond(), ours[i].perSecond());
-            row("round trip p50 ms, concurrency " + c, ms(reference[i], 50), ms(ours[i], 50));
-            row("round trip p99 ms, concurrency " + c, ms(reference[i], 99), ms(ours[i], 99));
+            ClosedLoop.row("round trips /s, concurrency " + c, reference[i].perSecond(), ours[i].perSecond());
+            ClosedLoop.row("round trip p50 ms, concurrency " + c, reference[i].ms(50), ours[i].ms(50));
+            ClosedLoop.row("round trip p99 ms, concurrency " + c, reference[i].ms(99), ours[i].ms(99));
         }
-        row("queued commands drained /s, " + devices + " devices reconnecting", referenceDrain, drain);
+        ClosedLoop.row("queued commands drained /s, " + devices + " devices reconnecting", referenceDrain, drain);
         System.out.printf(Locale.ROOT, "| errors | %d | %d | |%n", reference[0].errors() + reference[1].errors(),
                 ours[0].errors() + ours[1].errors());
         System.exit(0);

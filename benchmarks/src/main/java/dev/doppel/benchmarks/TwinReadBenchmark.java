@@ -55,13 +55,6 @@ public final class TwinReadBenchmark {
         return ClosedLoop.measure(CONCURRENCY, seconds, (worker, random) -> op.run(random));
     }
 
-    private static double ms(Result r, double percentile) {
-        return r.ms(percentile);
-    }
-
-    private static void row(String name, double ref, double ours) {
-        ClosedLoop.row(name, ref, ours);
-    }
 
     public static void main(String[] args) throws Exception {
         int twins = 100_000;
@@ -132,16 +125,16 @@ public final class TwinReadBenchmark {
                 System.out.println();
                 System.out.println("| measure | MongoDB stand-in directly (reference) | doppel REST | ratio |");
                 System.out.println("|---|---|---|---|");
-                row("read by id /s", rawRead.perSecond(), apiRead.perSecond());
-                row("read by id p50 ms", ms(rawRead, 50), ms(apiRead, 50));
-                row("read by id p99 ms", ms(rawRead, 99), ms(apiRead, 99));
-                row("read by id /s, RPT token", rawRead.perSecond(), rptRead.perSecond());
-                row("read by id p99 ms, RPT token", ms(rawRead, 99), ms(rptRead, 99));
-                row("indexed search (50 per page) /s", rawSearch.perSecond(), apiSearch.perSecond());
-                row("indexed search p99 ms", ms(rawSearch, 99), ms(apiSearch, 99));
-                row("first page of 50 /s, REST search", rawPage.perSecond(), restPage.perSecond());
-                row("first page of 50 /s, GraphQL twins(first: 50)", rawPage.perSecond(), graphqlPage.perSecond());
-                row("first page of 50 p99 ms, GraphQL", ms(rawPage, 99), ms(graphqlPage, 99));
+                ClosedLoop.row("read by id /s", rawRead.perSecond(), apiRead.perSecond());
+                ClosedLoop.row("read by id p50 ms", rawRead.ms(50), apiRead.ms(50));
+                ClosedLoop.row("read by id p99 ms", rawRead.ms(99), apiRead.ms(99));
+                ClosedLoop.row("read by id /s, RPT token", rawRead.perSecond(), rptRead.perSecond());
+                ClosedLoop.row("read by id p99 ms, RPT token", rawRead.ms(99), rptRead.ms(99));
+                ClosedLoop.row("indexed search (50 per page) /s", rawSearch.perSecond(), apiSearch.perSecond());
+                ClosedLoop.row("indexed search p99 ms", rawSearch.ms(99), apiSearch.ms(99));
+                ClosedLoop.row("first page of 50 /s, REST search", rawPage.perSecond(), restPage.perSecond());
+                ClosedLoop.row("first page of 50 /s, GraphQL twins(first: 50)", rawPage.perSecond(), graphqlPage.perSecond());
+                ClosedLoop.row("first page of 50 p99 ms, GraphQL", rawPage.ms(99), graphqlPage.ms(99));
                 System.out.printf(Locale.ROOT, "| errors | %d | %d | |%n",
                         rawRead.errors() + rawSearch.errors() + rawPage.errors(),
                         apiRead.errors() + apiSearch.errors() + rptRead.errors() + restPage.errors()

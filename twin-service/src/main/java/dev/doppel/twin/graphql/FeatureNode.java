@@ -1,10 +1,8 @@
 package dev.doppel.twin.graphql;
 
 import dev.doppel.twin.model.Feature;
-import dev.doppel.twin.model.Twin;
 import jakarta.json.JsonObject;
 import java.util.List;
-import java.util.Map;
 import org.eclipse.microprofile.graphql.Description;
 import org.eclipse.microprofile.graphql.Name;
 import org.eclipse.microprofile.graphql.NonNull;
@@ -18,10 +16,8 @@ public record FeatureNode(
         @NonNull JsonObject desiredProperties,
         @Description("desired values not yet reported") @NonNull JsonObject delta) {
 
-    @SuppressWarnings("unchecked")
-    static FeatureNode of(String id, Feature feature, Twin twin) {
-        Object open = twin.delta().getOrDefault(id, Map.of());
+    static FeatureNode of(String id, Feature feature) {
         return new FeatureNode(id, feature.definition(), JsonValues.toJson(feature.properties()),
-                JsonValues.toJson(feature.desiredProperties()), JsonValues.toJson((Map<String, Object>) open));
+                JsonValues.toJson(feature.desiredProperties()), JsonValues.toJson(feature.delta()));
     }
 }

@@ -140,7 +140,7 @@ public class TwinGraphQL {
     @Description("One feature by id, or null")
     public FeatureNode feature(@Source TwinNode twin, @NonNull @Name("id") String id) {
         Feature f = twin.twin().features().get(id);
-        return f == null ? null : FeatureNode.of(id, f, twin.twin());
+        return f == null ? null : FeatureNode.of(id, f);
     }
 
     @Description("The value at a path below a feature's properties (or desiredProperties), typed; null if absent")

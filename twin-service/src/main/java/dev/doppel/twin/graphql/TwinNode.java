@@ -42,7 +42,7 @@ public class TwinNode {
 
     @NonNull
     public List<@NonNull FeatureNode> getFeatures() {
-        return twin.features().entrySet().stream().map(e -> FeatureNode.of(e.getKey(), e.getValue(), twin)).toList();
+        return twin.features().entrySet().stream().map(e -> FeatureNode.of(e.getKey(), e.getValue())).toList();
     }
 
     @Description("Desired values the device has not reported yet, by feature")

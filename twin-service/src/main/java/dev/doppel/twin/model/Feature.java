@@ -57,6 +57,17 @@ public final class Feature {
         return desiredProperties;
     }
 
+    /** Desired values that differ from the reported ones; a reported value equal to the desired one drops out. */
+    public Map<String, Object> delta() {
+        Map<String, Object> open = new java.util.LinkedHashMap<>();
+        desiredProperties.forEach((k, v) -> {
+            if (!java.util.Objects.equals(v, properties.get(k))) {
+                open.put(k, v);
+            }
+        });
+        return open;
+    }
+
     public Map<String, Instant> propertyTimes() {
         return propertyTimes;
     }

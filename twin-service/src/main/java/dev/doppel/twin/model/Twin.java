@@ -93,12 +93,7 @@ public final class Twin {
     public Map<String, Object> delta() {
         Map<String, Object> delta = new LinkedHashMap<>();
         features.forEach((id, f) -> {
-            Map<String, Object> open = new LinkedHashMap<>();
-            f.desiredProperties().forEach((k, v) -> {
-                if (!java.util.Objects.equals(v, f.properties().get(k))) {
-                    open.put(k, v);
-                }
-            });
+            Map<String, Object> open = f.delta();
             if (!open.isEmpty()) {
                 delta.put(id, open);
             }
