@@ -40,7 +40,11 @@ public class LiveResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @RestStreamElementType(MediaType.APPLICATION_JSON)
     @Operation(summary = "Stream changes of things (SSE)", description = "Each event: thingId, revision, modified, changes by path, delta.")
-    public Multi<Map<String, Object>> stream(@QueryParam("ids") String ids, @QueryParam("filter") String filter) {
+    public Multi<Map<String, Object>> stream(@QueryParam("ids") String ids, @QueryParam("filter") String filter,
+            @QueryParam("fields") String fields) {
+        // fields: only changes at or below these paths; an event with none of them is not sent.
+        java.util.List<String> parts = fields == null || fields.isBlank() ? null
+                : Arrays.stream(fields.split(",")).map(String::trim).filter(f -> !f.isEmpty()).toList();
         // The request's identity is read now: the stream outlives the request scope.
         Set<String> only = ids == null || ids.isBlank() ? null
                 : Arrays.stream(ids.split(",")).map(String::trim).collect(Collectors.toSet());
@@ -51,14 +55,31 @@ public class LiveResource {
             throw new ProblemException(Problem.of("invalid-filter", "Invalid filter", 400, e.getMessage(), null));
         }
         return watch.watch(scope)
+                // nothing in the selected parts changed: no event
+                .filter(c -> !selected(c.changes(), parts).isEmpty())
                 .map(c -> {
+                    Map<String, Object> changes = selected(c.changes(), parts);
                     Map<String, Object> event = new LinkedHashMap<>();
                     event.put("thingId", c.thingId());
                     event.put("revision", c.revision());
                     event.put("modified", c.modified() == null ? null : c.modified().toString());
-                    event.put("changes", c.changes());
+                    event.put("changes", changes);
                     event.put("delta", c.delta());
                     return event;
                 });
+    }
+
+    /** The changes at or below the selected paths (all of them when none is selected). */
+    private static Map<String, Object> selected(Map<String, Object> changes, java.util.List<String> parts) {
+        if (parts == null) {
+            return changes;
+        }
+        Map<String, Object> kept = new LinkedHashMap<>();
+        changes.forEach((path, value) -> {
+            if (parts.stream().anyMatch(f -> path.equals(f) || path.startsWith(f + "/"))) {
+                kept.put(path, value);
+            }
+        });
+        return kept;
     }
 }

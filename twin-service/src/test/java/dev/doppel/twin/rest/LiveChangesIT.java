@@ -93,6 +93,22 @@ class LiveChangesIT {
     }
 
     @Test
+    void fieldsSelectWhichChangesAreStreamed() throws Exception {
+        BlockingQueue<String> events = open("admin", "ids=demo:live-fields&fields=attributes/site");
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            report(kafka, "demo:live-fields", 5.0); // a telemetry change only: not selected, no event
+            kafka.sendEvent(Topics.TWIN_CHANGES, "demo:live-fields", EventTypes.TWIN_CHANGED, "/twin-service",
+                    new TwinChanged(UUID.randomUUID().toString(), "demo:live-fields", 9, 8,
+                            Map.of("attributes/site", "north", "attributes/floor", 2), Instant.now(), "test",
+                            Map.of()));
+            String first = events.poll(20, TimeUnit.SECONDS);
+            assertNotNull(first, "the selected change was not streamed");
+            assertTrue(first.contains("\"attributes/site\":\"north\""), first);
+            assertTrue(!first.contains("attributes/floor") && !first.contains("temperature"), first);
+        }
+    }
+
+    @Test
     void theStreamNeedsAToken() {
         given().header("Accept", "text/event-stream").get("/api/2/things").then().statusCode(401);
         given().auth().oauth2(RealInfrastructure.token("admin")).header("Accept", "text/event-stream")
