@@ -31,6 +31,7 @@ public final class Launcher {
     static final int COMMAND = 8082;
     static final int CONNECTIVITY = 8083;
     static final int MQTT = 1883;
+    static final int ZIPKIN = 9411;
 
     private final List<AutoCloseable> started = new ArrayList<>();
     private final List<ManagedProcess> watched = new ArrayList<>();
@@ -40,23 +41,26 @@ public final class Launcher {
         int devices = 20;
         long periodMillis = 2000;
         Path data = Path.of(".doppel");
+        boolean traces = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--devices" -> devices = Integer.parseInt(args[++i]);
                 case "--no-fleet" -> devices = 0;
                 case "--period-ms" -> periodMillis = Long.parseLong(args[++i]);
                 case "--data" -> data = Path.of(args[++i]);
+                case "--no-traces" -> traces = false;
                 default -> {
-                    System.err.println("usage: doppel run [--devices N] [--no-fleet] [--period-ms MS] [--data DIR]");
+                    System.err.println(
+                            "usage: doppel run [--devices N] [--no-fleet] [--period-ms MS] [--data DIR] [--no-traces]");
                     System.exit(2);
                 }
             }
         }
-        new Launcher().run(DoppelHome.locate().resolve(data), devices, periodMillis);
+        new Launcher().run(DoppelHome.locate().resolve(data), devices, periodMillis, traces);
     }
 
-    private void run(Path data, int devices, long periodMillis) throws Exception {
-        checkPortsFree();
+    private void run(Path data, int devices, long periodMillis, boolean traces) throws Exception {
+        checkPortsFree(traces);
         Path logs = data.resolve("logs");
         Files.createDirectories(logs);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -70,10 +74,13 @@ public final class Launcher {
         long t0 = System.nanoTime();
         try {
             step("1/5", "Kafka broker (KRaft) :" + KAFKA + ", MongoDB stand-in :" + MONGO + ", Keycloak :" + KEYCLOAK
-                    + " (realm twin)");
+                    + " (realm twin)" + (traces ? ", Zipkin :" + ZIPKIN : ""));
             LocalSystem system = track(new LocalSystem(data, new LocalSystem.Layout(KAFKA, KAFKA_CONTROLLER, MONGO, KEYCLOAK,
                     Map.of("twin-service", TWIN, "command-service", COMMAND, "connectivity-service", CONNECTIVITY),
                     MQTT)));
+            if (traces) {
+                system.withTracing(ZIPKIN);
+            }
             system.startInfrastructure(data.resolve("mongodb/doppel.mv"));
             done(t0);
 
@@ -135,6 +142,7 @@ public final class Launcher {
                 "  MQTT (Hono topics)        tcp://127.0.0.1:" + MQTT + "   user sensor-1@demo  password " + DEMO_PASSWORD,
                 "  Keycloak (realm twin)     http://127.0.0.1:" + KEYCLOAK + "/admin  (admin/admin)",
                 "  Health / metrics / API    /q/health/ready  /q/metrics  /q/openapi on each service (no token needed)",
+                "  Traces (Zipkin)           http://127.0.0.1:" + ZIPKIN + "/zipkin/  (unless --no-traces)",
                 "  Kafka / MongoDB           127.0.0.1:" + KAFKA + " / mongodb://127.0.0.1:" + MONGO,
                 "  Logs                      " + logs,
                 "",
@@ -152,9 +160,10 @@ public final class Launcher {
                 "Press Ctrl-C to stop.");
     }
 
-    private void checkPortsFree() {
+    private void checkPortsFree(boolean traces) {
         List<String> busy = new ArrayList<>();
-        for (int port : new int[] {KAFKA, KAFKA_CONTROLLER, MONGO, KEYCLOAK, TWIN, COMMAND, CONNECTIVITY, MQTT}) {
+        for (int port : new int[] {KAFKA, KAFKA_CONTROLLER, MONGO, KEYCLOAK, TWIN, COMMAND, CONNECTIVITY, MQTT,
+                traces ? ZIPKIN : MQTT}) {
             if (Ports.isOpen("127.0.0.1", port)) {
                 busy.add(Integer.toString(port));
             }

@@ -38,12 +38,20 @@ public final class LocalSystem implements AutoCloseable {
     private KafkaBroker kafka;
     private MongoStandIn mongo;
     private KeycloakServer keycloak;
+    private ZipkinServer zipkin;
+    private int zipkinPort = -1;
     private final Map<String, Map<String, String>> configs = new java.util.concurrent.ConcurrentHashMap<>();
     private int restarts;
 
     public LocalSystem(Path dir, Layout layout) {
         this.dir = dir;
         this.layout = layout;
+    }
+
+    /** Also starts a Zipkin server on this port with the infrastructure, and sends the services' traces to it. */
+    public LocalSystem withTracing(int port) {
+        this.zipkinPort = port;
+        return this;
     }
 
     /**
@@ -66,12 +74,23 @@ public final class LocalSystem implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
         });
+        var z = CompletableFuture.supplyAsync(() -> {
+            try {
+                return zipkinPort < 0 ? null : ZipkinServer.start(zipkinPort, logs.resolve("zipkin.log"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
         try {
             kafka = track(KafkaBroker.start(dir.resolve("kafka"), layout.kafka(), layout.kafkaController(),
                     logs.resolve("kafka.log")));
         } finally {
             mongo = track(m.join());
             keycloak = track(k.join());
+            zipkin = z.join();
+            if (zipkin != null) {
+                track(zipkin);
+            }
         }
         return this;
     }
@@ -88,6 +107,9 @@ public final class LocalSystem implements AutoCloseable {
             config.put("quarkus.http.host", "127.0.0.1");
             config.put("doppel.mqtt.host", "127.0.0.1");
             config.put("doppel.mqtt.port", Integer.toString(layout.mqtt()));
+            if (zipkin != null) {
+                config.put("doppel.tracing.zipkin-endpoint", zipkin.spansEndpoint());
+            }
             configs.put(name, config);
             starting.put(name, CompletableFuture.supplyAsync(() -> launch(name, name + ".log")));
         }
@@ -113,6 +135,20 @@ public final class LocalSystem implements AutoCloseable {
         return fresh;
     }
 
+    /**
+     * Starts one more instance of a running service, on a free port and with the same configuration:
+     * a second member of its Kafka consumer groups, as a scaled-out deployment has.
+     */
+    public synchronized ServiceProcess startReplica(String name) {
+        int port = Ports.free();
+        try {
+            return track(ServiceProcess.start(name, port, configs.get(name),
+                    dir.resolve("logs").resolve(name + "-replica-" + (++restarts) + ".log"), Duration.ofSeconds(120)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private ServiceProcess launch(String name, String logName) {
         try {
             return track(ServiceProcess.start(name, layout.http().get(name), configs.get(name),
@@ -132,6 +168,11 @@ public final class LocalSystem implements AutoCloseable {
 
     public KeycloakServer keycloak() {
         return keycloak;
+    }
+
+    /** The trace collector, or null when started without {@link #withTracing(int)}. */
+    public ZipkinServer zipkin() {
+        return zipkin;
     }
 
     /** Real tokens of the realm's users. */
@@ -158,6 +199,9 @@ public final class LocalSystem implements AutoCloseable {
         }
         if (keycloak != null) {
             all.add(keycloak.process());
+        }
+        if (zipkin != null) {
+            all.add(zipkin.process());
         }
         services.values().forEach(s -> all.add(s.process()));
         return all;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.doppel.devstack.LocalSystem;
+import dev.doppel.devstack.Ports;
 import dev.doppel.devstack.Provisioner;
 import dev.doppel.devstack.ServiceProcess;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +46,8 @@ class EndToEndIT {
 
     @BeforeAll
     static void startSystem() throws Exception {
-        system = new LocalSystem(Files.createTempDirectory("doppel-e2e-"), LocalSystem.Layout.freePorts());
+        system = new LocalSystem(Files.createTempDirectory("doppel-e2e-"), LocalSystem.Layout.freePorts())
+                .withTracing(Ports.free());
         system.startInfrastructure(null).startServices(LocalSystem.SERVICES, Map.of());
         twin = system.service("twin-service");
         command = system.service("command-service");
@@ -108,6 +110,46 @@ class EndToEndIT {
                         .body("features.telemetry.properties.temperature", equalTo(21.5f))
                         .body("_revision", equalTo(revision + 1)));
         again.disconnect();
+    }
+
+    @Test
+    void aDeviceMessageIsOneTraceFromMqttToTheTwinWrite() throws Exception {
+        MqttClient sensor = device("sensor-1", PASSWORD);
+        sensor.publish("telemetry", "{\"traced\":7}".getBytes(StandardCharsets.UTF_8), 1, false);
+        sensor.disconnect();
+        String zipkin = system.zipkin().baseUrl();
+        // The trace viewer (a real Zipkin server) shows one trace that starts at connectivity's MQTT
+        // adapter, crosses Kafka, and ends in twin-service's write of demo:sensor-1.
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            List<List<Map<String, Object>>> traces = given().queryParam("serviceName", "twin-service")
+                    .queryParam("spanName", "twin write").queryParam("annotationQuery", "doppel.thing_id=demo:sensor-1")
+                    .queryParam("limit", 50).get(zipkin + "/api/v2/traces")
+                    .then().statusCode(200).extract().jsonPath().getList("$");
+            boolean crossed = traces.stream().anyMatch(trace -> {
+                Map<String, String> serviceOfSpan = new java.util.HashMap<>();
+                Map<String, String> parentOfSpan = new java.util.HashMap<>();
+                String write = null;
+                String mqtt = null;
+                for (Map<String, Object> span : trace) {
+                    String id = (String) span.get("id");
+                    serviceOfSpan.put(id, String.valueOf(((Map<?, ?>) span.get("localEndpoint")).get("serviceName")));
+                    parentOfSpan.put(id, (String) span.get("parentId"));
+                    if ("twin write".equals(span.get("name"))) {
+                        write = id;
+                    } else if ("mqtt telemetry".equals(span.get("name"))) {
+                        mqtt = id;
+                    }
+                }
+                // Walk up from the write: its ancestry must reach the MQTT span, through connectivity.
+                for (String at = write; at != null; at = parentOfSpan.get(at)) {
+                    if (at.equals(mqtt) && "connectivity-service".equals(serviceOfSpan.get(at))) {
+                        return true;
+                    }
+                }
+                return false;
+            });
+            assertTrue(crossed, "no trace leads from the MQTT message to the twin write: " + traces);
+        });
     }
 
     @Test

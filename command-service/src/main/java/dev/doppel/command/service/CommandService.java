@@ -186,7 +186,7 @@ public class CommandService {
             if (!moved) {
                 return Uni.createFrom().voidItem();
             }
-            metrics.counter("doppel.commands.outcome", "status", status.name()).increment();
+            ended(command, status, now);
             CommandStatusChanged event = status(command, status, reason, now);
             pending.complete(event);
             return statuses.publish(event);
@@ -206,7 +206,7 @@ public class CommandService {
                     if (!cancelled || found.isEmpty()) {
                         return Uni.createFrom().voidItem();
                     }
-                    metrics.counter("doppel.commands.outcome", "status", CommandStatus.CANCELLED.name()).increment();
+                    ended(found.get(), CommandStatus.CANCELLED, now);
                     CommandStatusChanged event = status(found.get(), CommandStatus.CANCELLED, "cancelled by request",
                             now);
                     pending.complete(event);
@@ -243,11 +243,18 @@ public class CommandService {
         return due.chain(d -> repository.advance(status.commandId(), status.status(), at, status.reason(), response, d))
                 .call(moved -> moved || status.status().isTerminal() ? Uni.createFrom().voidItem()
                         : repository.noteLateStep(status.commandId(), status.status(), at, status.reason()))
-                .invoke(moved -> {
-                    if (moved && status.status().isTerminal()) {
-                        metrics.counter("doppel.commands.outcome", "status", status.status().name()).increment();
-                    }
-                });
+                .call(moved -> moved && status.status().isTerminal()
+                        ? repository.find(status.commandId()).invoke(c -> c.ifPresent(x -> ended(x, status.status(), at)))
+                        : Uni.createFrom().voidItem());
+    }
+
+    /** Counts a command's end and times it from submission ({@code doppel.commands.latency} by status). */
+    private void ended(Command command, CommandStatus status, Instant at) {
+        metrics.counter("doppel.commands.outcome", "status", status.name()).increment();
+        if (command.createdAt() != null && !at.isBefore(command.createdAt())) {
+            metrics.timer("doppel.commands.latency", "status", status.name())
+                    .record(Duration.between(command.createdAt(), at));
+        }
     }
 
     private static CommandStatusChanged status(Command c, CommandStatus status, String reason, Instant at) {

@@ -5,7 +5,13 @@ import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.DeviceLifecycleChanged;
 import dev.doppel.contracts.DoppelEvent;
 import dev.doppel.contracts.TelemetryReceived;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.TracingMetadata;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -14,7 +20,11 @@ import java.net.URI;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
-/** {@link DownstreamSender} on Kafka: CloudEvents in binary mode, keyed by thing id. */
+/**
+ * {@link DownstreamSender} on Kafka: CloudEvents in binary mode, keyed by thing id. Each device
+ * report starts a trace (or joins the caller's, such as an HTTP request's): its span is the parent of
+ * the Kafka producer span, whose {@code traceparent} header carries it on to twin-service.
+ */
 @ApplicationScoped
 public class KafkaDownstreamSender implements DownstreamSender {
 
@@ -23,8 +33,9 @@ public class KafkaDownstreamSender implements DownstreamSender {
     private final MutinyEmitter<DeviceConnectionChanged> connections;
     private final MutinyEmitter<CommandStatusChanged> commandStatus;
     private final MutinyEmitter<DeviceLifecycleChanged> devices;
+    private final Tracer tracer;
 
-    public KafkaDownstreamSender(
+    public KafkaDownstreamSender(Tracer tracer,
             @Channel("device-telemetry") MutinyEmitter<TelemetryReceived> telemetry,
             @Channel("device-events") MutinyEmitter<TelemetryReceived> events,
             @Channel("device-connections") MutinyEmitter<DeviceConnectionChanged> connections,
@@ -35,6 +46,7 @@ public class KafkaDownstreamSender implements DownstreamSender {
         this.connections = connections;
         this.commandStatus = commandStatus;
         this.devices = devices;
+        this.tracer = tracer;
     }
 
     @Override
@@ -45,7 +57,22 @@ public class KafkaDownstreamSender implements DownstreamSender {
     @Override
     public Uni<Void> report(TelemetryReceived report) {
         MutinyEmitter<TelemetryReceived> emitter = TelemetryReceived.EVENT.equals(report.channel()) ? events : telemetry;
-        return emitter.sendMessage(envelope(report, "/connectivity/" + report.transport()));
+        Span span = tracer.spanBuilder(report.transport() + " " + report.channel())
+                .setSpanKind(SpanKind.SERVER)
+                .setAttribute("messaging.system", report.transport())
+                .setAttribute("doppel.thing_id", report.thingId())
+                .setAttribute("doppel.channel", report.channel())
+                .setAttribute("doppel.event_id", report.eventId())
+                .startSpan();
+        Message<TelemetryReceived> message = envelope(report, "/connectivity/" + report.transport())
+                .addMetadata(TracingMetadata.withCurrent(Context.current().with(span)));
+        return emitter.sendMessage(message)
+                .onItemOrFailure().invoke((ok, failure) -> {
+                    if (failure != null) {
+                        span.setStatus(StatusCode.ERROR, failure.getMessage());
+                    }
+                    span.end();
+                });
     }
 
     @Override

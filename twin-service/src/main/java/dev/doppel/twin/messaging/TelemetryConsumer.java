@@ -7,6 +7,16 @@ import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.service.TwinService;
 import dev.doppel.twin.service.TwinService.ValidReport;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapGetter;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -14,6 +24,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +40,10 @@ import org.jboss.logging.Logger;
  * twins concurrently. A batch is acknowledged (its offsets committed) only after every twin was
  * written and every change published, so a crash re-delivers it, and the source-time check makes
  * that harmless.
+ *
+ * <p>Each twin write is a span in the trace of the device message that caused it: its parent comes
+ * from the record's {@code traceparent} header, and the other records of the batch for that twin are
+ * links. {@code doppel.twin.write} times the writes.
  */
 @ApplicationScoped
 public class TelemetryConsumer {
@@ -39,44 +54,96 @@ public class TelemetryConsumer {
     private final TwinService twins;
     private final TwinChangePublisher publisher;
     private final ObjectMapper json;
+    private static final TextMapGetter<ConsumerRecord<?, ?>> HEADERS = new TextMapGetter<>() {
+        @Override
+        public Iterable<String> keys(ConsumerRecord<?, ?> record) {
+            List<String> keys = new ArrayList<>();
+            record.headers().forEach(h -> keys.add(h.key()));
+            return keys;
+        }
+
+        @Override
+        public String get(ConsumerRecord<?, ?> record, String key) {
+            return record == null ? null : header(record, key);
+        }
+    };
+
     private final MeterRegistry metrics;
+    private final OpenTelemetry telemetry;
+    private final Tracer tracer;
 
     public TelemetryConsumer(TwinService twins, TwinChangePublisher publisher, ObjectMapper json,
-            MeterRegistry metrics) {
+            MeterRegistry metrics, OpenTelemetry telemetry, Tracer tracer) {
         this.twins = twins;
         this.publisher = publisher;
         this.json = json;
         this.metrics = metrics;
+        this.telemetry = telemetry;
+        this.tracer = tracer;
     }
 
     @Incoming("device-telemetry")
     public Uni<Void> consume(ConsumerRecords<String, byte[]> batch) {
         Map<String, List<ValidReport>> byTwin = new LinkedHashMap<>();
+        Map<String, List<Context>> causes = new HashMap<>();
         for (ConsumerRecord<String, byte[]> record : batch) {
             ValidReport report = accept(record);
             if (report != null) {
-                byTwin.computeIfAbsent(report.thingId().toString(), k -> new ArrayList<>()).add(report);
+                String id = report.thingId().toString();
+                byTwin.computeIfAbsent(id, k -> new ArrayList<>()).add(report);
+                causes.computeIfAbsent(id, k -> new ArrayList<>()).add(
+                        telemetry.getPropagators().getTextMapPropagator().extract(Context.root(), record, HEADERS));
             }
         }
         if (byTwin.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return Multi.createFrom().iterable(byTwin.values())
-                .onItem().transformToUni(this::applyToOneTwin).merge(TWINS_IN_PARALLEL)
+        return Multi.createFrom().iterable(byTwin.entrySet())
+                .onItem().transformToUni(e -> applyToOneTwin(e.getValue(), causes.get(e.getKey())))
+                .merge(TWINS_IN_PARALLEL)
                 .collect().last().replaceWithVoid();
     }
 
-    private Uni<Void> applyToOneTwin(List<ValidReport> reports) {
+    private Uni<Void> applyToOneTwin(List<ValidReport> reports, List<Context> causes) {
+        Span span = writeSpan(reports.get(0).thingId().toString(), reports.size(), causes);
+        Timer.Sample started = Timer.start(metrics);
         return twins.apply(reports.get(0).thingId(), reports)
                 .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8)
+                .onItemOrFailure().invoke((change, failure) -> {
+                    String outcome = failure != null ? "failed" : change.isEmpty() ? "unchanged" : "applied";
+                    started.stop(metrics.timer("doppel.twin.write", "outcome", outcome));
+                    if (failure != null) {
+                        span.setStatus(StatusCode.ERROR, failure.getMessage());
+                    }
+                    span.setAttribute("doppel.outcome", outcome);
+                    span.end();
+                })
                 .chain(change -> {
                     if (change.isEmpty()) {
                         metrics.counter("doppel.twin.reports", "outcome", "unchanged").increment(reports.size());
                         return Uni.createFrom().voidItem();
                     }
                     metrics.counter("doppel.twin.reports", "outcome", "applied").increment(reports.size());
-                    return publisher.publish(change.get());
+                    try (Scope inWrite = span.makeCurrent()) {
+                        return publisher.publish(change.get());
+                    }
                 });
+    }
+
+    /** The write's span: a child of the first report's trace, linked to the others. */
+    private Span writeSpan(String thingId, int reports, List<Context> causes) {
+        SpanBuilder builder = tracer.spanBuilder("twin write")
+                .setSpanKind(SpanKind.INTERNAL)
+                .setParent(causes.get(0))
+                .setAttribute("doppel.thing_id", thingId)
+                .setAttribute("doppel.reports", reports);
+        for (int i = 1; i < causes.size(); i++) {
+            Span cause = Span.fromContext(causes.get(i));
+            if (cause.getSpanContext().isValid()) {
+                builder.addLink(cause.getSpanContext());
+            }
+        }
+        return builder.startSpan();
     }
 
     /** Parses and validates one record; a report that cannot be applied is counted, logged and skipped. */

@@ -2,7 +2,9 @@ package dev.doppel.twin.messaging;
 
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TwinChanged;
+import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.TracingMetadata;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -10,7 +12,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
-/** Publishes twin changes on {@code dt.twin-changes}, keyed by thing id, as CloudEvents. */
+/**
+ * Publishes twin changes on {@code dt.twin-changes}, keyed by thing id, as CloudEvents. The change
+ * continues the trace that is current when {@link #publish} is called (the REST request, or the
+ * write of a device report).
+ */
 @ApplicationScoped
 public class TwinChangePublisher {
 
@@ -28,6 +34,7 @@ public class TwinChangePublisher {
                         .withId(change.eventId())
                         .withType(EventTypes.TWIN_CHANGED)
                         .withSubject(change.thingId())
-                        .build()));
+                        .build())
+                .addMetadata(TracingMetadata.withCurrent(Context.current())));
     }
 }
