@@ -2,6 +2,7 @@ package dev.doppel.connectivity.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.util.Optional;
 
 @ConfigMapping(prefix = "doppel.mqtt")
 public interface MqttAdapterConfig {
@@ -23,4 +24,23 @@ public interface MqttAdapterConfig {
     /** Seconds a client may take between TCP connect and CONNECT. */
     @WithDefault("10")
     int connectTimeoutSeconds();
+
+    /** MQTT over TLS (mqtts), beside the plain listener. */
+    Tls tls();
+
+    interface Tls {
+
+        @WithDefault("false")
+        boolean enabled();
+
+        /** 0 picks a free port (tests). */
+        @WithDefault("8883")
+        int port();
+
+        /** PEM certificate chain (in Kubernetes: tls.crt of a kubernetes.io/tls Secret). */
+        Optional<String> certPath();
+
+        /** PEM private key (tls.key). */
+        Optional<String> keyPath();
+    }
 }

@@ -16,6 +16,7 @@ import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttAuth;
 import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.mqtt.MqttServer;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.mqtt.MqttServerOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -41,6 +42,7 @@ public class MqttAdapter {
     private final MeterRegistry metrics;
     private final AtomicInteger connections = new AtomicInteger();
     private volatile MqttServer server;
+    private volatile MqttServer tlsServer;
 
     public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceRegistry registry, DownstreamSender downstream,
             DefaultPayloadMapper mapper, CommandRouter router, LoginThrottle throttle, MeterRegistry metrics) {
@@ -59,24 +61,43 @@ public class MqttAdapter {
         if (!config.enabled()) {
             return;
         }
-        MqttServerOptions options = new MqttServerOptions()
+        server = listen(options().setPort(config.port()));
+        LOG.infof("MQTT adapter listening on %s:%d", config.host(), server.actualPort());
+        if (config.tls().enabled()) {
+            String cert = config.tls().certPath().orElseThrow(
+                    () -> new IllegalStateException("doppel.mqtt.tls.enabled needs doppel.mqtt.tls.cert-path"));
+            String key = config.tls().keyPath().orElseThrow(
+                    () -> new IllegalStateException("doppel.mqtt.tls.enabled needs doppel.mqtt.tls.key-path"));
+            tlsServer = listen(options().setPort(config.tls().port()).setSsl(true)
+                    .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert).setKeyPath(key)));
+            LOG.infof("MQTT adapter listening for TLS on %s:%d", config.host(), tlsServer.actualPort());
+        }
+    }
+
+    private MqttServerOptions options() {
+        return new MqttServerOptions()
                 .setHost(config.host())
-                .setPort(config.port())
                 // Headroom for the topic and headers; the payload limit itself is checked per message.
                 .setMaxMessageSize(config.maxPayloadBytes() + 8 * 1024)
                 .setTimeoutOnConnect(config.connectTimeoutSeconds());
-        server = MqttServer.create(vertx, options)
+    }
+
+    /** Both listeners share the same sessions, authentication and limits; only the transport differs. */
+    private MqttServer listen(MqttServerOptions options) {
+        MqttServer s = MqttServer.create(vertx, options)
                 .endpointHandler(this::onConnect)
                 .exceptionHandler(t -> LOG.debugf("MQTT server error: %s", t.getMessage()));
-        server.listen().toCompletionStage().toCompletableFuture().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
+        s.listen().toCompletionStage().toCompletableFuture().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
                 .join();
-        LOG.infof("MQTT adapter listening on %s:%d", config.host(), server.actualPort());
+        return s;
     }
 
     void stop(@Observes ShutdownEvent ev) {
-        if (server != null) {
-            server.close().toCompletionStage().toCompletableFuture().completeOnTimeout(null, 5,
-                    java.util.concurrent.TimeUnit.SECONDS).join();
+        for (MqttServer s : new MqttServer[] {server, tlsServer}) {
+            if (s != null) {
+                s.close().toCompletionStage().toCompletableFuture().completeOnTimeout(null, 5,
+                        java.util.concurrent.TimeUnit.SECONDS).join();
+            }
         }
     }
 
@@ -86,6 +107,11 @@ public class MqttAdapter {
 
     public int port() {
         return server == null ? -1 : server.actualPort();
+    }
+
+    /** The TLS listener's port, or -1 when TLS is off. */
+    public int tlsPort() {
+        return tlsServer == null ? -1 : tlsServer.actualPort();
     }
 
     private void onConnect(MqttEndpoint endpoint) {
