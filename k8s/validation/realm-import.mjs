@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Writes k8s/base/keycloak-realm-import.yaml from keycloak/twin-realm.json, the one source of the
+// realm: node k8s/validation/realm-import.mjs > k8s/base/keycloak-realm-import.yaml
+// For a cluster it leaves out the demo users, turns off password grants (local convenience only),
+// and takes the doppel-api client's secret from Secret doppel-oidc through an import placeholder.
+// The test suite regenerates it and fails when the committed file is stale.
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const realm = JSON.parse(fs.readFileSync(path.join(here, "../../keycloak/twin-realm.json"), "utf8"));
+delete realm.users;
+for (const client of realm.clients) {
+  if (client.clientId === "doppel-api") client.secret = "${DOPPEL_API_CLIENT_SECRET}";
+  if (client.clientId === "twin-app") {
+    client.directAccessGrantsEnabled = false;
+    client.redirectUris = ["https://*.doppel.example.com/*"];
+  }
+}
+realm.sslRequired = "external";
+const resource = {
+  apiVersion: "k8s.keycloak.org/v2alpha1",
+  kind: "KeycloakRealmImport",
+  metadata: { name: "doppel-realm-twin" },
+  spec: {
+    keycloakCRName: "doppel-keycloak",
+    placeholders: { DOPPEL_API_CLIENT_SECRET: { secret: { name: "doppel-oidc", key: "client-secret" } } },
+    realm,
+  },
+};
+process.stdout.write("# Generated from keycloak/twin-realm.json by k8s/validation/realm-import.mjs; do not edit.\n"
+  + stringify(resource, { lineWidth: 0 }));
