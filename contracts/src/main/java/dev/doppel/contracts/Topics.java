@@ -9,10 +9,16 @@ public final class Topics {
     public static final String TWIN_CHANGES = "dt.twin-changes";
     public static final String COMMANDS = "dt.commands";
     public static final String COMMAND_STATUS = "dt.command-status";
+    /**
+     * Connectivity's own: a command handed from the instance that consumed it to the instance that
+     * holds the device's connection (header {@code doppel-route-to}); every instance reads all of it.
+     */
+    public static final String COMMAND_ROUTES = "dt.command-routes";
 
     /** All topics, for brokers that create them up front. */
     public static final java.util.List<String> ALL = java.util.List.of(
-            DEVICE_TELEMETRY, DEVICE_EVENTS, DEVICE_CONNECTIONS, DEVICES, TWIN_CHANGES, COMMANDS, COMMAND_STATUS);
+            DEVICE_TELEMETRY, DEVICE_EVENTS, DEVICE_CONNECTIONS, DEVICES, TWIN_CHANGES, COMMANDS, COMMAND_STATUS,
+            COMMAND_ROUTES);
 
     private Topics() {
     }

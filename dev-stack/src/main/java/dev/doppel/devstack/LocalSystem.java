@@ -140,9 +140,16 @@ public final class LocalSystem implements AutoCloseable {
      * a second member of its Kafka consumer groups, as a scaled-out deployment has.
      */
     public synchronized ServiceProcess startReplica(String name) {
+        return startReplica(name, Map.of());
+    }
+
+    /** {@link #startReplica(String)} with settings of its own, such as another MQTT port. */
+    public synchronized ServiceProcess startReplica(String name, Map<String, String> overrides) {
         int port = Ports.free();
+        Map<String, String> config = new HashMap<>(configs.get(name));
+        config.putAll(overrides);
         try {
-            return track(ServiceProcess.start(name, port, configs.get(name),
+            return track(ServiceProcess.start(name, port, config,
                     dir.resolve("logs").resolve(name + "-replica-" + (++restarts) + ".log"), Duration.ofSeconds(120)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -11,9 +11,12 @@ import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.Topics;
 import dev.doppel.devstack.KafkaBroker;
 import dev.doppel.devstack.LocalSystem;
+import dev.doppel.devstack.Ports;
+import dev.doppel.devstack.Provisioner;
 import dev.doppel.devstack.ServiceProcess;
 import dev.doppel.devstack.testing.KafkaProbe;
 import io.restassured.path.json.JsonPath;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,15 +33,20 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.utils.Utils;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Twin-service scales out on Kafka partitions: two processes on one machine share the device topics'
- * partitions (keyed by thing id), and while one of them crashes and another joins, no report is lost
- * and none is applied out of order. The twins' history is the witness: every report of a thing is in
- * it exactly once, in the order the device sent them.
+ * The services scale out on Kafka partitions keyed by thing id. Two twin-service processes on one
+ * machine share the device topics' partitions, and while one crashes and another joins, no report
+ * is lost and none is applied out of order; the twins' history is the witness. Two connectivity
+ * processes share dt.commands, and a command reaches its device whichever of them the device is
+ * connected to.
  */
 class ScaleOutIT {
 
@@ -53,7 +61,7 @@ class ScaleOutIT {
     @BeforeAll
     static void start() throws Exception {
         system = new LocalSystem(Files.createTempDirectory("doppel-scale-"), LocalSystem.Layout.freePorts());
-        system.startInfrastructure(null).startServices(List.of("twin-service"), Map.of());
+        system.startInfrastructure(null).startServices(LocalSystem.SERVICES, Map.of());
         kafka = new KafkaProbe(system.kafka().bootstrapServers());
         admin = system.tokens().password("admin", "admin");
     }
@@ -124,6 +132,80 @@ class ScaleOutIT {
         }
     }
 
+    @Test
+    void aCommandReachesItsDeviceWhicheverConnectivityInstanceHoldsIt() throws Exception {
+        ServiceProcess first = system.service("connectivity-service");
+        int secondMqtt = Ports.free();
+        ServiceProcess second = system.startReplica("connectivity-service",
+                Map.of("doppel.mqtt.port", Integer.toString(secondMqtt)));
+        Provisioner provisioner = new Provisioner(first.baseUrl(), admin);
+        // Devices whose ids fall on every partition of dt.commands, all connected to the second
+        // instance: those on partitions the first instance owns must be handed over to reach them.
+        List<String> devices = new ArrayList<>();
+        Set<Integer> partitions = new HashSet<>();
+        for (int i = 0; partitions.size() < KafkaBroker.DEFAULT_PARTITIONS || devices.size() < 6; i++) {
+            String id = "valve-" + i;
+            if (partitions.add(partitionOf("scale:" + id)) || devices.size() < 6) {
+                devices.add(id);
+            }
+        }
+        List<MqttClient> clients = new ArrayList<>();
+        for (String id : devices) {
+            provisioner.device("scale", id, "valve-secret");
+            clients.add(answeringDevice(secondMqtt, id));
+        }
+        awaitGroupMembers("connectivity-service", Topics.COMMANDS, 2);
+        String operator = system.tokens().password("admin", "admin");
+        String commands = system.service("command-service").baseUrl();
+        for (String id : devices) {
+            given().auth().oauth2(operator).contentType("application/json").body("{\"open\":true}")
+                    .post(commands + "/api/2/things/scale:" + id + "/inbox/messages/open?timeout=10s")
+                    .then().statusCode(200).body("device", org.hamcrest.Matchers.equalTo(id));
+        }
+        assertTrue(handedOver(first) > 0, "no command needed handing over: the test proved nothing");
+        for (MqttClient c : clients) {
+            c.disconnect();
+        }
+        second.close();
+    }
+
+    /** A Paho device that answers every command with 200 and its own id. */
+    private static MqttClient answeringDevice(int port, String id) throws Exception {
+        MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, id + "-" + UUID.randomUUID(),
+                new MemoryPersistence());
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setUserName(id + "@scale");
+        o.setPassword("valve-secret".toCharArray());
+        o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+        client.setTimeToWait(10_000);
+        client.connect(o);
+        client.subscribe("command///req/#", 1, (topic, message) -> {
+            String requestId = topic.split("/")[4];
+            new Thread(() -> {
+                try {
+                    client.publish("command///res/" + requestId + "/200",
+                            ("{\"device\":\"" + id + "\"}").getBytes(StandardCharsets.UTF_8), 1, false);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }).start();
+        });
+        return client;
+    }
+
+    /** The partition Kafka's default partitioner gives a key, as the producers of dt.commands use it. */
+    private static int partitionOf(String key) {
+        return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % KafkaBroker.DEFAULT_PARTITIONS;
+    }
+
+    private static double handedOver(ServiceProcess instance) {
+        String metrics = given().get(instance.baseUrl() + "/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines()
+                .filter(l -> l.startsWith("doppel_commands_routed_total") && l.contains("outcome=\"handed-over\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
     /** Reports {@code from} to {@code to - 1} of every thing, interleaved across things as a fleet sends them. */
     private static void send(int from, int to, Instant base) {
         for (int seq = from; seq < to; seq++) {
@@ -142,21 +224,25 @@ class ScaleOutIT {
 
     /** Waits until the group has {@code members} members, each owning partitions, together all of them. */
     private static void awaitMembersOwningPartitions(int members) {
+        awaitGroupMembers(GROUP, Topics.DEVICE_TELEMETRY, members);
+    }
+
+    private static void awaitGroupMembers(String groupId, String topic, int members) {
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             try (Admin kafkaAdmin = system.kafka().admin()) {
-                ConsumerGroupDescription group = kafkaAdmin.describeConsumerGroups(List.of(GROUP))
-                        .describedGroups().get(GROUP).get(10, TimeUnit.SECONDS);
+                ConsumerGroupDescription group = kafkaAdmin.describeConsumerGroups(List.of(groupId))
+                        .describedGroups().get(groupId).get(10, TimeUnit.SECONDS);
                 Set<TopicPartition> owned = new HashSet<>();
                 int owning = 0;
                 for (MemberDescription m : group.members()) {
                     Set<TopicPartition> mine = new HashSet<>();
                     m.assignment().topicPartitions().stream()
-                            .filter(tp -> tp.topic().equals(Topics.DEVICE_TELEMETRY)).forEach(mine::add);
+                            .filter(tp -> tp.topic().equals(topic)).forEach(mine::add);
                     owning += mine.isEmpty() ? 0 : 1;
                     owned.addAll(mine);
                 }
-                assertEquals(members, group.members().size(), "members of " + GROUP);
-                assertEquals(members, owning, "members owning partitions of " + Topics.DEVICE_TELEMETRY);
+                assertEquals(members, group.members().size(), "members of " + groupId);
+                assertEquals(members, owning, "members owning partitions of " + topic);
                 assertEquals(KafkaBroker.DEFAULT_PARTITIONS, owned.size(), "every partition has an owner");
             }
         });

@@ -17,6 +17,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Knows which device is reachable on which connection of this instance, delivers commands there,
  * and remembers which answers it is waiting for, so that a device can only answer its own commands.
+ * A command for a device connected to another instance is handed to that instance
+ * ({@link DeviceSessions}, {@code dt.command-routes}), so any number of instances share the partitions
+ * of {@code dt.commands}.
  */
 @ApplicationScoped
 public class CommandRouter {
@@ -30,20 +33,26 @@ public class CommandRouter {
     private final DownstreamSender downstream;
     private final AcknowledgedCommands acknowledgedStore;
     private final MeterRegistry metrics;
+    private final DeviceSessions sessions;
     private final Clock clock = Clock.systemUTC();
 
-    public CommandRouter(DownstreamSender downstream, AcknowledgedCommands acknowledgedStore, MeterRegistry metrics) {
+    public CommandRouter(DownstreamSender downstream, AcknowledgedCommands acknowledgedStore, MeterRegistry metrics,
+            DeviceSessions sessions) {
         this.downstream = downstream;
         this.acknowledgedStore = acknowledgedStore;
         this.metrics = metrics;
+        this.sessions = sessions;
     }
 
     public void register(String thingId, CommandSink sink) {
         sinks.put(thingId, sink);
+        sessions.claim(thingId);
     }
 
     public void unregister(String thingId, CommandSink sink) {
-        sinks.remove(thingId, sink);
+        if (sinks.remove(thingId, sink)) {
+            sessions.release(thingId);
+        }
     }
 
     /** Whether the device acknowledged this command lately (on this instance, or before its restart once looked up). */
@@ -57,6 +66,15 @@ public class CommandRouter {
 
     /** Routes a command to its device, or reports at once that the device is not connected. */
     public Uni<Void> route(CommandRequested command) {
+        return route(command, true);
+    }
+
+    /** A command another instance handed here because the device is connected here; not handed on again. */
+    public Uni<Void> routeHandedOver(CommandRequested command) {
+        return route(command, false);
+    }
+
+    private Uni<Void> route(CommandRequested command, boolean mayHandOver) {
         Instant now = clock.instant();
         if (command.deadline() != null && now.isAfter(command.deadline())
                 || command.expiresAt() != null && !command.mayWait(now)) {
@@ -74,12 +92,21 @@ public class CommandRouter {
                 metrics.counter("doppel.commands.routed", "outcome", "duplicate", "transport", "none").increment();
                 return Uni.createFrom().voidItem();
             }
-            return deliver(command, now);
+            CommandSink sink = sinks.get(command.thingId());
+            if (sink != null || !mayHandOver) {
+                return deliver(command, sink, now);
+            }
+            return sessions.heldElsewhere(command.thingId()).chain(holder -> {
+                if (holder.isPresent()) {
+                    metrics.counter("doppel.commands.routed", "outcome", "handed-over", "transport", "none").increment();
+                    return downstream.handOver(holder.get(), command);
+                }
+                return deliver(command, null, now);
+            });
         });
     }
 
-    private Uni<Void> deliver(CommandRequested command, Instant now) {
-        CommandSink sink = sinks.get(command.thingId());
+    private Uni<Void> deliver(CommandRequested command, CommandSink sink, Instant now) {
         if (sink == null && command.mayWait(now)) {
             // It stays queued in command-service, which sends it again when the device connects.
             metrics.counter("doppel.commands.routed", "outcome", "queued-offline", "transport", "none").increment();

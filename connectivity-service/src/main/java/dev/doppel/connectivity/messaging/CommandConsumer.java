@@ -2,6 +2,7 @@ package dev.doppel.connectivity.messaging;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.connectivity.command.CommandRouter;
+import dev.doppel.connectivity.command.DeviceSessions;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.support.messaging.EventRecords;
@@ -13,7 +14,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
-/** Takes commands from {@code dt.commands} and hands them to the device's connection. */
+/**
+ * Takes commands from {@code dt.commands} (the partitions this instance owns) and from
+ * {@code dt.command-routes} (those handed to it) and gives them to the device's connection.
+ */
 @ApplicationScoped
 public class CommandConsumer {
 
@@ -22,21 +26,18 @@ public class CommandConsumer {
     private final CommandRouter router;
     private final ObjectMapper json;
     private final MeterRegistry metrics;
+    private final DeviceSessions sessions;
 
-    public CommandConsumer(CommandRouter router, ObjectMapper json, MeterRegistry metrics) {
+    public CommandConsumer(CommandRouter router, ObjectMapper json, MeterRegistry metrics, DeviceSessions sessions) {
         this.router = router;
         this.json = json;
         this.metrics = metrics;
+        this.sessions = sessions;
     }
 
     @Incoming("commands")
     public Uni<Void> consume(ConsumerRecord<String, byte[]> record) {
-        CommandRequested command = EventRecords.read(record, EventTypes.COMMAND_REQUESTED, CommandRequested.class,
-                json, e -> {
-                    metrics.counter("doppel.commands.rejected", "reason", "malformed-event").increment();
-                    LOG.warnf("rejected malformed command record at partition %d offset %d: %s", record.partition(),
-                            record.offset(), e.getClass().getSimpleName());
-                });
+        CommandRequested command = read(record);
         if (command == null) {
             return Uni.createFrom().voidItem();
         }
@@ -45,6 +46,32 @@ public class CommandConsumer {
         } catch (RuntimeException e) {
             return failed(command, e);
         }
+    }
+
+    /** Commands other instances handed over; each instance reads them all and takes those for itself. */
+    @Incoming("command-routes")
+    public Uni<Void> consumeHandedOver(ConsumerRecord<String, byte[]> record) {
+        if (!sessions.instance().equals(EventRecords.header(record, KafkaDownstreamSender.ROUTE_TO))) {
+            return Uni.createFrom().voidItem();
+        }
+        CommandRequested command = read(record);
+        if (command == null) {
+            return Uni.createFrom().voidItem();
+        }
+        try {
+            return router.routeHandedOver(command).onFailure().recoverWithUni(t -> failed(command, t));
+        } catch (RuntimeException e) {
+            return failed(command, e);
+        }
+    }
+
+    private CommandRequested read(ConsumerRecord<String, byte[]> record) {
+        return EventRecords.read(record, EventTypes.COMMAND_REQUESTED, CommandRequested.class,
+                json, e -> {
+                    metrics.counter("doppel.commands.rejected", "reason", "malformed-event").increment();
+                    LOG.warnf("rejected malformed command record at partition %d offset %d: %s", record.partition(),
+                            record.offset(), e.getClass().getSimpleName());
+                });
     }
 
     /** A command that could not be routed is logged and counted; the channel keeps serving the others. */

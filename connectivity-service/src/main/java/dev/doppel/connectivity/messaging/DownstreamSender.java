@@ -1,5 +1,6 @@
 package dev.doppel.connectivity.messaging;
 
+import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.DeviceLifecycleChanged;
@@ -20,4 +21,7 @@ public interface DownstreamSender {
     Uni<Void> commandStatus(CommandStatusChanged status);
 
     Uni<Void> deviceLifecycle(DeviceLifecycleChanged change);
+
+    /** Hands a command to the connectivity instance that holds its device's connection. */
+    Uni<Void> handOver(String instance, CommandRequested command);
 }

@@ -1,5 +1,6 @@
 package dev.doppel.connectivity.messaging;
 
+import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.DeviceLifecycleChanged;
@@ -17,6 +18,8 @@ import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -28,11 +31,15 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 @ApplicationScoped
 public class KafkaDownstreamSender implements DownstreamSender {
 
+    /** The header of a handed-over command that names the instance it is for. */
+    public static final String ROUTE_TO = "doppel-route-to";
+
     private final MutinyEmitter<TelemetryReceived> telemetry;
     private final MutinyEmitter<TelemetryReceived> events;
     private final MutinyEmitter<DeviceConnectionChanged> connections;
     private final MutinyEmitter<CommandStatusChanged> commandStatus;
     private final MutinyEmitter<DeviceLifecycleChanged> devices;
+    private final MutinyEmitter<CommandRequested> routes;
     private final Tracer tracer;
 
     public KafkaDownstreamSender(Tracer tracer,
@@ -40,12 +47,14 @@ public class KafkaDownstreamSender implements DownstreamSender {
             @Channel("device-events") MutinyEmitter<TelemetryReceived> events,
             @Channel("device-connections") MutinyEmitter<DeviceConnectionChanged> connections,
             @Channel("command-status") MutinyEmitter<CommandStatusChanged> commandStatus,
-            @Channel("devices") MutinyEmitter<DeviceLifecycleChanged> devices) {
+            @Channel("devices") MutinyEmitter<DeviceLifecycleChanged> devices,
+            @Channel("command-routes-out") MutinyEmitter<CommandRequested> routes) {
         this.telemetry = telemetry;
         this.events = events;
         this.connections = connections;
         this.commandStatus = commandStatus;
         this.devices = devices;
+        this.routes = routes;
         this.tracer = tracer;
     }
 
@@ -83,6 +92,20 @@ public class KafkaDownstreamSender implements DownstreamSender {
     @Override
     public Uni<Void> commandStatus(CommandStatusChanged status) {
         return commandStatus.sendMessage(envelope(status, "/connectivity/" + status.source()));
+    }
+
+    @Override
+    public Uni<Void> handOver(String instance, CommandRequested command) {
+        return routes.sendMessage(Message.of(command)
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(command.thingId())
+                        .withHeaders(new RecordHeaders().add(ROUTE_TO, instance.getBytes(StandardCharsets.UTF_8)))
+                        .build())
+                .addMetadata(OutgoingCloudEventMetadata.builder()
+                        .withId(command.eventId())
+                        .withType(command.type())
+                        .withSource(URI.create("/connectivity/router"))
+                        .withSubject(command.thingId())
+                        .build()));
     }
 
     private static <T extends DoppelEvent> Message<T> envelope(T event, String source) {

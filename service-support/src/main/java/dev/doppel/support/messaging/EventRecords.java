@@ -17,7 +17,12 @@ public final class EventRecords {
 
     /** The record's CloudEvents type, or null when it has none. */
     public static String type(ConsumerRecord<?, byte[]> record) {
-        Header h = record.headers().lastHeader("ce_type");
+        return header(record, "ce_type");
+    }
+
+    /** A header's last value as text, or null when the record has none. */
+    public static String header(ConsumerRecord<?, ?> record, String name) {
+        Header h = record.headers().lastHeader(name);
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 
