@@ -26,13 +26,17 @@ import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The whole system as a user meets it: the three services from their built jars, each in its own
  * JVM, on a real Kafka broker and the MongoDB stand-in; a real MQTT client library as the device,
  * HTTP as the application.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EndToEndIT {
 
     private static final String PASSWORD = "e2e-secret";
@@ -210,5 +214,40 @@ class EndToEndIT {
         assertTrue(bad.waitFor(20, TimeUnit.SECONDS));
         String out = new String(bad.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(bad.exitValue() != 0, out);
+    }
+
+    /**
+     * Runs last, once the other tests made traffic of every kind: each metric the Grafana dashboard
+     * in k8s/ queries is one a service really exports, so the dashboard shows data, not gaps.
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void theDashboardQueriesOnlyMetricsTheServicesExport() throws Exception {
+        // Traffic the other tests do not make: an HTTP device report, and an event twin-service refuses.
+        given().auth().preemptive().basic("sensor-1@demo", PASSWORD).contentType("application/json")
+                .body("{\"viaHttp\":1}").post(connectivity.baseUrl() + "/telemetry").then().statusCode(202);
+        try (var kafka = new dev.doppel.devstack.testing.KafkaProbe(system.kafka().bootstrapServers())) {
+            kafka.sendEvent(dev.doppel.contracts.Topics.DEVICE_TELEMETRY, "demo:sensor-1",
+                    dev.doppel.contracts.EventTypes.TELEMETRY_RECEIVED, "/test", "not a report".getBytes(StandardCharsets.UTF_8));
+        }
+        String dashboard = Files.readString(dev.doppel.devstack.DoppelHome.locate()
+                .resolve("k8s/grafana/doppel-dashboard.json"));
+        java.util.Set<String> queried = new java.util.TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("\\b(doppel_[a-z_]+|kafka_consumer_[a-z_]+|http_server_[a-z_]+)\\b").matcher(dashboard);
+        while (m.find()) {
+            queried.add(m.group(1));
+        }
+        assertTrue(queried.size() >= 10, "the dashboard queries " + queried);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            StringBuilder exported = new StringBuilder();
+            for (ServiceProcess s : List.of(twin, command, connectivity)) {
+                exported.append(given().get(s.baseUrl() + "/q/metrics").then().statusCode(200).extract().asString());
+            }
+            List<String> missing = queried.stream()
+                    .filter(name -> !exported.toString().lines().anyMatch(l -> l.startsWith(name + "{") || l.startsWith(name + " ")))
+                    .toList();
+            assertTrue(missing.isEmpty(), "the dashboard queries metrics no service exports: " + missing);
+        });
     }
 }

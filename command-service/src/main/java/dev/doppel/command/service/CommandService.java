@@ -12,6 +12,7 @@ import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.Problem;
 import dev.doppel.support.rest.ProblemException;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -252,8 +253,8 @@ public class CommandService {
     private void ended(Command command, CommandStatus status, Instant at) {
         metrics.counter("doppel.commands.outcome", "status", status.name()).increment();
         if (command.createdAt() != null && !at.isBefore(command.createdAt())) {
-            metrics.timer("doppel.commands.latency", "status", status.name())
-                    .record(Duration.between(command.createdAt(), at));
+            Timer.builder("doppel.commands.latency").tag("status", status.name()).publishPercentileHistogram()
+                    .register(metrics).record(Duration.between(command.createdAt(), at));
         }
     }
 

@@ -111,7 +111,8 @@ public class TelemetryConsumer {
                 .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8)
                 .onItemOrFailure().invoke((change, failure) -> {
                     String outcome = failure != null ? "failed" : change.isEmpty() ? "unchanged" : "applied";
-                    started.stop(metrics.timer("doppel.twin.write", "outcome", outcome));
+                    started.stop(Timer.builder("doppel.twin.write").tag("outcome", outcome)
+                            .publishPercentileHistogram().register(metrics));
                     if (failure != null) {
                         span.setStatus(StatusCode.ERROR, failure.getMessage());
                     }
