@@ -1,10 +1,6 @@
 package dev.doppel.devstack;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -22,8 +18,6 @@ public final class KeycloakServer implements AutoCloseable {
 
     public static final String REALM = "twin";
     public static final String VERSION = "26.7.3";
-
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final ManagedProcess process;
     private final int port;
@@ -81,15 +75,7 @@ public final class KeycloakServer implements AutoCloseable {
     }
 
     private boolean answers() {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(issuer() + "/.well-known/openid-configuration"))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return HttpProbe.answers(issuer() + "/.well-known/openid-configuration");
     }
 
     public String baseUrl() {

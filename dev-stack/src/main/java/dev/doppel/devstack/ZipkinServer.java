@@ -1,10 +1,6 @@
 package dev.doppel.devstack;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,8 +11,6 @@ import java.util.List;
  * their traces, and what the system tests query to see a trace cross the services.
  */
 public final class ZipkinServer implements AutoCloseable {
-
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final ManagedProcess process;
     private final int port;
@@ -45,15 +39,7 @@ public final class ZipkinServer implements AutoCloseable {
     }
 
     private boolean answers() {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/health")).timeout(Duration.ofSeconds(2))
-                    .build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return HttpProbe.answers(baseUrl() + "/health");
     }
 
     /** The UI and query API (for example {@code /api/v2/traces?serviceName=twin-service}). */

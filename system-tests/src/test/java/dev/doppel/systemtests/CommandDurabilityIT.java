@@ -15,12 +15,9 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -63,14 +60,7 @@ class CommandDurabilityIT {
 
         Device(String deviceId, boolean answers) throws MqttException {
             this.answers = answers;
-            client = new MqttClient("tcp://127.0.0.1:" + system.mqttPort(), deviceId + "-" + UUID.randomUUID(),
-                    new MemoryPersistence());
-            MqttConnectOptions o = new MqttConnectOptions();
-            o.setUserName(deviceId + "@demo");
-            o.setPassword(PASSWORD.toCharArray());
-            o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-            client.setTimeToWait(10_000);
-            client.connect(o);
+            client = PahoDevices.connect(system.mqttPort(), deviceId, "demo", PASSWORD);
             client.subscribe("command///req/#", 1, (topic, msg) -> {
                 // command///req/{req-id}/{subject}; one-way commands have an empty req-id
                 String[] parts = topic.split("/", -1);

@@ -18,12 +18,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -71,15 +68,7 @@ class EndToEndIT {
     }
 
     private static MqttClient device(String deviceId, String password) throws MqttException {
-        MqttClient client = new MqttClient("tcp://127.0.0.1:" + mqttPort, deviceId + "-" + UUID.randomUUID(),
-                new MemoryPersistence());
-        MqttConnectOptions o = new MqttConnectOptions();
-        o.setUserName(deviceId + "@demo");
-        o.setPassword(password.toCharArray());
-        o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-        client.setTimeToWait(10_000);
-        client.connect(o);
-        return client;
+        return PahoDevices.connect(mqttPort, deviceId, "demo", password);
     }
 
     @Test

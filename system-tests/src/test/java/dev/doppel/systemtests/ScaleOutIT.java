@@ -35,8 +35,6 @@ import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Utils;
 import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -171,14 +169,7 @@ class ScaleOutIT {
 
     /** A Paho device that answers every command with 200 and its own id. */
     private static MqttClient answeringDevice(int port, String id) throws Exception {
-        MqttClient client = new MqttClient("tcp://127.0.0.1:" + port, id + "-" + UUID.randomUUID(),
-                new MemoryPersistence());
-        MqttConnectOptions o = new MqttConnectOptions();
-        o.setUserName(id + "@scale");
-        o.setPassword("valve-secret".toCharArray());
-        o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-        client.setTimeToWait(10_000);
-        client.connect(o);
+        MqttClient client = PahoDevices.connect(port, id, "scale", "valve-secret");
         client.subscribe("command///req/#", 1, (topic, message) -> {
             String requestId = topic.split("/")[4];
             new Thread(() -> {
@@ -196,14 +187,6 @@ class ScaleOutIT {
     /** The partition Kafka's default partitioner gives a key, as the producers of dt.commands use it. */
     private static int partitionOf(String key) {
         return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % KafkaBroker.DEFAULT_PARTITIONS;
-    }
-
-    private static double handedOver(ServiceProcess instance) {
-        String metrics = given().get(instance.baseUrl() + "/q/metrics").then().statusCode(200).extract().asString();
-        return metrics.lines()
-                .filter(l -> l.startsWith("doppel_commands_routed_total") && l.contains("outcome=\"handed-over\""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-                .sum();
     }
 
     /** Reports {@code from} to {@code to - 1} of every thing, interleaved across things as a fleet sends them. */
@@ -248,12 +231,20 @@ class ScaleOutIT {
         });
     }
 
-    /** Reports this instance applied, from its own Prometheus metrics. */
-    private static double applied(ServiceProcess instance) {
+    /** The sum of a counter's series with the given label, from the instance's own Prometheus metrics. */
+    private static double counter(ServiceProcess instance, String name, String label) {
         String metrics = given().get(instance.baseUrl() + "/q/metrics").then().statusCode(200).extract().asString();
         return metrics.lines()
-                .filter(l -> l.startsWith("doppel_twin_reports_total") && l.contains("outcome=\"applied\""))
+                .filter(l -> l.startsWith(name + "{") && l.contains(label))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                 .sum();
+    }
+
+    private static double applied(ServiceProcess instance) {
+        return counter(instance, "doppel_twin_reports_total", "outcome=\"applied\"");
+    }
+
+    private static double handedOver(ServiceProcess instance) {
+        return counter(instance, "doppel_commands_routed_total", "outcome=\"handed-over\"");
     }
 }

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
@@ -37,15 +38,7 @@ public class CommandConsumer {
 
     @Incoming("commands")
     public Uni<Void> consume(ConsumerRecord<String, byte[]> record) {
-        CommandRequested command = read(record);
-        if (command == null) {
-            return Uni.createFrom().voidItem();
-        }
-        try {
-            return router.route(command).onFailure().recoverWithUni(t -> failed(command, t));
-        } catch (RuntimeException e) {
-            return failed(command, e);
-        }
+        return routeSafely(read(record), router::route);
     }
 
     /** Commands other instances handed over; each instance reads them all and takes those for itself. */
@@ -54,12 +47,16 @@ public class CommandConsumer {
         if (!sessions.instance().equals(EventRecords.header(record, KafkaDownstreamSender.ROUTE_TO))) {
             return Uni.createFrom().voidItem();
         }
-        CommandRequested command = read(record);
+        return routeSafely(read(record), router::routeHandedOver);
+    }
+
+    /** A command that cannot be routed is logged and counted, and the channel goes on with the next. */
+    private Uni<Void> routeSafely(CommandRequested command, Function<CommandRequested, Uni<Void>> route) {
         if (command == null) {
             return Uni.createFrom().voidItem();
         }
         try {
-            return router.routeHandedOver(command).onFailure().recoverWithUni(t -> failed(command, t));
+            return route.apply(command).onFailure().recoverWithUni(t -> failed(command, t));
         } catch (RuntimeException e) {
             return failed(command, e);
         }
