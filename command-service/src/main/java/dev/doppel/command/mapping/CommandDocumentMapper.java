@@ -38,13 +38,27 @@ public final class CommandDocumentMapper {
         return new Document("status", e.status().name()).append("at", Date.from(e.at())).append("reason", e.reason());
     }
 
+    /**
+     * Steps can be recorded out of order: a device may answer before its PUBACK is processed, so
+     * DELIVERED arrives after SUCCEEDED. History reads in time order, except that a step the device
+     * took on the way (SENT, DELIVERED) is listed before the end it led to, with its own time kept.
+     */
+    static List<Command.StatusEntry> inLifecycleOrder(List<Command.StatusEntry> byTime) {
+        List<Command.StatusEntry> ordered = new java.util.ArrayList<>();
+        List<Command.StatusEntry> ends = new java.util.ArrayList<>();
+        for (Command.StatusEntry e : byTime) {
+            (e.status().isTerminal() ? ends : ordered).add(e);
+        }
+        ordered.addAll(ends);
+        return ordered;
+    }
+
     public static Command fromDocument(Document d) {
-        List<Command.StatusEntry> history = d.getList("history", Document.class).stream()
+        List<Command.StatusEntry> history = inLifecycleOrder(d.getList("history", Document.class).stream()
                 .map(h -> new Command.StatusEntry(CommandStatus.valueOf(h.getString("status")),
                         h.getDate("at").toInstant(), h.getString("reason")))
-                // Steps can be recorded out of order (a late PUBACK after the answer): history reads in time order.
                 .sorted(java.util.Comparator.comparing(Command.StatusEntry::at))
-                .toList();
+                .toList());
         Document r = d.get("response", Document.class);
         Command.Response response = r == null ? null
                 : new Command.Response(r.getInteger("statusCode"), r.getString("contentType"), bytes(r.get("payload")));
