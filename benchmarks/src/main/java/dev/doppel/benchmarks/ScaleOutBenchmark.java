@@ -45,10 +45,13 @@ public final class ScaleOutBenchmark {
     public static void main(String[] args) throws Exception {
         int reports = 60_000;
         int things = 2_000;
+        boolean twoFirst = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--reports" -> reports = Integer.parseInt(args[++i]);
                 case "--things" -> things = Integer.parseInt(args[++i]);
+                // The second drain runs on a store that already holds the first one's twins: swap to see that cost.
+                case "--two-first" -> twoFirst = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -67,18 +70,17 @@ public final class ScaleOutBenchmark {
 
             double raw = rawConsume(bootstrap, "bench.one", reports);
 
-            system.startServices(List.of("twin-service"), config("bench.one", "drain-one"));
-            double one = drain(system, "drain-one", "bench.one", reports);
-            system.service("twin-service").close();
-
-            // Two instances at once, one consumer group: they split the partitions.
-            Map<String, String> two = config("bench.two", "drain-two");
-            CompletableFuture<Void> first = CompletableFuture.runAsync(
-                    () -> system.startServices(List.of("twin-service"), two));
-            Thread.sleep(500);
-            system.startReplica("twin-service", two);
-            first.join();
-            double both = drain(system, "drain-two", "bench.two", reports);
+            double one;
+            double both;
+            if (twoFirst) {
+                both = drainWithTwo(system, reports);
+                stopAll(system);
+                one = drainWithOne(system, reports);
+            } else {
+                one = drainWithOne(system, reports);
+                stopAll(system);
+                both = drainWithTwo(system, reports);
+            }
 
             System.out.println();
             System.out.println("| measure | plain Kafka consumer (reference) | twin-service | ratio |");
@@ -86,6 +88,32 @@ public final class ScaleOutBenchmark {
             ClosedLoop.row("reports drained into twins /s, 1 instance", raw, one);
             ClosedLoop.row("reports drained into twins /s, 2 instances", raw, both);
             System.out.printf(Locale.ROOT, "| 2 instances vs 1 | | | %.2f |%n", both / one);
+        }
+    }
+
+    private static double drainWithOne(LocalSystem system, int reports) throws Exception {
+        system.startServices(List.of("twin-service"), config("bench.one", "drain-one"));
+        return drain(system, "drain-one", "bench.one", reports);
+    }
+
+    /** Two instances at once, one consumer group: they split the partitions. */
+    private static double drainWithTwo(LocalSystem system, int reports) throws Exception {
+        Map<String, String> two = config("bench.two", "drain-two");
+        CompletableFuture<Void> first = CompletableFuture.runAsync(
+                () -> system.startServices(List.of("twin-service"), two));
+        Thread.sleep(500);
+        replica = system.startReplica("twin-service", two);
+        first.join();
+        return drain(system, "drain-two", "bench.two", reports);
+    }
+
+    private static dev.doppel.devstack.ServiceProcess replica;
+
+    private static void stopAll(LocalSystem system) {
+        system.service("twin-service").close();
+        if (replica != null) {
+            replica.close();
+            replica = null;
         }
     }
 
