@@ -6,8 +6,7 @@ import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.messaging.DownstreamSender;
-import dev.doppel.connectivity.registry.DeviceRegistry;
-import dev.doppel.connectivity.registry.LoginThrottle;
+import dev.doppel.connectivity.registry.DeviceLogin;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.DeviceConnectionChanged;
@@ -51,17 +50,15 @@ public class HttpAdapterResource {
     static final String TRANSPORT = "http";
     static final int MAX_TTD_SECONDS = 60;
 
-    private final DeviceRegistry registry;
-    private final LoginThrottle throttle;
+    private final DeviceLogin login;
     private final DefaultPayloadMapper mapper;
     private final DownstreamSender downstream;
     private final CommandRouter router;
     private final MeterRegistry metrics;
 
-    public HttpAdapterResource(DeviceRegistry registry, LoginThrottle throttle, DefaultPayloadMapper mapper,
+    public HttpAdapterResource(DeviceLogin login, DefaultPayloadMapper mapper,
             DownstreamSender downstream, CommandRouter router, MeterRegistry metrics) {
-        this.registry = registry;
-        this.throttle = throttle;
+        this.login = login;
         this.mapper = mapper;
         this.downstream = downstream;
         this.router = router;
@@ -204,30 +201,22 @@ public class HttpAdapterResource {
             return Uni.createFrom().failure(unauthorized("malformed Basic credentials"));
         }
         int colon = decoded.indexOf(':');
-        String username = colon < 0 ? decoded : decoded.substring(0, colon);
-        int at = username.lastIndexOf('@');
-        if (colon < 0 || at <= 0 || at == username.length() - 1) {
+        if (colon < 0) {
             return Uni.createFrom().failure(unauthorized("the user name is auth-id@tenant"));
         }
-        String authId = username.substring(0, at);
-        String tenant = username.substring(at + 1);
-        String login = tenant + "/" + authId;
-        if (throttle.isBlocked(login)) {
-            count("auth", "throttled");
-            return Uni.createFrom().failure(unauthorized("too many failed attempts; try again later"));
-        }
-        return registry.authenticate(tenant, authId, decoded.substring(colon + 1)).map(result -> switch (result.outcome()) {
-            case OK -> {
-                throttle.succeeded(login);
-                yield result.device();
+        return login.login(decoded.substring(0, colon), decoded.substring(colon + 1)).map(result -> switch (result.outcome()) {
+            case OK -> result.device();
+            case BAD_USERNAME -> throw unauthorized("the user name is auth-id@tenant");
+            case THROTTLED -> {
+                count("auth", "throttled");
+                throw unauthorized("too many failed attempts; try again later");
             }
-            case DISABLED, TENANT_DISABLED -> {
+            case DEVICE_DISABLED, TENANT_DISABLED -> {
                 count("auth", "disabled");
                 throw new ProblemException(Problem.of("device-disabled", "Device disabled", 403,
                         "the device or its tenant is disabled", null));
             }
-            default -> {
-                throttle.failed(login);
+            case BAD_CREDENTIALS -> {
                 count("auth", "bad-credentials");
                 throw unauthorized("bad credentials");
             }

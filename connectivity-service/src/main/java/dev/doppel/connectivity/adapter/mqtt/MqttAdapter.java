@@ -4,9 +4,8 @@ import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.config.MqttAdapterConfig;
 import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.messaging.DownstreamSender;
-import dev.doppel.connectivity.registry.DeviceRegistry;
-import dev.doppel.connectivity.registry.DeviceRegistry.AuthResult;
-import dev.doppel.connectivity.registry.LoginThrottle;
+import dev.doppel.connectivity.registry.DeviceLogin;
+import dev.doppel.contracts.ThingId;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.quarkus.runtime.ShutdownEvent;
@@ -15,8 +14,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.mqtt.MqttAuth;
 import io.vertx.mqtt.MqttEndpoint;
-import io.vertx.mqtt.MqttServer;
 import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -34,25 +33,23 @@ public class MqttAdapter {
 
     private final Vertx vertx;
     private final MqttAdapterConfig config;
-    private final DeviceRegistry registry;
+    private final DeviceLogin login;
     private final DownstreamSender downstream;
     private final DefaultPayloadMapper mapper;
     private final CommandRouter router;
-    private final LoginThrottle throttle;
     private final MeterRegistry metrics;
     private final AtomicInteger connections = new AtomicInteger();
     private volatile MqttServer server;
     private volatile MqttServer tlsServer;
 
-    public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceRegistry registry, DownstreamSender downstream,
-            DefaultPayloadMapper mapper, CommandRouter router, LoginThrottle throttle, MeterRegistry metrics) {
+    public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceLogin login, DownstreamSender downstream,
+            DefaultPayloadMapper mapper, CommandRouter router, MeterRegistry metrics) {
         this.vertx = vertx;
         this.config = config;
-        this.registry = registry;
+        this.login = login;
         this.downstream = downstream;
         this.mapper = mapper;
         this.router = router;
-        this.throttle = throttle;
         this.metrics = metrics;
         metrics.gauge("doppel.mqtt.connections", connections);
     }
@@ -122,37 +119,23 @@ public class MqttAdapter {
             return;
         }
         String username = auth.getUsername();
-        int at = username.lastIndexOf('@');
-        if (at <= 0 || at == username.length() - 1) {
-            refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD, "bad-username",
-                    username);
-            return;
-        }
-        String authId = username.substring(0, at);
-        String tenant = username.substring(at + 1);
-        String login = tenant + "/" + authId;
-        if (throttle.isBlocked(login)) {
-            // Too many wrong passwords: refused without looking at this one.
-            refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "throttled", username);
-            return;
-        }
-        registry.authenticate(tenant, authId, auth.getPassword())
+        login.login(username, auth.getPassword())
                 .emitOn(r -> ctx.runOnContext(v -> r.run()))
                 .subscribe().with(result -> {
                     switch (result.outcome()) {
-                        case OK -> {
-                            throttle.succeeded(login);
-                            accept(endpoint, ctx, result);
-                        }
-                        case DISABLED -> refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED,
-                                "device-disabled", username);
+                        case OK -> accept(endpoint, ctx, result.device());
+                        case BAD_USERNAME -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD, "bad-username",
+                                username);
+                        case THROTTLED -> refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED,
+                                "throttled", username);
+                        case DEVICE_DISABLED -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "device-disabled", username);
                         case TENANT_DISABLED -> refuse(endpoint,
                                 MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "tenant-disabled", username);
-                        default -> {
-                            throttle.failed(login);
-                            refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
-                                    "bad-credentials", username);
-                        }
+                        case BAD_CREDENTIALS -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD, "bad-credentials",
+                                username);
                     }
                 }, failure -> {
                     LOG.warnf("registry unavailable while authenticating %s: %s", username, failure.getMessage());
@@ -160,8 +143,8 @@ public class MqttAdapter {
                 });
     }
 
-    private void accept(MqttEndpoint endpoint, Context ctx, AuthResult result) {
-        MqttDeviceSession session = new MqttDeviceSession(endpoint, ctx, result.device(), config, downstream, mapper,
+    private void accept(MqttEndpoint endpoint, Context ctx, ThingId device) {
+        MqttDeviceSession session = new MqttDeviceSession(endpoint, ctx, device, config, downstream, mapper,
                 router, metrics);
         session.attach();
         endpoint.accept(false);

@@ -1,0 +1,60 @@
+package dev.doppel.connectivity.registry;
+
+import dev.doppel.connectivity.registry.DeviceRegistry.AuthResult;
+import dev.doppel.contracts.ThingId;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * A device's login as every protocol adapter does it: the user name is {@code auth-id@tenant}, the
+ * password is checked against the registry, and repeated wrong passwords are throttled per login.
+ * Each adapter turns the outcome into its protocol's answer (a CONNACK code, an HTTP problem).
+ */
+@ApplicationScoped
+public class DeviceLogin {
+
+    public enum Outcome {
+        OK, BAD_USERNAME, THROTTLED, BAD_CREDENTIALS, DEVICE_DISABLED, TENANT_DISABLED
+    }
+
+    /** The outcome, and the device when it is {@link Outcome#OK}. */
+    public record Result(Outcome outcome, ThingId device) {
+    }
+
+    private final DeviceRegistry registry;
+    private final LoginThrottle throttle;
+
+    public DeviceLogin(DeviceRegistry registry, LoginThrottle throttle) {
+        this.registry = registry;
+        this.throttle = throttle;
+    }
+
+    /** Fails only when the registry cannot be asked; every answer about the device is an outcome. */
+    public Uni<Result> login(String username, String password) {
+        int at = username == null ? -1 : username.lastIndexOf('@');
+        if (at <= 0 || at == username.length() - 1 || password == null) {
+            return Uni.createFrom().item(new Result(Outcome.BAD_USERNAME, null));
+        }
+        String authId = username.substring(0, at);
+        String tenant = username.substring(at + 1);
+        String login = tenant + "/" + authId;
+        if (throttle.isBlocked(login)) {
+            // Too many wrong passwords: refused without looking at this one.
+            return Uni.createFrom().item(new Result(Outcome.THROTTLED, null));
+        }
+        return registry.authenticate(tenant, authId, password).map(result -> {
+            if (result.outcome() == AuthResult.Outcome.OK) {
+                throttle.succeeded(login);
+                return new Result(Outcome.OK, result.device());
+            }
+            return switch (result.outcome()) {
+                case DISABLED -> new Result(Outcome.DEVICE_DISABLED, null);
+                case TENANT_DISABLED -> new Result(Outcome.TENANT_DISABLED, null);
+                default -> {
+                    throttle.failed(login);
+                    yield new Result(Outcome.BAD_CREDENTIALS, null);
+                }
+            };
+        });
+    }
+}
