@@ -74,11 +74,11 @@ public final class ScaleOutBenchmark {
             double both;
             if (twoFirst) {
                 both = drainWithTwo(system, reports);
-                stopAll(system);
+                stopTwinServices(system);
                 one = drainWithOne(system, reports);
             } else {
                 one = drainWithOne(system, reports);
-                stopAll(system);
+                stopTwinServices(system);
                 both = drainWithTwo(system, reports);
             }
 
@@ -102,19 +102,14 @@ public final class ScaleOutBenchmark {
         CompletableFuture<Void> first = CompletableFuture.runAsync(
                 () -> system.startServices(List.of("twin-service"), two));
         Thread.sleep(500);
-        replica = system.startReplica("twin-service", two);
+        system.startReplica("twin-service", two);
         first.join();
         return drain(system, "drain-two", "bench.two", reports);
     }
 
-    private static dev.doppel.devstack.ServiceProcess replica;
-
-    private static void stopAll(LocalSystem system) {
-        system.service("twin-service").close();
-        if (replica != null) {
-            replica.close();
-            replica = null;
-        }
+    /** Every twin-service process of the run, the replicas included. */
+    private static void stopTwinServices(LocalSystem system) {
+        system.processes().stream().filter(p -> p.name().equals("twin-service")).forEach(p -> p.stop(Duration.ofSeconds(20)));
     }
 
     private static Map<String, String> config(String topic, String group) {

@@ -162,8 +162,12 @@ public final class Launcher {
 
     private void checkPortsFree(boolean traces) {
         List<String> busy = new ArrayList<>();
-        for (int port : new int[] {KAFKA, KAFKA_CONTROLLER, MONGO, KEYCLOAK, TWIN, COMMAND, CONNECTIVITY, MQTT,
-                traces ? ZIPKIN : MQTT}) {
+        List<Integer> ports = new ArrayList<>(List.of(KAFKA, KAFKA_CONTROLLER, MONGO, KEYCLOAK, TWIN, COMMAND,
+                CONNECTIVITY, MQTT));
+        if (traces) {
+            ports.add(ZIPKIN);
+        }
+        for (int port : ports) {
             if (Ports.isOpen("127.0.0.1", port)) {
                 busy.add(Integer.toString(port));
             }

@@ -35,6 +35,7 @@ public final class LocalSystem implements AutoCloseable {
     private final Layout layout;
     private final List<AutoCloseable> started = new ArrayList<>();
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
+    private final List<ServiceProcess> replicas = new ArrayList<>();
     private KafkaBroker kafka;
     private MongoStandIn mongo;
     private KeycloakServer keycloak;
@@ -145,21 +146,21 @@ public final class LocalSystem implements AutoCloseable {
 
     /** {@link #startReplica(String)} with settings of its own, such as another MQTT port. */
     public synchronized ServiceProcess startReplica(String name, Map<String, String> overrides) {
-        int port = Ports.free();
         Map<String, String> config = new HashMap<>(configs.get(name));
         config.putAll(overrides);
-        try {
-            return track(ServiceProcess.start(name, port, config,
-                    dir.resolve("logs").resolve(name + "-replica-" + (++restarts) + ".log"), Duration.ofSeconds(120)));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        ServiceProcess replica = launch(name, Ports.free(), config, name + "-replica-" + (++restarts) + ".log");
+        replicas.add(replica);
+        return replica;
     }
 
     private ServiceProcess launch(String name, String logName) {
+        return launch(name, layout.http().get(name), configs.get(name), logName);
+    }
+
+    private ServiceProcess launch(String name, int port, Map<String, String> config, String logName) {
         try {
-            return track(ServiceProcess.start(name, layout.http().get(name), configs.get(name),
-                    dir.resolve("logs").resolve(logName), Duration.ofSeconds(120)));
+            return track(ServiceProcess.start(name, port, config, dir.resolve("logs").resolve(logName),
+                    Duration.ofSeconds(120)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -195,7 +196,7 @@ public final class LocalSystem implements AutoCloseable {
         return layout.mqtt();
     }
 
-    /** Every process started so far, for watching. */
+    /** Every process started so far (replicas too), for watching. */
     public List<ManagedProcess> processes() {
         List<ManagedProcess> all = new ArrayList<>();
         if (kafka != null) {
@@ -211,6 +212,7 @@ public final class LocalSystem implements AutoCloseable {
             all.add(zipkin.process());
         }
         services.values().forEach(s -> all.add(s.process()));
+        replicas.forEach(s -> all.add(s.process()));
         return all;
     }
 

@@ -8,17 +8,26 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.doppel.contracts.EventTypes;
+import dev.doppel.contracts.Topics;
+import dev.doppel.devstack.DoppelHome;
 import dev.doppel.devstack.LocalSystem;
 import dev.doppel.devstack.Ports;
 import dev.doppel.devstack.Provisioner;
 import dev.doppel.devstack.ServiceProcess;
+import dev.doppel.devstack.testing.KafkaProbe;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.junit.jupiter.api.AfterAll;
@@ -119,8 +128,8 @@ class EndToEndIT {
                     .queryParam("limit", 50).get(zipkin + "/api/v2/traces")
                     .then().statusCode(200).extract().jsonPath().getList("$");
             boolean crossed = traces.stream().anyMatch(trace -> {
-                Map<String, String> serviceOfSpan = new java.util.HashMap<>();
-                Map<String, String> parentOfSpan = new java.util.HashMap<>();
+                Map<String, String> serviceOfSpan = new HashMap<>();
+                Map<String, String> parentOfSpan = new HashMap<>();
                 String write = null;
                 String mqtt = null;
                 for (Map<String, Object> span : trace) {
@@ -215,15 +224,14 @@ class EndToEndIT {
         // Traffic the other tests do not make: an HTTP device report, and an event twin-service refuses.
         given().auth().preemptive().basic("sensor-1@demo", PASSWORD).contentType("application/json")
                 .body("{\"viaHttp\":1}").post(connectivity.baseUrl() + "/telemetry").then().statusCode(202);
-        try (var kafka = new dev.doppel.devstack.testing.KafkaProbe(system.kafka().bootstrapServers())) {
-            kafka.sendEvent(dev.doppel.contracts.Topics.DEVICE_TELEMETRY, "demo:sensor-1",
-                    dev.doppel.contracts.EventTypes.TELEMETRY_RECEIVED, "/test", "not a report".getBytes(StandardCharsets.UTF_8));
+        try (var kafka = new KafkaProbe(system.kafka().bootstrapServers())) {
+            kafka.sendEvent(Topics.DEVICE_TELEMETRY, "demo:sensor-1",
+                    EventTypes.TELEMETRY_RECEIVED, "/test", "not a report".getBytes(StandardCharsets.UTF_8));
         }
-        String dashboard = Files.readString(dev.doppel.devstack.DoppelHome.locate()
+        String dashboard = Files.readString(DoppelHome.locate()
                 .resolve("k8s/grafana/doppel-dashboard.json"));
-        java.util.Set<String> queried = new java.util.TreeSet<>();
-        java.util.regex.Matcher m = java.util.regex.Pattern
-                .compile("\\b(doppel_[a-z_]+|kafka_consumer_[a-z_]+|http_server_[a-z_]+)\\b").matcher(dashboard);
+        Set<String> queried = new TreeSet<>();
+        Matcher m = Pattern.compile("\\b(doppel_[a-z_]+|kafka_consumer_[a-z_]+|http_server_[a-z_]+)\\b").matcher(dashboard);
         while (m.find()) {
             queried.add(m.group(1));
         }

@@ -43,21 +43,17 @@ public final class CommandDocumentMapper {
      * DELIVERED arrives after SUCCEEDED. History reads in time order, except that a step the device
      * took on the way (SENT, DELIVERED) is listed before the end it led to, with its own time kept.
      */
-    static List<Command.StatusEntry> inLifecycleOrder(List<Command.StatusEntry> byTime) {
-        List<Command.StatusEntry> ordered = new java.util.ArrayList<>();
-        List<Command.StatusEntry> ends = new java.util.ArrayList<>();
-        for (Command.StatusEntry e : byTime) {
-            (e.status().isTerminal() ? ends : ordered).add(e);
-        }
-        ordered.addAll(ends);
-        return ordered;
+    static List<Command.StatusEntry> inLifecycleOrder(List<Command.StatusEntry> entries) {
+        return entries.stream().sorted(LIFECYCLE_ORDER).toList();
     }
+
+    private static final java.util.Comparator<Command.StatusEntry> LIFECYCLE_ORDER = java.util.Comparator
+            .comparing((Command.StatusEntry e) -> e.status().isTerminal()).thenComparing(Command.StatusEntry::at);
 
     public static Command fromDocument(Document d) {
         List<Command.StatusEntry> history = inLifecycleOrder(d.getList("history", Document.class).stream()
                 .map(h -> new Command.StatusEntry(CommandStatus.valueOf(h.getString("status")),
                         h.getDate("at").toInstant(), h.getString("reason")))
-                .sorted(java.util.Comparator.comparing(Command.StatusEntry::at))
                 .toList());
         Document r = d.get("response", Document.class);
         Command.Response response = r == null ? null

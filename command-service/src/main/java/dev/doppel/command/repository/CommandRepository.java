@@ -1,6 +1,8 @@
 package dev.doppel.command.repository;
 
 import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Updates;
@@ -108,9 +110,9 @@ public class CommandRepository {
 
     /**
      * Moves a command to {@code status} unless it already reached that step, a later one, or an end:
-     * redelivered and reordered status events leave it as it is. Says whether it moved.
+     * redelivered and reordered status events leave it as it is. Returns the moved command, or empty.
      */
-    public Uni<Boolean> advance(String id, CommandStatus status, Instant at, String reason,
+    public Uni<Optional<Command>> advance(String id, CommandStatus status, Instant at, String reason,
             Command.Response response, Due due) {
         List<CommandStatus> allowedFrom = new ArrayList<>();
         for (CommandStatus s : CommandStatus.values()) {
@@ -121,8 +123,11 @@ public class CommandRepository {
         return advanceFrom(id, allowedFrom, status, at, reason, response, due);
     }
 
-    /** Moves a command to {@code status} only from one of {@code from}; says whether it moved. */
-    public Uni<Boolean> advanceFrom(String id, List<CommandStatus> from, CommandStatus status, Instant at,
+    /**
+     * Moves a command to {@code status} only from one of {@code from}. Returns the command as the move
+     * left it, or empty when it did not move; one round trip, so callers need no read after it.
+     */
+    public Uni<Optional<Command>> advanceFrom(String id, List<CommandStatus> from, CommandStatus status, Instant at,
             String reason, Command.Response response, Due due) {
         List<Bson> updates = new ArrayList<>(Arrays.asList(
                 Updates.set("status", status.name()),
@@ -138,9 +143,10 @@ public class CommandRepository {
             updates.add(set.at() == null ? Updates.unset("dueAt") : Updates.set("dueAt", Date.from(set.at())));
         }
         updates.add(Updates.set("modifiedAt", Date.from(at)));
-        return commands.updateOne(Filters.and(Filters.eq("_id", id),
-                Filters.in("status", from.stream().map(Enum::name).toList())), Updates.combine(updates))
-                .map(r -> r.getModifiedCount() == 1);
+        return commands.findOneAndUpdate(Filters.and(Filters.eq("_id", id),
+                Filters.in("status", from.stream().map(Enum::name).toList())), Updates.combine(updates),
+                new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER))
+                .map(d -> Optional.ofNullable(d).map(CommandDocumentMapper::fromDocument));
     }
 
     /**

@@ -38,6 +38,7 @@ public class CommandService {
     private final StatusPublisher statuses;
     private final PendingAnswers pending;
     private final CommandConfig config;
+    private final java.util.Map<CommandStatus, Timer> latencyTimers = new java.util.concurrent.ConcurrentHashMap<>();
     private final MeterRegistry metrics;
 
     public CommandService(CommandRepository repository, CommandPublisher publisher, StatusPublisher statuses,
@@ -184,14 +185,14 @@ public class CommandService {
     public Uni<Boolean> finish(Command command, CommandStatus status, String reason) {
         Instant now = Instant.now();
         return repository.advance(command.id(), status, now, reason, null, Due.NONE).call(moved -> {
-            if (!moved) {
+            if (moved.isEmpty()) {
                 return Uni.createFrom().voidItem();
             }
             ended(command, status, now);
             CommandStatusChanged event = status(command, status, reason, now);
             pending.complete(event);
             return statuses.publish(event);
-        });
+        }).map(Optional::isPresent);
     }
 
     /**
@@ -203,16 +204,16 @@ public class CommandService {
         Instant now = Instant.now();
         return repository.advanceFrom(id, List.of(CommandStatus.QUEUED, CommandStatus.SENT), CommandStatus.CANCELLED,
                 now, "cancelled by request", null, Due.NONE)
-                .chain(cancelled -> repository.find(id).call(found -> {
-                    if (!cancelled || found.isEmpty()) {
-                        return Uni.createFrom().voidItem();
+                .chain(cancelled -> {
+                    if (cancelled.isEmpty()) {
+                        return repository.find(id).map(found -> found.map(c -> new Submitted(c, false)));
                     }
-                    ended(found.get(), CommandStatus.CANCELLED, now);
-                    CommandStatusChanged event = status(found.get(), CommandStatus.CANCELLED, "cancelled by request",
-                            now);
+                    Command c = cancelled.get();
+                    ended(c, CommandStatus.CANCELLED, now);
+                    CommandStatusChanged event = status(c, CommandStatus.CANCELLED, "cancelled by request", now);
                     pending.complete(event);
-                    return statuses.publish(event);
-                }).map(found -> found.map(c -> new Submitted(c, cancelled))));
+                    return statuses.publish(event).replaceWith(Optional.of(new Submitted(c, true)));
+                });
     }
 
     /** The device can take commands again: its waiting ones go out, oldest first. */
@@ -242,19 +243,20 @@ public class CommandService {
                     .orElse(Due.KEEP));
         }
         return due.chain(d -> repository.advance(status.commandId(), status.status(), at, status.reason(), response, d))
-                .call(moved -> moved || status.status().isTerminal() ? Uni.createFrom().voidItem()
+                .call(moved -> moved.isPresent() || status.status().isTerminal() ? Uni.createFrom().voidItem()
                         : repository.noteLateStep(status.commandId(), status.status(), at, status.reason()))
-                .call(moved -> moved && status.status().isTerminal()
-                        ? repository.find(status.commandId()).invoke(c -> c.ifPresent(x -> ended(x, status.status(), at)))
-                        : Uni.createFrom().voidItem());
+                .invoke(moved -> moved.filter(c -> status.status().isTerminal())
+                        .ifPresent(c -> ended(c, status.status(), at)))
+                .map(Optional::isPresent);
     }
 
     /** Counts a command's end and times it from submission ({@code doppel.commands.latency} by status). */
     private void ended(Command command, CommandStatus status, Instant at) {
         metrics.counter("doppel.commands.outcome", "status", status.name()).increment();
         if (command.createdAt() != null && !at.isBefore(command.createdAt())) {
-            Timer.builder("doppel.commands.latency").tag("status", status.name()).publishPercentileHistogram()
-                    .register(metrics).record(Duration.between(command.createdAt(), at));
+            latencyTimers.computeIfAbsent(status, st -> Timer.builder("doppel.commands.latency")
+                    .tag("status", st.name()).publishPercentileHistogram().register(metrics))
+                    .record(Duration.between(command.createdAt(), at));
         }
     }
 

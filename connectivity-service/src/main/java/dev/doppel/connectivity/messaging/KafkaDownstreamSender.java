@@ -19,6 +19,7 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -96,21 +97,18 @@ public class KafkaDownstreamSender implements DownstreamSender {
 
     @Override
     public Uni<Void> handOver(String instance, CommandRequested command) {
-        return routes.sendMessage(Message.of(command)
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(command.thingId())
-                        .withHeaders(new RecordHeaders().add(ROUTE_TO, instance.getBytes(StandardCharsets.UTF_8)))
-                        .build())
-                .addMetadata(OutgoingCloudEventMetadata.builder()
-                        .withId(command.eventId())
-                        .withType(command.type())
-                        .withSource(URI.create("/connectivity/router"))
-                        .withSubject(command.thingId())
-                        .build()));
+        return routes.sendMessage(envelope(command, "/connectivity/router",
+                new RecordHeaders().add(ROUTE_TO, instance.getBytes(StandardCharsets.UTF_8))));
     }
 
     private static <T extends DoppelEvent> Message<T> envelope(T event, String source) {
+        return envelope(event, source, new RecordHeaders());
+    }
+
+    private static <T extends DoppelEvent> Message<T> envelope(T event, String source, Headers headers) {
         return Message.of(event)
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(event.thingId()).build())
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(event.thingId())
+                        .withHeaders(headers).build())
                 .addMetadata(OutgoingCloudEventMetadata.builder()
                         .withId(event.eventId())
                         .withType(event.type())

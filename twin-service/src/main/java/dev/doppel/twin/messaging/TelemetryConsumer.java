@@ -3,6 +3,7 @@ package dev.doppel.twin.messaging;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.support.messaging.EventRecords;
 import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.service.TwinService;
 import dev.doppel.twin.service.TwinService.ValidReport;
@@ -17,20 +18,20 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -64,13 +65,18 @@ public class TelemetryConsumer {
 
         @Override
         public String get(ConsumerRecord<?, ?> record, String key) {
-            return record == null ? null : header(record, key);
+            return record == null ? null : EventRecords.header(record, key);
         }
     };
 
     private final MeterRegistry metrics;
-    private final OpenTelemetry telemetry;
+    private final Map<String, Timer> writeTimers = new ConcurrentHashMap<>();
+    private final TextMapPropagator propagator;
     private final Tracer tracer;
+
+    /** The reports of one twin in a batch, and the traces they came with. */
+    private record Batch(List<ValidReport> reports, List<Context> causes) {
+    }
 
     public TelemetryConsumer(TwinService twins, TwinChangePublisher publisher, ObjectMapper json,
             MeterRegistry metrics, OpenTelemetry telemetry, Tracer tracer) {
@@ -78,28 +84,27 @@ public class TelemetryConsumer {
         this.publisher = publisher;
         this.json = json;
         this.metrics = metrics;
-        this.telemetry = telemetry;
+        this.propagator = telemetry.getPropagators().getTextMapPropagator();
         this.tracer = tracer;
     }
 
     @Incoming("device-telemetry")
     public Uni<Void> consume(ConsumerRecords<String, byte[]> batch) {
-        Map<String, List<ValidReport>> byTwin = new LinkedHashMap<>();
-        Map<String, List<Context>> causes = new HashMap<>();
+        Map<String, Batch> byTwin = new LinkedHashMap<>();
         for (ConsumerRecord<String, byte[]> record : batch) {
             ValidReport report = accept(record);
             if (report != null) {
-                String id = report.thingId().toString();
-                byTwin.computeIfAbsent(id, k -> new ArrayList<>()).add(report);
-                causes.computeIfAbsent(id, k -> new ArrayList<>()).add(
-                        telemetry.getPropagators().getTextMapPropagator().extract(Context.root(), record, HEADERS));
+                Batch b = byTwin.computeIfAbsent(report.thingId().toString(),
+                        k -> new Batch(new ArrayList<>(), new ArrayList<>()));
+                b.reports().add(report);
+                b.causes().add(propagator.extract(Context.root(), record, HEADERS));
             }
         }
         if (byTwin.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return Multi.createFrom().iterable(byTwin.entrySet())
-                .onItem().transformToUni(e -> applyToOneTwin(e.getValue(), causes.get(e.getKey())))
+        return Multi.createFrom().iterable(byTwin.values())
+                .onItem().transformToUni(b -> applyToOneTwin(b.reports(), b.causes()))
                 .merge(TWINS_IN_PARALLEL)
                 .collect().last().replaceWithVoid();
     }
@@ -111,8 +116,8 @@ public class TelemetryConsumer {
                 .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8)
                 .onItemOrFailure().invoke((change, failure) -> {
                     String outcome = failure != null ? "failed" : change.isEmpty() ? "unchanged" : "applied";
-                    started.stop(Timer.builder("doppel.twin.write").tag("outcome", outcome)
-                            .publishPercentileHistogram().register(metrics));
+                    started.stop(writeTimers.computeIfAbsent(outcome, o -> Timer.builder("doppel.twin.write")
+                            .tag("outcome", o).publishPercentileHistogram().register(metrics)));
                     if (failure != null) {
                         span.setStatus(StatusCode.ERROR, failure.getMessage());
                     }
@@ -149,7 +154,7 @@ public class TelemetryConsumer {
 
     /** Parses and validates one record; a report that cannot be applied is counted, logged and skipped. */
     private ValidReport accept(ConsumerRecord<String, byte[]> record) {
-        String type = header(record, "ce_type");
+        String type = EventRecords.header(record, "ce_type");
         if (!EventTypes.TELEMETRY_RECEIVED.equals(type) && !EventTypes.DEVICE_EVENT_RECEIVED.equals(type)) {
             metrics.counter("doppel.twin.reports", "outcome", "ignored-type").increment();
             return null;
@@ -166,12 +171,7 @@ public class TelemetryConsumer {
 
     private void reject(ConsumerRecord<String, byte[]> record, String reason, String detail) {
         metrics.counter("doppel.twin.reports.rejected", "reason", reason).increment();
-        LOG.warnf("rejected report %s for %s (partition %d, offset %d): %s: %s", header(record, "ce_id"),
+        LOG.warnf("rejected report %s for %s (partition %d, offset %d): %s: %s", EventRecords.header(record, "ce_id"),
                 record.key(), record.partition(), record.offset(), reason, detail);
-    }
-
-    private static String header(ConsumerRecord<?, ?> record, String name) {
-        Header h = record.headers().lastHeader(name);
-        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 }

@@ -55,15 +55,16 @@ public class LiveResource {
             throw new ProblemException(Problem.of("invalid-filter", "Invalid filter", 400, e.getMessage(), null));
         }
         return watch.watch(scope)
+                .map(c -> Map.entry(c, selected(c.changes(), parts)))
                 // nothing in the selected parts changed: no event
-                .filter(c -> !selected(c.changes(), parts).isEmpty())
-                .map(c -> {
-                    Map<String, Object> changes = selected(c.changes(), parts);
+                .filter(selection -> !selection.getValue().isEmpty())
+                .map(selection -> {
+                    var c = selection.getKey();
                     Map<String, Object> event = new LinkedHashMap<>();
                     event.put("thingId", c.thingId());
                     event.put("revision", c.revision());
                     event.put("modified", c.modified() == null ? null : c.modified().toString());
-                    event.put("changes", changes);
+                    event.put("changes", selection.getValue());
                     event.put("delta", c.delta());
                     return event;
                 });
@@ -76,7 +77,8 @@ public class LiveResource {
         }
         Map<String, Object> kept = new LinkedHashMap<>();
         changes.forEach((path, value) -> {
-            if (parts.stream().anyMatch(f -> path.equals(f) || path.startsWith(f + "/"))) {
+            if (parts.stream().anyMatch(f -> path.startsWith(f) && (path.length() == f.length()
+                    || path.charAt(f.length()) == '/'))) {
                 kept.put(path, value);
             }
         });
