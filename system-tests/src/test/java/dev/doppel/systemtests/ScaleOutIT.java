@@ -9,6 +9,7 @@ import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.Topics;
+import dev.doppel.contracts.TwinChanged;
 import dev.doppel.devstack.KafkaBroker;
 import dev.doppel.devstack.LocalSystem;
 import dev.doppel.devstack.Ports;
@@ -22,9 +23,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -32,6 +35,10 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Utils;
 import org.eclipse.paho.client.mqttv3.MqttClient;
@@ -42,7 +49,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The services scale out on Kafka partitions keyed by thing id. Two twin-service processes on one
  * machine share the device topics' partitions, and while one crashes and another joins, no report
- * is lost and none is applied out of order; the twins' history is the witness. Two connectivity
+ * is lost and none is applied out of order; the twins' history is the witness, and every revision
+ * of every twin is on the change stream, also the one whose writer was killed. Two connectivity
  * processes share dt.commands, and a command reaches its device whichever of them the device is
  * connected to.
  */
@@ -79,6 +87,8 @@ class ScaleOutIT {
         ServiceProcess first = system.service("twin-service");
         ServiceProcess second = system.startReplica("twin-service");
         awaitMembersOwningPartitions(2);
+        KafkaConsumer<String, byte[]> changes = fromStart(Topics.TWIN_CHANGES);
+        Map<String, Map<Long, Long>> published = new HashMap<>();
 
         Instant base = Instant.now().truncatedTo(ChronoUnit.MILLIS).minusSeconds(3600);
         send(0, REPORTS / 3, base);
@@ -103,31 +113,79 @@ class ScaleOutIT {
             await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> assertEquals(REPORTS - 1,
                     given().auth().oauth2(admin).get(first.baseUrl() + "/api/2/things/" + thing
                             + "/features/telemetry/properties/seq").then().statusCode(200).extract().as(Integer.class)));
-            JsonPath history = given().auth().oauth2(admin)
-                    .queryParam("path", "features/telemetry/properties").queryParam("limit", 1000)
-                    .get(first.baseUrl() + "/api/2/things/" + thing + "/history")
-                    .then().statusCode(200).extract().jsonPath();
-            // Report i sets its own property r<i>: each must be in the twin's history once (none lost),
-            // and a later report can never have been written in an earlier revision (none reordered).
-            Map<Integer, Integer> revisionOfReport = new TreeMap<>();
-            List<Map<String, Object>> entries = history.getList("$");
-            for (Map<String, Object> e : entries) {
-                String path = (String) e.get("path");
-                String leaf = path.substring(path.lastIndexOf('/') + 1);
-                if (leaf.matches("r\\d+")) {
-                    Integer previous = revisionOfReport.put(Integer.parseInt(leaf.substring(1)),
-                            ((Number) e.get("revision")).intValue());
-                    assertEquals(null, previous, thing + ": report " + leaf + " applied twice");
-                }
-            }
-            assertEquals(REPORTS, revisionOfReport.size(), thing + ": reports in the history " + revisionOfReport.keySet());
+            // The history is appended right after the twin is written: wait for it, not only the twin.
+            Map<Integer, Integer> revisionOfReport = await(thing + ": all " + REPORTS + " reports in the history")
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> reportRevisions(thing), r -> r.size() == REPORTS);
             int last = 0;
             for (var e : revisionOfReport.entrySet()) {
                 assertTrue(e.getValue() >= last, thing + ": report " + e.getKey() + " written in revision "
                         + e.getValue() + ", before an earlier report's revision " + last);
                 last = e.getValue();
             }
+            // The changes on dt.twin-changes chain from the last write back to the first (each names the
+            // revision before it), so none is missing, not even one whose writer was killed.
+            long newest = last;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (brokenLink(published.getOrDefault(thing, Map.of()), newest) >= 0 && System.nanoTime() < deadline) {
+                changes.poll(Duration.ofMillis(200)).forEach(r -> {
+                    TwinChanged c = KafkaProbe.read(r, TwinChanged.class);
+                    published.computeIfAbsent(r.key(), k -> new HashMap<>()).put(c.revision(), c.previousRevision());
+                });
+            }
+            assertEquals(-1, brokenLink(published.getOrDefault(thing, Map.of()), newest),
+                    thing + ": no change published for this revision; published " + published.get(thing));
         }
+        changes.close();
+    }
+
+    /**
+     * Report i sets its own property r<i>: the revision each report was written in, from the twin's
+     * history. A report in it twice fails at once (applied twice).
+     */
+    private static Map<Integer, Integer> reportRevisions(String thing) {
+        JsonPath history = given().auth().oauth2(admin)
+                .queryParam("path", "features/telemetry/properties").queryParam("limit", 1000)
+                .get(system.service("twin-service").baseUrl() + "/api/2/things/" + thing + "/history")
+                .then().statusCode(200).extract().jsonPath();
+        Map<Integer, Integer> revisionOfReport = new TreeMap<>();
+        for (Map<String, Object> e : history.<Map<String, Object>>getList("$")) {
+            String path = (String) e.get("path");
+            String leaf = path.substring(path.lastIndexOf('/') + 1);
+            if (leaf.matches("r\\d+")) {
+                Integer previous = revisionOfReport.put(Integer.parseInt(leaf.substring(1)),
+                        ((Number) e.get("revision")).intValue());
+                assertEquals(null, previous, thing + ": report " + leaf + " applied twice");
+            }
+        }
+        return revisionOfReport;
+    }
+
+    /** A consumer of every partition of the topic from its first record, outside any group. */
+    private static KafkaConsumer<String, byte[]> fromStart(String topic) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, system.kafka().bootstrapServers());
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p);
+        List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                .map(i -> new TopicPartition(topic, i.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return consumer;
+    }
+
+    /** The first revision, walking back from {@code newest}, with no change published; -1 if none. */
+    private static long brokenLink(Map<Long, Long> previousOf, long newest) {
+        long revision = newest;
+        while (revision > 0) {
+            Long previous = previousOf.get(revision);
+            if (previous == null) {
+                return revision;
+            }
+            revision = previous;
+        }
+        return -1;
     }
 
     @Test

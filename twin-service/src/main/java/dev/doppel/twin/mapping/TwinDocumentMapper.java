@@ -1,17 +1,23 @@
 package dev.doppel.twin.mapping;
 
 import dev.doppel.contracts.ThingId;
+import dev.doppel.contracts.TwinChanged;
 import dev.doppel.twin.model.Feature;
+import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.Twin;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.bson.Document;
 
 /**
  * Twin ↔ MongoDB document ({@code twins} collection). Source times are kept as ISO-8601 strings in
  * {@code _metadata} because they need microsecond precision (BSON dates have milliseconds).
+ * {@code _outbox} holds what the last write still had to deliver (see {@link Outbox}).
  */
 public final class TwinDocumentMapper {
 
@@ -41,6 +47,37 @@ public final class TwinDocumentMapper {
                 .append("_revision", twin.revision())
                 .append("_created", Date.from(twin.created()))
                 .append("_modified", Date.from(twin.modified()));
+    }
+
+    /** The twin together with the outbox of the write that produced it. */
+    public static Document toDocument(Twin twin, Outbox outbox) {
+        List<Document> changes = new ArrayList<>();
+        outbox.change().changes().forEach((path, value) -> changes.add(new Document("path", path)
+                .append("value", value).append("time", outbox.times().get(path).toString())));
+        TwinChanged c = outbox.change();
+        return toDocument(twin).append("_outbox", new Document("id", c.eventId())
+                .append("revision", c.revision())
+                .append("previous", c.previousRevision())
+                .append("modified", c.modified().toString())
+                .append("cause", c.cause())
+                .append("delta", new Document(c.delta()))
+                .append("changes", changes));
+    }
+
+    /** The outbox stored with a twin, if the document has one (documents written before it had none). */
+    public static Optional<Outbox> outboxOf(Document doc) {
+        if (!(doc.get("_outbox") instanceof Document o)) {
+            return Optional.empty();
+        }
+        Map<String, Object> changes = new LinkedHashMap<>();
+        Map<String, Instant> times = new LinkedHashMap<>();
+        for (Document entry : o.getList("changes", Document.class)) {
+            changes.put(entry.getString("path"), entry.get("value"));
+            times.put(entry.getString("path"), Instant.parse(entry.getString("time")));
+        }
+        return Optional.of(new Outbox(new TwinChanged(o.getString("id"), doc.getString("_id"),
+                o.get("revision", Number.class).longValue(), o.get("previous", Number.class).longValue(), changes,
+                Instant.parse(o.getString("modified")), o.getString("cause"), sub(o, "delta")), times));
     }
 
     public static Twin fromDocument(Document doc) {

@@ -11,6 +11,7 @@ import dev.doppel.twin.service.TwinEdits;
 import dev.doppel.twin.service.TwinService;
 import dev.doppel.twin.service.TwinService.ValidReport;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -35,15 +36,12 @@ public class DeviceEventsConsumer {
 
     private final TwinService twins;
     private final TwinEdits edits;
-    private final TwinChangePublisher publisher;
     private final ObjectMapper json;
     private final MeterRegistry metrics;
 
-    public DeviceEventsConsumer(TwinService twins, TwinEdits edits, TwinChangePublisher publisher, ObjectMapper json,
-            MeterRegistry metrics) {
+    public DeviceEventsConsumer(TwinService twins, TwinEdits edits, ObjectMapper json, MeterRegistry metrics) {
         this.twins = twins;
         this.edits = edits;
-        this.publisher = publisher;
         this.json = json;
         this.metrics = metrics;
     }
@@ -87,8 +85,8 @@ public class DeviceEventsConsumer {
         status.put("since", e.at().toString());
         status.put("transport", e.transport());
         ValidReport report = new ValidReport(id, Map.of(CONNECTIVITY, status), Map.of(), e.at(), e.eventId());
-        return twins.apply(id, List.of(report))
+        return twins.apply(id, List.of(report), Context.current())
                 .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8)
-                .chain(change -> change.isPresent() ? publisher.publish(change.get()) : Uni.createFrom().voidItem());
+                .replaceWithVoid();
     }
 }

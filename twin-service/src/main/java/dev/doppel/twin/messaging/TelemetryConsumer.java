@@ -16,7 +16,6 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
-import io.opentelemetry.context.Scope;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.smallrye.mutiny.Multi;
@@ -39,8 +38,8 @@ import org.jboss.logging.Logger;
  * Consumes device reports ({@code dt.device-telemetry}, {@code dt.device-events}) in batches and
  * applies them to twins: the reports of one twin in their Kafka order with one write, different
  * twins concurrently. A batch is acknowledged (its offsets committed) only after every twin was
- * written and every change published, so a crash re-delivers it, and the source-time check makes
- * that harmless.
+ * written and every change published and recorded, so a crash re-delivers it: the source-time check
+ * makes the repeated reports harmless, and the repeated write finishes what the crash interrupted.
  *
  * <p>Each twin write is a span in the trace of the device message that caused it: its parent comes
  * from the record's {@code traceparent} header, and the other records of the batch for that twin are
@@ -53,7 +52,6 @@ public class TelemetryConsumer {
     private static final int TWINS_IN_PARALLEL = 32;
 
     private final TwinService twins;
-    private final TwinChangePublisher publisher;
     private final ObjectMapper json;
     private static final TextMapGetter<ConsumerRecord<?, ?>> HEADERS = new TextMapGetter<>() {
         @Override
@@ -78,10 +76,9 @@ public class TelemetryConsumer {
     private record Batch(List<ValidReport> reports, List<Context> causes) {
     }
 
-    public TelemetryConsumer(TwinService twins, TwinChangePublisher publisher, ObjectMapper json,
+    public TelemetryConsumer(TwinService twins, ObjectMapper json,
             MeterRegistry metrics, OpenTelemetry telemetry, Tracer tracer) {
         this.twins = twins;
-        this.publisher = publisher;
         this.json = json;
         this.metrics = metrics;
         this.propagator = telemetry.getPropagators().getTextMapPropagator();
@@ -112,7 +109,7 @@ public class TelemetryConsumer {
     private Uni<Void> applyToOneTwin(List<ValidReport> reports, List<Context> causes) {
         Span span = writeSpan(reports.get(0).thingId().toString(), reports.size(), causes);
         Timer.Sample started = Timer.start(metrics);
-        return twins.apply(reports.get(0).thingId(), reports)
+        return twins.apply(reports.get(0).thingId(), reports, Context.root().with(span))
                 .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8)
                 .onItemOrFailure().invoke((change, failure) -> {
                     String outcome = failure != null ? "failed" : change.isEmpty() ? "unchanged" : "applied";
@@ -120,20 +117,13 @@ public class TelemetryConsumer {
                             .tag("outcome", o).publishPercentileHistogram().register(metrics)));
                     if (failure != null) {
                         span.setStatus(StatusCode.ERROR, failure.getMessage());
+                    } else {
+                        metrics.counter("doppel.twin.reports", "outcome", outcome).increment(reports.size());
                     }
                     span.setAttribute("doppel.outcome", outcome);
                     span.end();
                 })
-                .chain(change -> {
-                    if (change.isEmpty()) {
-                        metrics.counter("doppel.twin.reports", "outcome", "unchanged").increment(reports.size());
-                        return Uni.createFrom().voidItem();
-                    }
-                    metrics.counter("doppel.twin.reports", "outcome", "applied").increment(reports.size());
-                    try (Scope inWrite = span.makeCurrent()) {
-                        return publisher.publish(change.get());
-                    }
-                });
+                .replaceWithVoid();
     }
 
     /** The write's span: a child of the first report's trace, linked to the others. */

@@ -13,9 +13,9 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
- * Publishes twin changes on {@code dt.twin-changes}, keyed by thing id, as CloudEvents. The change
- * continues the trace that is current when {@link #publish} is called (the REST request, or the
- * write of a device report).
+ * Publishes twin changes on {@code dt.twin-changes}, keyed by thing id, as CloudEvents whose id is
+ * the change's event id (a change published again keeps its id, so consumers can drop the repeat).
+ * The change continues the given trace (the REST request, or the write of a device report).
  */
 @ApplicationScoped
 public class TwinChangePublisher {
@@ -27,7 +27,7 @@ public class TwinChangePublisher {
     }
 
     /** Completes when the broker acknowledged the change. */
-    public Uni<Void> publish(TwinChanged change) {
+    public Uni<Void> publish(TwinChanged change, Context trace) {
         return emitter.sendMessage(Message.of(change)
                 .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(change.thingId()).build())
                 .addMetadata(OutgoingCloudEventMetadata.builder()

@@ -1,7 +1,11 @@
 package dev.doppel.twin.repository;
 
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoBulkWriteException;
+import com.mongodb.MongoCommandException;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.InsertManyOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Sorts;
 import io.quarkus.mongodb.FindOptions;
@@ -22,7 +26,10 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * {@code twin_history}: one document per changed path and revision ({@code thingId}, {@code path},
- * {@code value}, {@code revision}, {@code time} = when the value was true, {@code recorded}).
+ * {@code value}, {@code revision}, {@code time} = when the value was true, {@code recorded}, and
+ * {@code change} = the id of the change event of that write). The unique key (thing, revision, path,
+ * change) makes appending a write's entries idempotent, so a write whose delivery is finished twice
+ * (after a crash, or by two instances during a rebalance) is in the history once.
  */
 @ApplicationScoped
 public class HistoryRepository {
@@ -49,15 +56,19 @@ public class HistoryRepository {
 
     public Uni<Void> ensureIndexes() {
         return history.createIndex(Indexes.ascending("thingId", "path", "time"), new IndexOptions().name("thing_path_time"))
-                .chain(() -> history.createIndex(Indexes.ascending("thingId", "revision"),
-                        new IndexOptions().name("thing_revision")))
+                .chain(() -> history.createIndex(Indexes.ascending("thingId", "revision", "path", "change"),
+                        new IndexOptions().name("thing_revision_change").unique(true)))
+                // The unique index above starts with the keys of this older one, which is no longer needed.
+                .chain(() -> history.dropIndex("thing_revision")
+                        .onFailure(HistoryRepository::isIndexNotFound).recoverWithNull())
                 // Real MongoDB expires entries by itself; the stand-in ignores TTL, so the service also deletes them.
                 .chain(() -> history.createIndex(Indexes.ascending("recorded"), new IndexOptions().name("retention")
                         .expireAfter(longest().toSeconds(), TimeUnit.SECONDS)))
                 .replaceWithVoid();
     }
 
-    public Uni<Void> append(List<Entry> entries, String tenant) {
+    /** Appends the entries of the write whose change event is {@code change}; entries already there are kept. */
+    public Uni<Void> append(List<Entry> entries, String tenant, String change) {
         if (entries.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
@@ -67,9 +78,16 @@ public class HistoryRepository {
             docs.add(new Document("thingId", e.thingId()).append("tenant", tenant).append("path", e.path())
                     .append("value", e.value()).append("revision", e.revision())
                     .append("time", e.time().toString()).append("timeDate", Date.from(e.time()))
-                    .append("recorded", now));
+                    .append("recorded", now).append("change", change));
         }
-        return history.insertMany(docs).replaceWithVoid();
+        return history.insertMany(docs, new InsertManyOptions().ordered(false)).replaceWithVoid()
+                .onFailure(HistoryRepository::onlyDuplicates).recoverWithNull();
+    }
+
+    /** Whether the history holds the entries of the write with this revision and change id. */
+    public Uni<Boolean> contains(String thingId, long revision, String change) {
+        return history.find(Filters.and(Filters.eq("thingId", thingId), Filters.eq("revision", revision),
+                Filters.eq("change", change)), new FindOptions().limit(1)).collect().first().map(d -> d != null);
     }
 
     /** Values of one path (and the paths below it) in time order. */
@@ -108,6 +126,16 @@ public class HistoryRepository {
             rest = rest.chain(n -> history.deleteMany(old).map(r -> n + r.getDeletedCount()));
         }
         return rest;
+    }
+
+    private static boolean onlyDuplicates(Throwable t) {
+        return t instanceof MongoBulkWriteException e && e.getWriteConcernError() == null
+                && e.getWriteErrors().stream().allMatch(w -> ErrorCategory.fromErrorCode(w.getCode())
+                        == ErrorCategory.DUPLICATE_KEY);
+    }
+
+    private static boolean isIndexNotFound(Throwable t) {
+        return t instanceof MongoCommandException e && (e.getErrorCode() == 27 || e.getErrorMessage().contains("index not found"));
     }
 
     private static Entry entry(Document d) {

@@ -7,6 +7,7 @@ import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.twin.mapping.TwinDocumentMapper;
+import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.Twin;
 import io.quarkus.mongodb.reactive.ReactiveMongoClient;
 import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
@@ -18,7 +19,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The {@code twins} collection. Writes are single-document and conditional on the revision that was
- * read (optimistic concurrency), which is atomic on MongoDB and on the stand-in alike.
+ * read (optimistic concurrency), which is atomic on MongoDB and on the stand-in alike. Each write
+ * carries its {@link Outbox} in the same document, so what it owes is stored exactly when it happens.
  */
 @ApplicationScoped
 public class TwinRepository {
@@ -43,16 +45,29 @@ public class TwinRepository {
                 .map(doc -> Optional.ofNullable(doc).map(TwinDocumentMapper::fromDocument));
     }
 
-    /** Inserts a new twin; {@code false} if another writer created it first. */
-    public Uni<Boolean> insert(Twin twin) {
-        return twins.insertOne(TwinDocumentMapper.toDocument(twin)).replaceWith(true)
+    /** A twin as read for a write: the twin and the outbox its last write left. */
+    public record Stored(Twin twin, Optional<Outbox> outbox) {
+    }
+
+    public Uni<Optional<Stored>> findForWrite(ThingId id) {
+        return twins.find(Filters.eq("_id", id.toString())).collect().first()
+                .map(doc -> Optional.ofNullable(doc).map(d -> new Stored(TwinDocumentMapper.fromDocument(d),
+                        TwinDocumentMapper.outboxOf(d))));
+    }
+
+    /** Inserts a new twin with its outbox; {@code false} if another writer created it first. */
+    public Uni<Boolean> insert(Twin twin, Outbox outbox) {
+        return twins.insertOne(TwinDocumentMapper.toDocument(twin, outbox)).replaceWith(true)
                 .onFailure(TwinRepository::isDuplicateKey).recoverWithItem(false);
     }
 
-    /** Replaces the twin if it still has {@code expectedRevision}; {@code false} if someone else wrote first. */
-    public Uni<Boolean> replace(Twin twin, long expectedRevision) {
+    /**
+     * Replaces the twin (and its outbox) if it still has {@code expectedRevision}; {@code false} if
+     * someone else wrote first.
+     */
+    public Uni<Boolean> replace(Twin twin, long expectedRevision, Outbox outbox) {
         return twins.replaceOne(Filters.and(Filters.eq("_id", twin.thingId().toString()),
-                Filters.eq("_revision", expectedRevision)), TwinDocumentMapper.toDocument(twin))
+                Filters.eq("_revision", expectedRevision)), TwinDocumentMapper.toDocument(twin, outbox))
                 .map(r -> r.getMatchedCount() == 1);
     }
 

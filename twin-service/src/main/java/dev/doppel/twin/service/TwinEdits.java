@@ -4,12 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.TwinChanged;
-import dev.doppel.twin.messaging.TwinChangePublisher;
 import dev.doppel.twin.model.InvalidReport;
+import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.model.TwinPath;
 import dev.doppel.twin.model.TwinTree;
 import dev.doppel.twin.repository.TwinRepository;
+import dev.doppel.twin.repository.TwinRepository.Stored;
+import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
@@ -24,8 +26,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 /**
  * Writes through the API: PUT, merge PATCH and DELETE on the whole twin or any path in it, with
  * Ditto's conditional requests. Each write is one conditional document write (retried when another
- * writer came first, unless the caller made it conditional) followed by a change on
- * {@code dt.twin-changes}.
+ * writer came first, unless the caller made it conditional) carrying its {@link Outbox}, followed by
+ * a change on {@code dt.twin-changes} and the history entry ({@link ChangeDelivery}).
  */
 @ApplicationScoped
 public class TwinEdits {
@@ -59,16 +61,16 @@ public class TwinEdits {
 
     private final TwinRepository repository;
     private final TwinHistory history;
-    private final TwinChangePublisher publisher;
+    private final ChangeDelivery delivery;
     private final ObjectMapper json;
     private final int maxDocumentBytes;
     private final Clock clock = Clock.systemUTC();
 
-    public TwinEdits(TwinRepository repository, TwinHistory history, TwinChangePublisher publisher, ObjectMapper json,
+    public TwinEdits(TwinRepository repository, TwinHistory history, ChangeDelivery delivery, ObjectMapper json,
             @ConfigProperty(name = "doppel.twin.max-document-bytes", defaultValue = "262144") int maxDocumentBytes) {
         this.repository = repository;
         this.history = history;
-        this.publisher = publisher;
+        this.delivery = delivery;
         this.json = json;
         this.maxDocumentBytes = maxDocumentBytes;
     }
@@ -78,13 +80,14 @@ public class TwinEdits {
     }
 
     public Uni<Written> edit(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions) {
-        return attempt(id, path, edit, value, conditions, 1);
+        return attempt(id, path, edit, value, conditions, Context.current(), 1);
     }
 
     private Uni<Written> attempt(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions,
-            int attempt) {
+            Context trace, int attempt) {
         Instant now = clock.instant();
-        return repository.find(id).chain(found -> {
+        return repository.findForWrite(id).call(stored -> delivery.settle(stored.flatMap(Stored::outbox)))
+                .map(stored -> stored.map(Stored::twin)).chain(found -> {
             check(conditions, found);
             boolean thing = path.segments().isEmpty();
             if (found.isEmpty() && !(thing && edit == Edit.PUT)) {
@@ -92,12 +95,12 @@ public class TwinEdits {
             }
             Twin before = found.orElseGet(() -> Twin.empty(id, now));
             if (thing && edit == Edit.DELETE) {
+                // The document is gone, so there is nowhere to keep an outbox: delivered directly.
+                Outbox deletion = history.outbox(change(id, before.revision() + 1, before.revision(),
+                        Map.of("", TwinHistory.DELETED), now, Map.of()), null);
                 return repository.delete(id, before.revision()).chain(deleted -> deleted
-                        ? history.record(id, before.revision() + 1, Map.of("", TwinHistory.DELETED), null, now)
-                                .chain(() -> publish(id, before.revision() + 1, before.revision(),
-                                        Map.of("", TwinHistory.DELETED), now, Map.of()))
-                                .replaceWith(new Written(null, false))
-                        : retry(id, path, edit, value, conditions, attempt));
+                        ? delivery.deliver(deletion, trace).replaceWith(new Written(null, false))
+                        : retry(id, path, edit, value, conditions, trace, attempt));
             }
             Map<String, Object> tree = TwinTree.of(before);
             boolean existed = found.isPresent() && TwinTree.exists(tree, path);
@@ -119,34 +122,31 @@ public class TwinEdits {
             }
             Twin after = TwinTree.toTwin(tree, before, now);
             checkSize(after);
-            Uni<Boolean> write = found.isPresent() ? repository.replace(after, before.revision())
-                    : repository.insert(after);
-            return write.chain(written -> {
-                if (!written) {
-                    return retry(id, path, edit, value, conditions, attempt);
-                }
-                Map<String, Object> changes = new HashMap<>();
-                changes.put(path.toString(), edit == Edit.DELETE ? null : TwinTree.get(TwinTree.of(after), path));
-                return history.record(id, after.revision(), changes, after, now)
-                        .chain(() -> publish(id, after.revision(), before.revision(), changes, now, after.delta()))
-                        .replaceWith(new Written(after, !existed));
-            });
+            Map<String, Object> changes = new HashMap<>();
+            changes.put(path.toString(), edit == Edit.DELETE ? null : TwinTree.get(TwinTree.of(after), path));
+            Outbox outbox = history.outbox(change(id, after.revision(), before.revision(), changes, now,
+                    after.delta()), after);
+            Uni<Boolean> write = found.isPresent() ? repository.replace(after, before.revision(), outbox)
+                    : repository.insert(after, outbox);
+            return write.chain(written -> written
+                    ? delivery.deliver(outbox, trace).replaceWith(new Written(after, !existed))
+                    : retry(id, path, edit, value, conditions, trace, attempt));
         });
     }
 
     private Uni<Written> retry(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions,
-            int attempt) {
+            Context trace, int attempt) {
         if (attempt >= MAX_ATTEMPTS) {
             return Uni.createFrom().failure(new IllegalStateException("thing " + id + " kept changing; gave up"));
         }
         // Another writer came first: a conditional request now fails its check, any other one retries.
-        return attempt(id, path, edit, value, conditions, attempt + 1);
+        return attempt(id, path, edit, value, conditions, trace, attempt + 1);
     }
 
-    private Uni<Void> publish(ThingId id, long revision, long previous, Map<String, Object> changes, Instant now,
-            Map<String, Object> delta) {
-        return publisher.publish(new TwinChanged(UUID.randomUUID().toString(), id.toString(), revision, previous,
-                changes, now, "api", delta));
+    private static TwinChanged change(ThingId id, long revision, long previous, Map<String, Object> changes,
+            Instant now, Map<String, Object> delta) {
+        return new TwinChanged(UUID.randomUUID().toString(), id.toString(), revision, previous, changes, now, "api",
+                delta);
     }
 
     /** Ditto's semantics: If-Match needs the current tag (or any, with *); If-None-Match: * needs absence. */

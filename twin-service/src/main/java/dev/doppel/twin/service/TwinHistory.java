@@ -1,7 +1,9 @@
 package dev.doppel.twin.service;
 
 import dev.doppel.contracts.ThingId;
+import dev.doppel.contracts.TwinChanged;
 import dev.doppel.twin.model.Feature;
+import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.repository.HistoryRepository;
 import dev.doppel.twin.repository.HistoryRepository.Entry;
@@ -34,12 +36,29 @@ public class TwinHistory {
         this.repository = repository;
     }
 
-    /** Appends the changes of one write; {@code after} is null when the thing was deleted. */
-    public Uni<Void> record(ThingId id, long revision, Map<String, Object> changes, Twin after, Instant now) {
+    /**
+     * What a write owes: its change, and the time each changed value became true in {@code after}
+     * (the write time when {@code after} is null, the thing being deleted).
+     */
+    public Outbox outbox(TwinChanged change, Twin after) {
+        Map<String, Instant> times = new LinkedHashMap<>();
+        change.changes().keySet().forEach(path -> times.put(path,
+                after == null ? change.modified() : timeOf(after, path, change.modified())));
+        return new Outbox(change, times);
+    }
+
+    /** Appends the entries of one write; appending them again changes nothing. */
+    public Uni<Void> append(Outbox outbox) {
+        TwinChanged c = outbox.change();
         List<Entry> entries = new ArrayList<>();
-        changes.forEach((path, value) -> entries.add(new Entry(id.toString(), path, value, revision,
-                after == null ? now : timeOf(after, path, now))));
-        return repository.append(entries, id.tenant());
+        c.changes().forEach((path, value) -> entries.add(new Entry(c.thingId(), path, value, c.revision(),
+                outbox.times().get(path))));
+        return repository.append(entries, ThingId.parse(c.thingId()).tenant(), outbox.id());
+    }
+
+    /** Whether the entries of this write are in the history. */
+    public Uni<Boolean> contains(Outbox outbox) {
+        return repository.contains(outbox.change().thingId(), outbox.revision(), outbox.id());
     }
 
     public Uni<List<Entry>> values(ThingId id, String path, Instant from, Instant to, int limit) {

@@ -4,9 +4,12 @@ import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.TwinChanged;
 import dev.doppel.twin.model.InvalidReport;
+import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.ReportValidator;
 import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.repository.TwinRepository;
+import dev.doppel.twin.repository.TwinRepository.Stored;
+import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
@@ -19,7 +22,9 @@ import java.util.UUID;
 
 /**
  * Applies device reports to twins: read, merge newer values, one conditional write, retry on a lost
- * race. Several reports for one twin (a consumed batch) are merged into that one write.
+ * race. Several reports for one twin (a consumed batch) are merged into that one write. The write
+ * carries its change and history in the twin document ({@link Outbox}); they are delivered after it,
+ * and finished by the next writer if this one stops first ({@link ChangeDelivery}).
  */
 @ApplicationScoped
 public class TwinService {
@@ -28,11 +33,13 @@ public class TwinService {
 
     private final TwinRepository repository;
     private final TwinHistory history;
+    private final ChangeDelivery delivery;
     private final Clock clock;
 
-    public TwinService(TwinRepository repository, TwinHistory history) {
+    public TwinService(TwinRepository repository, TwinHistory history, ChangeDelivery delivery) {
         this.repository = repository;
         this.history = history;
+        this.delivery = delivery;
         this.clock = Clock.systemUTC();
     }
 
@@ -73,39 +80,46 @@ public class TwinService {
     }
 
     /**
-     * Applies the reports of one twin, in order, with a single write. Returns the change to publish,
-     * or empty when nothing changed (duplicates, or reports older than what the twin holds).
+     * Applies the reports of one twin, in order, with a single write, then publishes the change (in
+     * {@code trace}) and appends the history. Returns the change, or empty when nothing changed
+     * (duplicates, or reports older than what the twin holds).
      */
-    public Uni<Optional<TwinChanged>> apply(ThingId id, List<ValidReport> reports) {
-        return attempt(id, reports, 1);
+    public Uni<Optional<TwinChanged>> apply(ThingId id, List<ValidReport> reports, Context trace) {
+        return attempt(id, reports, trace, 1);
     }
 
-    private Uni<Optional<TwinChanged>> attempt(ThingId id, List<ValidReport> reports, int attempt) {
+    private Uni<Optional<TwinChanged>> attempt(ThingId id, List<ValidReport> reports, Context trace, int attempt) {
+        return repository.findForWrite(id)
+                .call(found -> delivery.settle(found.flatMap(Stored::outbox)))
+                .chain(found -> write(id, found, reports, trace, attempt));
+    }
+
+    private Uni<Optional<TwinChanged>> write(ThingId id, Optional<Stored> found, List<ValidReport> reports,
+            Context trace, int attempt) {
         Instant now = clock.instant();
-        return repository.find(id).chain(found -> {
-            Twin twin = found.orElseGet(() -> Twin.empty(id, now));
-            long before = twin.revision();
-            Map<String, Object> changes = new LinkedHashMap<>();
-            for (ValidReport r : reports) {
-                changes.putAll(twin.applyReported(r.features(), r.attributes(), r.sourceTime(), now));
+        Twin twin = found.map(Stored::twin).orElseGet(() -> Twin.empty(id, now));
+        long before = twin.revision();
+        Map<String, Object> changes = new LinkedHashMap<>();
+        for (ValidReport r : reports) {
+            changes.putAll(twin.applyReported(r.features(), r.attributes(), r.sourceTime(), now));
+        }
+        if (changes.isEmpty()) {
+            return Uni.createFrom().item(Optional.empty());
+        }
+        TwinChanged change = new TwinChanged(UUID.randomUUID().toString(), id.toString(), twin.revision(), before,
+                changes, now, reports.get(reports.size() - 1).eventId(), twin.delta());
+        Outbox outbox = history.outbox(change, twin);
+        Uni<Boolean> write = found.isPresent() ? repository.replace(twin, before, outbox)
+                : repository.insert(twin, outbox);
+        return write.chain(written -> {
+            if (written) {
+                return delivery.deliver(outbox, trace).replaceWith(Optional.of(change));
             }
-            if (changes.isEmpty()) {
-                return Uni.createFrom().item(Optional.<TwinChanged>empty());
+            if (attempt >= MAX_ATTEMPTS) {
+                return Uni.createFrom().failure(new IllegalStateException(
+                        "twin " + id + " kept changing under a report; gave up after " + attempt + " attempts"));
             }
-            Uni<Boolean> write = found.isPresent() ? repository.replace(twin, before) : repository.insert(twin);
-            return write.chain(written -> {
-                if (written) {
-                    return history.record(id, twin.revision(), changes, twin, now)
-                            .replaceWith(Optional.of(new TwinChanged(UUID.randomUUID().toString(),
-                                    id.toString(), twin.revision(), before, changes, now,
-                                    reports.get(reports.size() - 1).eventId(), twin.delta())));
-                }
-                if (attempt >= MAX_ATTEMPTS) {
-                    return Uni.createFrom().failure(new IllegalStateException(
-                            "twin " + id + " kept changing under a report; gave up after " + attempt + " attempts"));
-                }
-                return attempt(id, reports, attempt + 1);
-            });
+            return attempt(id, reports, trace, attempt + 1);
         });
     }
 }

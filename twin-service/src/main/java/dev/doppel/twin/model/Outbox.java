@@ -1,0 +1,25 @@
+package dev.doppel.twin.model;
+
+import dev.doppel.contracts.TwinChanged;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * What one twin write still owes the rest of the system: the change to publish and, for each changed
+ * path, the time its value became true (for the history). It is stored in the twin document by the
+ * same write that changes the twin, so a crash after the write cannot lose it: the next writer of the
+ * twin finds it and finishes the delivery.
+ *
+ * @param change the change event, with the id it is published under (also its history's key)
+ * @param times  the time of each path in {@code change.changes()}
+ */
+public record Outbox(TwinChanged change, Map<String, Instant> times) {
+
+    public String id() {
+        return change.eventId();
+    }
+
+    public long revision() {
+        return change.revision();
+    }
+}

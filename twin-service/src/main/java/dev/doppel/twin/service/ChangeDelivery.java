@@ -1,0 +1,83 @@
+package dev.doppel.twin.service;
+
+import dev.doppel.twin.messaging.TwinChangePublisher;
+import dev.doppel.twin.model.Outbox;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.context.Context;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Finishes what a twin write owes ({@link Outbox}): publishes its change on {@code dt.twin-changes},
+ * then appends its history. In that order, a history entry is proof that the change was published.
+ *
+ * <p>A process can die after the twin was written and before both are done; the redelivered report
+ * then changes nothing, so nothing else would ever finish them. Therefore every writer first
+ * {@linkplain #settle settles} the outbox it finds in the twin: if this instance delivered it, nothing
+ * to do; otherwise one indexed read of the history tells whether the delivery finished, and if not it
+ * is done now, with the change's original event id. Only then is the twin written again, so the
+ * outbox of the twin's last write is the only one that can be unfinished, and changes are published
+ * in revision order.
+ *
+ * <p>Two writers may finish the same outbox (during a rebalance): the change is then published twice
+ * under one event id (consumers are idempotent by event id) and the history keeps one entry, since
+ * its key includes the change id.
+ */
+@ApplicationScoped
+public class ChangeDelivery {
+
+    private static final Logger LOG = Logger.getLogger(ChangeDelivery.class);
+
+    private final TwinHistory history;
+    private final TwinChangePublisher publisher;
+    private final Counter recovered;
+    /** Thing id to the id of the last outbox this instance delivered; least recently used go first. */
+    private final Map<String, String> delivered;
+
+    public ChangeDelivery(TwinHistory history, TwinChangePublisher publisher, MeterRegistry metrics,
+            @ConfigProperty(name = "doppel.twin.outbox.remembered", defaultValue = "100000") int remembered) {
+        this.history = history;
+        this.publisher = publisher;
+        this.recovered = Counter.builder("doppel.twin.changes.recovered")
+                .description("Twin changes whose publication and history were finished after the writer stopped")
+                .register(metrics);
+        this.delivered = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+                return size() > remembered;
+            }
+        });
+    }
+
+    /** Publishes the change of a write just made, then appends its history. */
+    public Uni<Void> deliver(Outbox outbox, Context trace) {
+        return publisher.publish(outbox.change(), trace)
+                .chain(() -> history.append(outbox))
+                .invoke(() -> delivered.put(outbox.change().thingId(), outbox.id()));
+    }
+
+    /** Before a twin is written: finishes the delivery of its last write if that never completed. */
+    public Uni<Void> settle(Optional<Outbox> pending) {
+        if (pending.isEmpty() || pending.get().id().equals(delivered.get(pending.get().change().thingId()))) {
+            return Uni.createFrom().voidItem();
+        }
+        Outbox outbox = pending.get();
+        return history.contains(outbox).chain(done -> {
+            if (done) {
+                delivered.put(outbox.change().thingId(), outbox.id());
+                return Uni.createFrom().voidItem();
+            }
+            LOG.infof("finishing revision %d of %s: its writer stopped before publishing the change and "
+                    + "appending the history", outbox.revision(), outbox.change().thingId());
+            recovered.increment();
+            return deliver(outbox, Context.root());
+        });
+    }
+}
