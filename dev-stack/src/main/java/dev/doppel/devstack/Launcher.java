@@ -32,6 +32,9 @@ public final class Launcher {
     static final int CONNECTIVITY = 8083;
     static final int MQTT = 1883;
     static final int ZIPKIN = 9411;
+    /** The simulated smart meter's Modbus TCP port (502 would need root). */
+    static final int METER = 5020;
+    static final String METER_DEVICE = "meter-1";
 
     private final List<AutoCloseable> started = new ArrayList<>();
     private final List<ManagedProcess> watched = new ArrayList<>();
@@ -100,11 +103,16 @@ public final class Launcher {
             done(t0);
 
             step("4/5", devices == 0 ? "simulated fleet off (--no-fleet)"
-                    : "simulated fleet: " + devices + " MQTT sensors publishing every " + periodMillis + " ms");
+                    : "simulated fleet: " + devices + " MQTT sensors publishing every " + periodMillis + " ms, and "
+                            + "smart meter " + METER_DEVICE + " on Modbus TCP :" + METER + ", polled by connectivity");
             if (devices > 0) {
                 FleetSimulator fleet = new FleetSimulator();
                 started.add(fleet);
                 fleet.start("tcp://127.0.0.1:" + MQTT, TENANT, devices, DEMO_PASSWORD, periodMillis);
+                SimulatedMeter meter = new SimulatedMeter();
+                started.add(meter);
+                meter.start(METER);
+                provisioner.modbusDevice(TENANT, METER_DEVICE, SimulatedMeter.plan(METER, periodMillis));
             }
             done(t0);
             step("5/5", "ready");
@@ -140,6 +148,8 @@ public final class Launcher {
                 "  Commands                  http://127.0.0.1:" + COMMAND + "/api/2/things/{thingId}/inbox/messages/{subject}",
                 "  Device registry           http://127.0.0.1:" + CONNECTIVITY + "/api/registry/devices/demo/sensor-1",
                 "  MQTT (Hono topics)        tcp://127.0.0.1:" + MQTT + "   user sensor-1@demo  password " + DEMO_PASSWORD,
+                "  Smart meter (Modbus TCP)  127.0.0.1:" + METER + "  polled into twin demo:" + METER_DEVICE
+                        + " (feature meter; not with --no-fleet)",
                 "  Keycloak (realm twin)     http://127.0.0.1:" + KEYCLOAK + "/admin  (admin/admin)",
                 "  Health / metrics / API    /q/health/ready  /q/metrics  /q/openapi on each service (no token needed)",
                 "  Traces (Zipkin)           http://127.0.0.1:" + ZIPKIN + "/zipkin/  (unless --no-traces)",
@@ -163,7 +173,7 @@ public final class Launcher {
     private void checkPortsFree(boolean traces) {
         List<String> busy = new ArrayList<>();
         List<Integer> ports = new ArrayList<>(List.of(KAFKA, KAFKA_CONTROLLER, MONGO, KEYCLOAK, TWIN, COMMAND,
-                CONNECTIVITY, MQTT));
+                CONNECTIVITY, MQTT, METER));
         if (traces) {
             ports.add(ZIPKIN);
         }

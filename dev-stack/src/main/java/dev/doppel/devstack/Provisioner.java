@@ -26,6 +26,12 @@ public final class Provisioner {
                 + "\",\"secrets\":[{\"pwd-plain\":\"" + password + "\"}]}]");
     }
 
+    /** Registers a Modbus TCP device (no password: it is polled) with its poll plan. */
+    public void modbusDevice(String tenant, String deviceId, String plan) throws IOException, InterruptedException {
+        put("/devices/" + tenant + "/" + deviceId, "{\"enabled\":true}");
+        put("/devices/" + tenant + "/" + deviceId + "/modbus", plan);
+    }
+
     private void put(String path, String json) throws IOException, InterruptedException {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(registryBase + path))
                 .timeout(Duration.ofSeconds(30))

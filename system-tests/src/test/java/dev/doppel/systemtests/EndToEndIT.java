@@ -3,6 +3,7 @@ package dev.doppel.systemtests;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,6 +16,7 @@ import dev.doppel.devstack.LocalSystem;
 import dev.doppel.devstack.Ports;
 import dev.doppel.devstack.Provisioner;
 import dev.doppel.devstack.ServiceProcess;
+import dev.doppel.devstack.SimulatedMeter;
 import dev.doppel.devstack.testing.KafkaProbe;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -177,6 +179,34 @@ class EndToEndIT {
         given().auth().oauth2(olivia).body("true").post(command.baseUrl() + "/api/2/things/demo:actuator-1/inbox/messages/switch?timeout=5s")
                 .then().statusCode(404).contentType("application/problem+json")
                 .body("type", equalTo("https://doppel.dev/problems/device-not-connected"));
+    }
+
+    /** M2M: a smart meter on Modbus TCP (a real j2mod slave) is a twin like any sensor, and takes commands. */
+    @Test
+    void aModbusMeterIsPolledIntoItsTwinAndACommandWritesItsRegister() throws Exception {
+        int port = Ports.free();
+        try (SimulatedMeter meter = new SimulatedMeter()) {
+            meter.start(port);
+            new Provisioner(connectivity.baseUrl(), system.tokens().password("admin", "admin"))
+                    .modbusDevice("demo", "meter-e2e", SimulatedMeter.plan(port, 500));
+            String url = twin.baseUrl() + "/api/2/things/demo:meter-e2e";
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().auth().oauth2(olivia).get(url).then()
+                    .statusCode(200)
+                    .body("features.meter.properties.tariff", equalTo(28.5f))
+                    .body("features.meter.properties.energy", greaterThan(1000f))
+                    .body("features.connectivity.properties.status", equalTo("connected"))
+                    .body("features.connectivity.properties.transport", equalTo("modbus")));
+
+            given().auth().oauth2(olivia).contentType("application/json").body("{\"register\":\"tariff\",\"value\":31.2}")
+                    .post(command.baseUrl() + "/api/2/things/demo:meter-e2e/inbox/messages/modbus.write?timeout=10s")
+                    .then().statusCode(204);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().auth().oauth2(olivia).get(url).then()
+                    .body("features.meter.properties.tariff", equalTo(31.2f)));
+            // A register the plan does not let write: the device's refusal is the answer, nothing written.
+            given().auth().oauth2(olivia).contentType("application/json").body("{\"register\":\"energy\",\"value\":0}")
+                    .post(command.baseUrl() + "/api/2/things/demo:meter-e2e/inbox/messages/modbus.write?timeout=10s")
+                    .then().statusCode(400);
+        }
     }
 
     @Test

@@ -93,6 +93,10 @@ public class CommandRouter {
                 return Uni.createFrom().voidItem();
             }
             CommandSink sink = sinks.get(command.thingId());
+            if (sink != null && !sink.ready()) {
+                // Held here, but the device does not answer now: it waits as if offline.
+                return deliver(command, null, now);
+            }
             if (sink != null || !mayHandOver) {
                 return deliver(command, sink, now);
             }

@@ -9,4 +9,12 @@ public interface CommandSink {
     void deliver(CommandRequested command);
 
     String transport();
+
+    /**
+     * Whether the device can take a command now. A sink held for a device that is not answering (a
+     * Modbus device that stopped responding) says no, and its commands wait as for an offline device.
+     */
+    default boolean ready() {
+        return true;
+    }
 }

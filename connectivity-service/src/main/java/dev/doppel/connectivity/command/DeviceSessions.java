@@ -1,7 +1,10 @@
 package dev.doppel.connectivity.command;
 
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoWriteException;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.ReplaceOptions;
+import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
 import dev.doppel.connectivity.config.RegistryConfig;
 import io.quarkus.mongodb.reactive.ReactiveMongoClient;
@@ -12,7 +15,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import org.bson.Document;
 import org.jboss.logging.Logger;
@@ -49,6 +54,29 @@ public class DeviceSessions {
                 .append("lease", Date.from(Instant.now())), new ReplaceOptions().upsert(true))
                 .subscribe().with(r -> { }, t -> LOG.warnf("could not record the session of %s: %s", thingId,
                         t.getMessage()));
+    }
+
+    /**
+     * Claims the device only if no other live instance holds it (for connections this instance makes
+     * itself, like Modbus polling, where exactly one instance should). {@code false} if another holds it.
+     */
+    public Uni<Boolean> tryClaim(String thingId) {
+        Date now = Date.from(Instant.now());
+        Date stale = Date.from(Instant.now().minus(LEASE));
+        return sessions.updateOne(Filters.and(Filters.eq("_id", thingId),
+                        Filters.or(Filters.eq("instance", instance), Filters.lt("lease", stale))),
+                        Updates.combine(Updates.set("instance", instance), Updates.set("lease", now)),
+                        new UpdateOptions().upsert(true))
+                .replaceWith(true)
+                // No match means another live instance holds it; the upsert then collides with its entry.
+                .onFailure(t -> t instanceof MongoWriteException w
+                        && w.getError().getCategory() == ErrorCategory.DUPLICATE_KEY).recoverWithItem(false);
+    }
+
+    /** The devices whose entry names this instance now. */
+    public Uni<Set<String>> heldHere() {
+        return sessions.find(Filters.eq("instance", instance)).map(d -> d.getString("_id")).collect()
+                .in(HashSet::new, Set::add);
     }
 
     /** The device left this instance; a claim another instance made meanwhile stays. */

@@ -77,6 +77,17 @@ public class DeviceRegistry {
                         doc.getDate("created").toInstant())));
     }
 
+    /** Those of {@code thingIds} that are registered and enabled, in an enabled tenant (two queries). */
+    public Uni<java.util.Set<String>> enabled(java.util.Collection<String> thingIds) {
+        if (thingIds.isEmpty()) {
+            return Uni.createFrom().item(java.util.Set.of());
+        }
+        return tenants.find(Filters.eq("enabled", false)).map(d -> d.getString("_id")).collect().asList()
+                .chain(disabledTenants -> devices.find(Filters.and(Filters.in("_id", thingIds),
+                        Filters.ne("enabled", false), Filters.nin("tenant", disabledTenants)))
+                        .map(d -> d.getString("_id")).collect().in(java.util.HashSet::new, java.util.Set::add));
+    }
+
     /** Deletes a device and its credentials; {@code false} if it did not exist. */
     public Uni<Boolean> deleteDevice(ThingId id) {
         return credentials.deleteMany(Filters.and(Filters.eq("tenant", id.tenant()), Filters.eq("deviceId", id.deviceId())))

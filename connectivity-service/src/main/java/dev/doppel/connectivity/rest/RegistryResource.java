@@ -2,6 +2,8 @@ package dev.doppel.connectivity.rest;
 
 import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
+import dev.doppel.connectivity.adapter.modbus.ModbusPlan;
+import dev.doppel.connectivity.adapter.modbus.ModbusPlans;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.DeviceLifecycleChanged;
@@ -32,11 +34,13 @@ public class RegistryResource {
     private final DeviceRegistry registry;
     private final Caller caller;
     private final DownstreamSender downstream;
+    private final ModbusPlans modbus;
 
-    public RegistryResource(DeviceRegistry registry, Caller caller, DownstreamSender downstream) {
+    public RegistryResource(DeviceRegistry registry, Caller caller, DownstreamSender downstream, ModbusPlans modbus) {
         this.registry = registry;
         this.caller = caller;
         this.downstream = downstream;
+        this.modbus = modbus;
     }
 
     /** Tells twin-service (and anyone else) that a device came or went; its twin follows. */
@@ -110,8 +114,57 @@ public class RegistryResource {
             if (!deleted) {
                 throw notFound(id);
             }
-            return announce(id, false).replaceWith(Response.noContent().build());
+            return modbus.delete(id).chain(() -> announce(id, false)).replaceWith(Response.noContent().build());
         });
+    }
+
+    /**
+     * Sets how a Modbus TCP device is polled (M2M): its address, unit id, period and registers. One
+     * connectivity instance polls it from then on; its values become telemetry of the plan's feature.
+     */
+    @PUT
+    @Path("/devices/{tenant}/{deviceId}/modbus")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> putModbusPlan(@PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId,
+            ModbusPlan body) {
+        ThingId id = thingId(tenant, deviceId);
+        ModbusPlan plan;
+        try {
+            plan = (body == null ? new ModbusPlan(null, null, null, null, null, null) : body).validated();
+        } catch (IllegalArgumentException e) {
+            throw new ProblemException(Problem.of("invalid-modbus-plan", "Invalid Modbus poll plan", 400,
+                    e.getMessage(), null));
+        }
+        return registry.findDevice(id).chain(device -> {
+            if (device.isEmpty()) {
+                throw notFound(id);
+            }
+            return modbus.put(id, plan);
+        }).map(created -> (created ? Response.status(Response.Status.CREATED) : Response.ok()).entity(plan).build());
+    }
+
+    @GET
+    @Path("/devices/{tenant}/{deviceId}/modbus")
+    public Uni<ModbusPlan> getModbusPlan(@PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId) {
+        ThingId id = thingId(tenant, deviceId);
+        return modbus.find(id).map(plan -> plan.orElseThrow(() -> noPlan(id)));
+    }
+
+    @DELETE
+    @Path("/devices/{tenant}/{deviceId}/modbus")
+    public Uni<Response> deleteModbusPlan(@PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId) {
+        ThingId id = thingId(tenant, deviceId);
+        return modbus.delete(id).map(deleted -> {
+            if (!deleted) {
+                throw noPlan(id);
+            }
+            return Response.noContent().build();
+        });
+    }
+
+    private static ProblemException noPlan(ThingId id) {
+        return new ProblemException(Problem.of("modbus-plan-not-found", "No Modbus poll plan", 404,
+                "device " + id.deviceId() + " of tenant " + id.tenant() + " has no Modbus poll plan", null));
     }
 
     @PUT

@@ -1,0 +1,289 @@
+package dev.doppel.connectivity.adapter.modbus;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.ghgande.j2mod.modbus.facade.ModbusTCPMaster;
+import com.ghgande.j2mod.modbus.procimg.InputRegister;
+import com.ghgande.j2mod.modbus.procimg.Register;
+import com.ghgande.j2mod.modbus.procimg.SimpleRegister;
+import dev.doppel.connectivity.adapter.modbus.ModbusPlan.Block;
+import dev.doppel.connectivity.adapter.modbus.ModbusPlan.Table;
+import dev.doppel.connectivity.command.CommandRouter;
+import dev.doppel.connectivity.command.CommandSink;
+import dev.doppel.connectivity.messaging.DownstreamSender;
+import dev.doppel.contracts.CommandRequested;
+import dev.doppel.contracts.CommandStatus;
+import dev.doppel.contracts.CommandStatusChanged;
+import dev.doppel.contracts.DeviceConnectionChanged;
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.ThingId;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * One Modbus TCP device being polled by this instance: reads its plan's registers every period and
+ * reports them as telemetry, acknowledged by Kafka before the next poll. A device that does not answer
+ * is reported disconnected once and retried with a doubling back-off; the first answer after that
+ * reports it connected. It is also the device's command sink: {@code modbus.write} writes holding
+ * registers, and the slave's acknowledgement is the command's {@code DELIVERED}.
+ */
+final class PolledDevice implements CommandSink {
+
+    static final String TRANSPORT = "modbus";
+    static final String WRITE = "modbus.write";
+    private static final Logger LOG = Logger.getLogger(PolledDevice.class);
+    private static final Duration SEND_TIMEOUT = Duration.ofSeconds(10);
+
+    private final ThingId id;
+    private final ModbusPlan plan;
+    private final ScheduledExecutorService executor;
+    private final CommandRouter router;
+    private final DownstreamSender downstream;
+    private final MeterRegistry metrics;
+    private final ObjectMapper json;
+    private final Duration timeout;
+    private final Duration maxBackoff;
+
+    private ModbusTCPMaster master;
+    /** Null until the first poll tells; then whether the last poll reached the device. */
+    private volatile Boolean reachable;
+    private int failures;
+    private volatile boolean stopped;
+    private volatile ScheduledFuture<?> next;
+
+    PolledDevice(ThingId id, ModbusPlan plan, ScheduledExecutorService executor, CommandRouter router,
+            DownstreamSender downstream, MeterRegistry metrics, ObjectMapper json, Duration timeout,
+            Duration maxBackoff) {
+        this.id = id;
+        this.plan = plan;
+        this.executor = executor;
+        this.router = router;
+        this.downstream = downstream;
+        this.metrics = metrics;
+        this.json = json;
+        this.timeout = timeout;
+        this.maxBackoff = maxBackoff;
+    }
+
+    ModbusPlan plan() {
+        return plan;
+    }
+
+    void start() {
+        router.register(id.toString(), this);
+        schedule(0);
+    }
+
+    void stop() {
+        stopped = true;
+        router.unregister(id.toString(), this);
+        ScheduledFuture<?> pending = next;
+        if (pending != null) {
+            pending.cancel(false);
+        }
+        executor.execute(this::close);
+    }
+
+    private void schedule(long delayMs) {
+        if (!stopped) {
+            next = executor.schedule(this::poll, delayMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void poll() {
+        if (stopped) {
+            return;
+        }
+        Map<String, Object> values;
+        try {
+            values = read();
+        } catch (Exception e) {
+            if (stopped) {
+                return; // closed under it by stop()
+            }
+            failures++;
+            close();
+            metrics.counter("doppel.modbus.polls", "outcome", "unreachable").increment();
+            if (!Boolean.FALSE.equals(reachable)) {
+                LOG.warnf("Modbus device %s at %s:%d does not answer: %s", id, plan.host(), plan.port(), e.toString());
+                announce(false);
+            }
+            reachable = false;
+            long backoff = Math.min(maxBackoff.toMillis(), plan.periodMs() << Math.min(failures, 16));
+            schedule(backoff);
+            return;
+        }
+        failures = 0;
+        if (!Boolean.TRUE.equals(reachable)) {
+            announce(true);
+        }
+        reachable = true;
+        try {
+            downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(), id, "telemetry",
+                    Map.of(plan.feature(), values), null, Instant.now().truncatedTo(ChronoUnit.MICROS), TRANSPORT))
+                    .await().atMost(SEND_TIMEOUT);
+            metrics.counter("doppel.modbus.polls", "outcome", "reported").increment();
+        } catch (RuntimeException e) {
+            metrics.counter("doppel.modbus.polls", "outcome", "not-sent").increment();
+            LOG.warnf("could not send the values of Modbus device %s: %s", id, e.getMessage());
+        }
+        schedule(plan.periodMs());
+    }
+
+    /** Reads every register of the plan, in as few requests as Modbus allows. */
+    private Map<String, Object> read() throws Exception {
+        ModbusTCPMaster m = connected();
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (Block block : plan.blocks()) {
+            InputRegister[] registers = block.table() == Table.holding
+                    ? m.readMultipleRegisters(plan.unitId(), block.address(), block.words())
+                    : m.readInputRegisters(plan.unitId(), block.address(), block.words());
+            int[] words = new int[registers.length];
+            for (int i = 0; i < registers.length; i++) {
+                words[i] = registers[i].getValue();
+            }
+            for (ModbusPlan.Register r : block.registers()) {
+                values.put(r.name(), r.decode(words, r.address() - block.address()));
+            }
+        }
+        return values;
+    }
+
+    private ModbusTCPMaster connected() throws Exception {
+        if (master == null) {
+            ModbusTCPMaster m = new ModbusTCPMaster(plan.host(), plan.port(), (int) timeout.toMillis(), false);
+            m.connect();
+            master = m;
+        }
+        return master;
+    }
+
+    private void close() {
+        if (master != null) {
+            master.disconnect();
+            master = null;
+        }
+    }
+
+    private void announce(boolean connected) {
+        downstream.connection(new DeviceConnectionChanged(UUID.randomUUID().toString(), id.toString(),
+                connected ? -1 : 0, TRANSPORT, Instant.now())).subscribe().with(ok -> { },
+                f -> LOG.warnf("could not report the connection of %s: %s", id, f.getMessage()));
+    }
+
+    @Override
+    public String transport() {
+        return TRANSPORT;
+    }
+
+    /** Commands wait (queued in command-service) until a poll has reached the device. */
+    @Override
+    public boolean ready() {
+        return Boolean.TRUE.equals(reachable);
+    }
+
+    @Override
+    public void deliver(CommandRequested command) {
+        executor.execute(() -> write(command));
+    }
+
+    /**
+     * {@code modbus.write} with {@code {"register": "setpoint", "value": 21.5}} or
+     * {@code {"values": {"setpoint": 21.5, "mode": 2}}}: writes holding registers of the plan, each
+     * encoded by its type and scale.
+     */
+    private void write(CommandRequested command) {
+        if (!WRITE.equals(command.subject())) {
+            fail(command, 400, "a Modbus device takes only '" + WRITE + "' commands, not '" + command.subject() + "'");
+            return;
+        }
+        Map<ModbusPlan.Register, Double> writes;
+        try {
+            writes = parse(command.payload());
+        } catch (IllegalArgumentException e) {
+            fail(command, 400, e.getMessage());
+            return;
+        }
+        router.reportStep(command, CommandStatus.SENT, TRANSPORT).await().atMost(SEND_TIMEOUT);
+        try {
+            ModbusTCPMaster m = connected();
+            for (var w : writes.entrySet()) {
+                int[] words = w.getKey().encode(w.getValue());
+                Register[] registers = new Register[words.length];
+                for (int i = 0; i < words.length; i++) {
+                    registers[i] = new SimpleRegister(words[i]);
+                }
+                m.writeMultipleRegisters(plan.unitId(), w.getKey().address(), registers);
+            }
+        } catch (Exception e) {
+            close();
+            metrics.counter("doppel.modbus.writes", "outcome", "failed").increment();
+            fail(command, 502, "the Modbus device did not take the write: " + e.getMessage());
+            return;
+        }
+        metrics.counter("doppel.modbus.writes", "outcome", "written").increment();
+        // The slave's answer to the write is its acknowledgement.
+        router.reportStep(command, CommandStatus.DELIVERED, TRANSPORT)
+                .chain(() -> {
+                    var answered = command.responseRequired()
+                            ? router.respond(id.toString(), command.commandId(), 204, null, new byte[0], TRANSPORT)
+                            : null;
+                    return answered == null ? io.smallrye.mutiny.Uni.createFrom().voidItem() : answered;
+                })
+                .await().atMost(SEND_TIMEOUT);
+    }
+
+    private Map<ModbusPlan.Register, Double> parse(byte[] payload) {
+        JsonNode body;
+        try {
+            body = json.readTree(payload == null ? new byte[0] : payload);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("the payload is not JSON");
+        }
+        Map<ModbusPlan.Register, Double> writes = new LinkedHashMap<>();
+        if (body != null && body.has("register")) {
+            put(writes, body.path("register").asText(), body.get("value"));
+        } else if (body != null && body.path("values").isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = body.get("values").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                put(writes, e.getKey(), e.getValue());
+            }
+        }
+        if (writes.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "expected {\"register\": name, \"value\": number} or {\"values\": {name: number, ...}}");
+        }
+        return writes;
+    }
+
+    private void put(Map<ModbusPlan.Register, Double> writes, String name, JsonNode value) {
+        ModbusPlan.Register r = plan.register(name);
+        if (r == null || r.table() != Table.holding) {
+            throw new IllegalArgumentException("'" + name + "' is not a holding register of this device's plan");
+        }
+        if (value == null || !value.isNumber()) {
+            throw new IllegalArgumentException("the value of '" + name + "' must be a number");
+        }
+        r.encode(value.asDouble()); // fails here, before anything is written, if it does not fit
+        writes.put(r, value.asDouble());
+    }
+
+    private void fail(CommandRequested command, int status, String detail) {
+        metrics.counter("doppel.modbus.writes", "outcome", "rejected").increment();
+        downstream.commandStatus(new CommandStatusChanged(UUID.randomUUID().toString(), command.commandId(),
+                command.thingId(), CommandStatus.FAILED, status, status == 400 ? "invalid-command" : "device-error",
+                "text/plain", detail.getBytes(StandardCharsets.UTF_8), Instant.now(), TRANSPORT))
+                .await().atMost(SEND_TIMEOUT);
+    }
+}
