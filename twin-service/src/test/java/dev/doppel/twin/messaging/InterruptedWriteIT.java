@@ -14,6 +14,7 @@ import dev.doppel.contracts.Topics;
 import dev.doppel.contracts.TwinChanged;
 import dev.doppel.devstack.testing.KafkaProbe;
 import dev.doppel.devstack.testing.RealInfrastructure;
+import dev.doppel.twin.testing.Reports;
 import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.repository.TwinRepository;
@@ -65,12 +66,11 @@ class InterruptedWriteIT {
     }
 
     private static TelemetryReceived report(String thingId, Map<String, Object> props, Instant at) {
-        return TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(thingId), "telemetry",
-                Map.of("telemetry", props), null, at, "mqtt");
+        return Reports.telemetry(thingId, props, at);
     }
 
     private static void send(TelemetryReceived r) {
-        kafka.sendEvent(Topics.DEVICE_TELEMETRY, r.thingId(), r.type(), "/connectivity/mqtt", r);
+        Reports.send(kafka, r);
     }
 
     /** Writes the report to a new twin the way the service does, and stops there, as a killed process would. */

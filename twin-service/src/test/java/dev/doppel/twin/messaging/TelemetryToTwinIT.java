@@ -9,18 +9,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TelemetryReceived;
-import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.Topics;
 import dev.doppel.contracts.TwinChanged;
 import dev.doppel.devstack.testing.KafkaProbe;
 import dev.doppel.devstack.testing.RealInfrastructure;
+import dev.doppel.twin.testing.Reports;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.AfterAll;
@@ -45,12 +44,11 @@ class TelemetryToTwinIT {
     }
 
     private static TelemetryReceived report(String thingId, Map<String, Object> props, Instant at) {
-        return TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(thingId), "telemetry",
-                Map.of("telemetry", props), null, at, "mqtt");
+        return Reports.telemetry(thingId, props, at);
     }
 
     private static void send(TelemetryReceived r) {
-        kafka.sendEvent(Topics.DEVICE_TELEMETRY, r.thingId(), r.type(), "/connectivity/mqtt", r);
+        Reports.send(kafka, r);
     }
 
     @Test
