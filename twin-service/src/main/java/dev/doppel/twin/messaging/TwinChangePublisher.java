@@ -35,6 +35,6 @@ public class TwinChangePublisher {
                         .withType(EventTypes.TWIN_CHANGED)
                         .withSubject(change.thingId())
                         .build())
-                .addMetadata(TracingMetadata.withCurrent(Context.current())));
+                .addMetadata(TracingMetadata.withCurrent(trace)));
     }
 }

@@ -23,6 +23,7 @@ import org.bson.Document;
 import org.bson.conversions.Bson;
 import dev.doppel.twin.config.HistoryConfig;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 /**
  * {@code twin_history}: one document per changed path and revision ({@code thingId}, {@code path},
@@ -33,6 +34,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  */
 @ApplicationScoped
 public class HistoryRepository {
+
+    private static final Logger LOG = Logger.getLogger(HistoryRepository.class);
 
     /** One entry of a twin's history. */
     public record Entry(String thingId, String path, Object value, long revision, Instant time) {
@@ -57,7 +60,14 @@ public class HistoryRepository {
     public Uni<Void> ensureIndexes() {
         return history.createIndex(Indexes.ascending("thingId", "path", "time"), new IndexOptions().name("thing_path_time"))
                 .chain(() -> history.createIndex(Indexes.ascending("thingId", "revision", "path", "change"),
-                        new IndexOptions().name("thing_revision_change").unique(true)))
+                        new IndexOptions().name("thing_revision_change").unique(true))
+                        // History written before change ids existed can repeat a key (a twin deleted and
+                        // created again restarted its revisions); then appends stay correct, only not
+                        // deduplicated by the store. operations.md says how to clean such history up.
+                        .onFailure(HistoryRepository::isDuplicateKey).invoke(e -> LOG.warnf(
+                                "twin_history has entries that repeat (thingId, revision, path) without a change id;"
+                                        + " the unique index thing_revision_change was not built: %s", e.getMessage()))
+                        .onFailure(HistoryRepository::isDuplicateKey).recoverWithNull())
                 // The unique index above starts with the keys of this older one, which is no longer needed.
                 .chain(() -> history.dropIndex("thing_revision")
                         .onFailure(HistoryRepository::isIndexNotFound).recoverWithNull())
@@ -84,10 +94,10 @@ public class HistoryRepository {
                 .onFailure(HistoryRepository::onlyDuplicates).recoverWithNull();
     }
 
-    /** Whether the history holds the entries of the write with this revision and change id. */
-    public Uni<Boolean> contains(String thingId, long revision, String change) {
-        return history.find(Filters.and(Filters.eq("thingId", thingId), Filters.eq("revision", revision),
-                Filters.eq("change", change)), new FindOptions().limit(1)).collect().first().map(d -> d != null);
+    /** How many entries of the write with this revision and change id the history holds. */
+    public Uni<Long> count(String thingId, long revision, String change) {
+        return history.countDocuments(Filters.and(Filters.eq("thingId", thingId), Filters.eq("revision", revision),
+                Filters.eq("change", change)));
     }
 
     /** Values of one path (and the paths below it) in time order. */
@@ -132,6 +142,11 @@ public class HistoryRepository {
         return t instanceof MongoBulkWriteException e && e.getWriteConcernError() == null
                 && e.getWriteErrors().stream().allMatch(w -> ErrorCategory.fromErrorCode(w.getCode())
                         == ErrorCategory.DUPLICATE_KEY);
+    }
+
+    private static boolean isDuplicateKey(Throwable t) {
+        return t instanceof com.mongodb.MongoException e && ErrorCategory.fromErrorCode(e.getCode())
+                == ErrorCategory.DUPLICATE_KEY;
     }
 
     private static boolean isIndexNotFound(Throwable t) {

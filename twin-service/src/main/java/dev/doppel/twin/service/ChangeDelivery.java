@@ -1,5 +1,6 @@
 package dev.doppel.twin.service;
 
+import dev.doppel.contracts.ThingId;
 import dev.doppel.twin.messaging.TwinChangePublisher;
 import dev.doppel.twin.model.Outbox;
 import io.micrometer.core.instrument.Counter;
@@ -7,10 +8,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -26,9 +32,10 @@ import org.jboss.logging.Logger;
  * outbox of the twin's last write is the only one that can be unfinished, and changes are published
  * in revision order.
  *
- * <p>Two writers may finish the same outbox (during a rebalance): the change is then published twice
- * under one event id (consumers are idempotent by event id) and the history keeps one entry, since
- * its key includes the change id.
+ * <p>A writer that finds an outbox this instance is delivering at that moment waits for it. Two
+ * instances may finish the same outbox (during a rebalance): the change is then published twice under
+ * one event id (consumers are idempotent by event id) and the history keeps one entry, since its key
+ * includes the change id. An outbox older than the tenant's history retention is left alone.
  */
 @ApplicationScoped
 public class ChangeDelivery {
@@ -40,6 +47,8 @@ public class ChangeDelivery {
     private final Counter recovered;
     /** Thing id to the id of the last outbox this instance delivered; least recently used go first. */
     private final Map<String, String> delivered;
+    /** Outbox id to the delivery of it this instance is making now. */
+    private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
     public ChangeDelivery(TwinHistory history, TwinChangePublisher publisher, MeterRegistry metrics,
             @ConfigProperty(name = "doppel.twin.outbox.remembered", defaultValue = "100000") int remembered) {
@@ -58,24 +67,57 @@ public class ChangeDelivery {
 
     /** Publishes the change of a write just made, then appends its history. */
     public Uni<Void> deliver(Outbox outbox, Context trace) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        inFlight.put(outbox.id(), done);
         return publisher.publish(outbox.change(), trace)
                 .chain(() -> history.append(outbox))
-                .invoke(() -> delivered.put(outbox.change().thingId(), outbox.id()));
+                .invoke(() -> delivered.put(outbox.change().thingId(), outbox.id()))
+                .onTermination().invoke((ok, failure, cancelled) -> {
+                    inFlight.remove(outbox.id(), done);
+                    if (failure == null && !cancelled) {
+                        done.complete(null);
+                    } else {
+                        done.completeExceptionally(failure != null ? failure : new CancellationException());
+                    }
+                });
     }
 
     /** Before a twin is written: finishes the delivery of its last write if that never completed. */
     public Uni<Void> settle(Optional<Outbox> pending) {
-        if (pending.isEmpty() || pending.get().id().equals(delivered.get(pending.get().change().thingId()))) {
+        if (pending.isEmpty() || isDelivered(pending.get())) {
             return Uni.createFrom().voidItem();
         }
         Outbox outbox = pending.get();
+        CompletableFuture<Void> running = inFlight.get(outbox.id());
+        if (running != null) {
+            // This instance is delivering it right now (a concurrent writer of the same twin): wait for
+            // that instead of publishing it a second time, possibly after the next change.
+            return Uni.createFrom().completionStage(running).onFailure().recoverWithNull()
+                    .chain(() -> isDelivered(outbox) ? Uni.createFrom().voidItem() : check(outbox));
+        }
+        return check(outbox);
+    }
+
+    private boolean isDelivered(Outbox outbox) {
+        return outbox.id().equals(delivered.get(outbox.change().thingId()));
+    }
+
+    private Uni<Void> check(Outbox outbox) {
+        String thingId = outbox.change().thingId();
+        Duration retention = history.retention(ThingId.parse(thingId).tenant());
+        if (outbox.change().modified().isBefore(Instant.now().minus(retention))) {
+            // Older than the history keeps anything: its entries would be gone by now anyway, and its
+            // change is long stale. Publishing it now would only bring back what retention removed.
+            delivered.put(thingId, outbox.id());
+            return Uni.createFrom().voidItem();
+        }
         return history.contains(outbox).chain(done -> {
             if (done) {
-                delivered.put(outbox.change().thingId(), outbox.id());
+                delivered.put(thingId, outbox.id());
                 return Uni.createFrom().voidItem();
             }
             LOG.infof("finishing revision %d of %s: its writer stopped before publishing the change and "
-                    + "appending the history", outbox.revision(), outbox.change().thingId());
+                    + "appending the history", outbox.revision(), thingId);
             recovered.increment();
             return deliver(outbox, Context.root());
         });

@@ -2,6 +2,7 @@ package dev.doppel.twin.service;
 
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.TwinChanged;
+import dev.doppel.twin.config.HistoryConfig;
 import dev.doppel.twin.model.Feature;
 import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.Twin;
@@ -10,6 +11,7 @@ import dev.doppel.twin.repository.HistoryRepository.Entry;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,9 +33,11 @@ public class TwinHistory {
     public static final String DELETED = "deleted";
 
     private final HistoryRepository repository;
+    private final HistoryConfig config;
 
-    public TwinHistory(HistoryRepository repository) {
+    public TwinHistory(HistoryRepository repository, HistoryConfig config) {
         this.repository = repository;
+        this.config = config;
     }
 
     /**
@@ -56,9 +60,15 @@ public class TwinHistory {
         return repository.append(entries, ThingId.parse(c.thingId()).tenant(), outbox.id());
     }
 
-    /** Whether the entries of this write are in the history. */
+    /** Whether all entries of this write are in the history (an append cut short leaves some out). */
     public Uni<Boolean> contains(Outbox outbox) {
-        return repository.contains(outbox.change().thingId(), outbox.revision(), outbox.id());
+        return repository.count(outbox.change().thingId(), outbox.revision(), outbox.id())
+                .map(n -> n >= outbox.change().changes().size());
+    }
+
+    /** How long the history of a tenant is kept. */
+    public Duration retention(String tenant) {
+        return config.tenantRetention().getOrDefault(tenant, config.retention());
     }
 
     public Uni<List<Entry>> values(ThingId id, String path, Instant from, Instant to, int limit) {
