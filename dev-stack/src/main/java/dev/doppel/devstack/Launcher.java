@@ -112,7 +112,7 @@ public final class Launcher {
                 SimulatedMeter meter = new SimulatedMeter();
                 started.add(meter);
                 meter.start(METER);
-                provisioner.modbusDevice(TENANT, METER_DEVICE, SimulatedMeter.plan(METER, periodMillis));
+                provisioner.modbusDevice(TENANT, METER_DEVICE, SimulatedMeter.plan(METER, Math.max(periodMillis, 100)));
             }
             done(t0);
             step("5/5", "ready");

@@ -8,6 +8,7 @@ import dev.doppel.contracts.PropertyKey;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -20,6 +21,7 @@ import java.util.Set;
 public class DefaultPayloadMapper {
 
     public static final String DEFAULT_FEATURE = "telemetry";
+    public static final String UNSUPPORTED_CONTENT_TYPE = "unsupported-content-type";
     private static final Set<String> PARTIAL_TWIN_KEYS = Set.of("features", "attributes", "thingId");
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
@@ -30,7 +32,15 @@ public class DefaultPayloadMapper {
         this.json = json;
     }
 
-    public MappedReport map(byte[] payload, String feature) throws MappingException {
+    /**
+     * Maps one message. {@code contentType} as the device declared it (null: JSON assumed);
+     * {@code feature} as the message names it (null: {@value #DEFAULT_FEATURE}).
+     */
+    public MappedReport map(byte[] payload, String contentType, String feature) throws MappingException {
+        if (contentType != null && !contentType.toLowerCase(Locale.ROOT).contains("json")) {
+            throw new MappingException(UNSUPPORTED_CONTENT_TYPE, "content type " + contentType
+                    + " has no mapping; send application/json");
+        }
         String featureId = feature == null || feature.isEmpty() ? DEFAULT_FEATURE : feature;
         checkKey(featureId, "feature");
         JsonNode root;

@@ -13,7 +13,7 @@ class DefaultPayloadMapperTest {
     private final DefaultPayloadMapper mapper = new DefaultPayloadMapper(new ObjectMapper());
 
     private MappedReport map(String json, String feature) throws MappingException {
-        return mapper.map(json.getBytes(StandardCharsets.UTF_8), feature);
+        return mapper.map(json.getBytes(StandardCharsets.UTF_8), null, feature);
     }
 
     @Test
@@ -31,12 +31,16 @@ class DefaultPayloadMapperTest {
     }
 
     @Test
-    void badPayloadsAreRefusedWithAStableReason() {
+    void badPayloadsAreRefusedWithAStableReason() throws MappingException {
         assertEquals("malformed-json", assertThrows(MappingException.class, () -> map("{\"t\":", null)).reason());
         assertEquals("not-an-object", assertThrows(MappingException.class, () -> map("[1,2]", null)).reason());
         assertEquals("not-an-object", assertThrows(MappingException.class, () -> map("42", null)).reason());
         assertEquals("invalid-key", assertThrows(MappingException.class, () -> map("{\"$set\":1}", null)).reason());
         assertEquals("invalid-key", assertThrows(MappingException.class, () -> map("{\"a\":{\"b.c\":1}}", null)).reason());
+        assertEquals("unsupported-content-type", assertThrows(MappingException.class, () -> mapper.map(
+                "hot".getBytes(StandardCharsets.UTF_8), "text/plain", null)).reason());
+        assertEquals(Map.of("telemetry", Map.of("t", 1)), mapper.map("{\"t\":1}".getBytes(StandardCharsets.UTF_8),
+                "application/vnd.acme+json; charset=utf-8", null).features());
         assertEquals("invalid-key", assertThrows(MappingException.class, () -> map("{\"a\":1}", "x/y")).reason());
     }
 }

@@ -114,17 +114,15 @@ public class HttpAdapterResource {
             if (payload.length == 0 && ttd > 0) {
                 sent = Uni.createFrom().voidItem(); // an empty request that only asks for commands
             } else {
-                if (contentType != null && !contentType.toLowerCase().contains("json")) {
-                    count(channel, "unsupported-content-type");
-                    throw new ProblemException(Problem.of("unsupported-content-type", "Unsupported content type",
-                            415, "content type " + contentType + " has no mapping; send application/json", null));
-                }
                 MappedReport mapped;
                 try {
-                    mapped = mapper.map(payload, null);
+                    mapped = mapper.map(payload, contentType, null);
                 } catch (MappingException e) {
                     count(channel, e.reason());
-                    throw new ProblemException(Problem.of(e.reason(), "Invalid payload", 400, e.getMessage(), null));
+                    throw DefaultPayloadMapper.UNSUPPORTED_CONTENT_TYPE.equals(e.reason())
+                            ? new ProblemException(Problem.of(e.reason(), "Unsupported content type", 415,
+                                    e.getMessage(), null))
+                            : new ProblemException(Problem.of(e.reason(), "Invalid payload", 400, e.getMessage(), null));
                 }
                 sent = downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(), device, channel,
                         mapped.features(), mapped.attributes(), Instant.now().truncatedTo(ChronoUnit.MICROS),

@@ -49,7 +49,10 @@ public record ModbusPlan(String host, Integer port, Integer unitId, Long periodM
             return type.words;
         }
 
-        /** The value in {@code words} from {@code offset}: an integer when it is one, else a double. */
+        /**
+         * The value in {@code words} from {@code offset}: an integer when it is one, else a double;
+         * null for a float32 that is not a number or infinite.
+         */
         Number decode(int[] words, int offset) {
             long raw = switch (type) {
                 case int16 -> (short) words[offset];
@@ -62,6 +65,9 @@ public record ModbusPlan(String host, Integer port, Integer unitId, Long periodM
                 }
             };
             double factor = scale == null ? 1.0 : scale;
+            if (type == Type.float32 && !Float.isFinite(Float.intBitsToFloat((int) raw))) {
+                return null;
+            }
             if (type != Type.float32 && factor == 1.0) {
                 return raw;
             }
@@ -105,7 +111,10 @@ public record ModbusPlan(String host, Integer port, Integer unitId, Long periodM
         }
     }
 
-    /** Registers read together in one request: same table, at most {@link #MAX_WORDS_PER_READ} words. */
+    /**
+     * Registers read together in one request: same table, adjacent (a gap could hold addresses the
+     * device does not have, which fails the whole read), at most {@link #MAX_WORDS_PER_READ} words.
+     */
     record Block(Table table, int address, int words, List<Register> registers) {
     }
 
@@ -178,7 +187,7 @@ public record ModbusPlan(String host, Integer port, Integer unitId, Long periodM
             int end = -1;
             for (Register r : sorted) {
                 int rEnd = r.address() + r.words();
-                if (start >= 0 && Math.max(end, rEnd) - start > MAX_WORDS_PER_READ) {
+                if (start >= 0 && (r.address() > end || Math.max(end, rEnd) - start > MAX_WORDS_PER_READ)) {
                     blocks.add(new Block(table, start, end - start, List.copyOf(current)));
                     current.clear();
                     start = -1;

@@ -86,14 +86,25 @@ public class ModbusPoller {
         }
         return plans.all().chain(all -> registry.enabled(all.keySet()).chain(allowed -> sessions.heldHere()
                 .chain(held -> {
+                    List<PolledDevice> changed = new ArrayList<>();
                     polled.entrySet().removeIf(e -> {
                         ModbusPlan plan = all.get(e.getKey());
-                        boolean keep = plan != null && plan.equals(e.getValue().plan()) && allowed.contains(e.getKey())
-                                && held.contains(e.getKey());
-                        if (!keep) {
+                        boolean ours = plan != null && allowed.contains(e.getKey()) && held.contains(e.getKey());
+                        if (ours && plan.equals(e.getValue().plan())) {
+                            return false;
+                        }
+                        if (ours) {
+                            changed.add(e.getValue());
+                        } else {
                             e.getValue().stop();
                         }
-                        return !keep;
+                        return true;
+                    });
+                    // A new plan: the new poller takes the device over before the old one lets go, so
+                    // its session entry is never released and no other instance can claim it between.
+                    changed.forEach(old -> {
+                        start(old.id(), all.get(old.id().toString()));
+                        old.stop();
                     });
                     List<Uni<Void>> starts = new ArrayList<>();
                     all.forEach((thingId, plan) -> {

@@ -80,6 +80,10 @@ final class PolledDevice implements CommandSink {
         return plan;
     }
 
+    ThingId id() {
+        return id;
+    }
+
     void start() {
         router.register(id.toString(), this);
         schedule(0);
@@ -92,7 +96,11 @@ final class PolledDevice implements CommandSink {
         if (pending != null) {
             pending.cancel(false);
         }
-        executor.execute(this::close);
+        executor.execute(() -> {
+            synchronized (this) {
+                close();
+            }
+        });
     }
 
     private void schedule(long delayMs) {
@@ -101,16 +109,30 @@ final class PolledDevice implements CommandSink {
         }
     }
 
+    /** One poll, then the next one scheduled, whatever happened. Serialised with writes and stop per device. */
     private void poll() {
-        if (stopped) {
-            return;
+        long nextDelay = plan.periodMs();
+        try {
+            synchronized (this) {
+                if (stopped) {
+                    return;
+                }
+                nextDelay = pollOnce();
+            }
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "polling Modbus device %s failed", id);
         }
+        schedule(nextDelay);
+    }
+
+    /** Returns how long to wait before the next poll. */
+    private long pollOnce() {
         Map<String, Object> values;
         try {
             values = read();
         } catch (Exception e) {
             if (stopped) {
-                return; // closed under it by stop()
+                return 0; // stopped while reading: nothing is scheduled any more
             }
             failures++;
             close();
@@ -120,9 +142,8 @@ final class PolledDevice implements CommandSink {
                 announce(false);
             }
             reachable = false;
-            long backoff = Math.min(maxBackoff.toMillis(), plan.periodMs() << Math.min(failures, 16));
-            schedule(backoff);
-            return;
+            // Twice the period, then four times ..., capped, but never sooner than the plan's own period.
+            return Math.max(plan.periodMs(), Math.min(maxBackoff.toMillis(), plan.periodMs() << Math.min(failures, 16)));
         }
         failures = 0;
         if (!Boolean.TRUE.equals(reachable)) {
@@ -138,7 +159,7 @@ final class PolledDevice implements CommandSink {
             metrics.counter("doppel.modbus.polls", "outcome", "not-sent").increment();
             LOG.warnf("could not send the values of Modbus device %s: %s", id, e.getMessage());
         }
-        schedule(plan.periodMs());
+        return plan.periodMs();
     }
 
     /** Reads every register of the plan, in as few requests as Modbus allows. */
@@ -154,7 +175,10 @@ final class PolledDevice implements CommandSink {
                 words[i] = registers[i].getValue();
             }
             for (ModbusPlan.Register r : block.registers()) {
-                values.put(r.name(), r.decode(words, r.address() - block.address()));
+                Number value = r.decode(words, r.address() - block.address());
+                if (value != null) { // a float32 NaN or infinity: "no value" on many meters
+                    values.put(r.name(), value);
+                }
             }
         }
         return values;
@@ -163,6 +187,7 @@ final class PolledDevice implements CommandSink {
     private ModbusTCPMaster connected() throws Exception {
         if (master == null) {
             ModbusTCPMaster m = new ModbusTCPMaster(plan.host(), plan.port(), (int) timeout.toMillis(), false);
+            m.setRetries(1); // a silent device costs one timeout per poll, not j2mod's default five
             m.connect();
             master = m;
         }
@@ -195,7 +220,16 @@ final class PolledDevice implements CommandSink {
 
     @Override
     public void deliver(CommandRequested command) {
-        executor.execute(() -> write(command));
+        executor.execute(() -> {
+            try {
+                synchronized (this) {
+                    write(command);
+                }
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "command %s for Modbus device %s failed", command.commandId(), id);
+                fail(command, 502, "the command could not be carried out: " + e.getMessage());
+            }
+        });
     }
 
     /**
@@ -284,6 +318,7 @@ final class PolledDevice implements CommandSink {
         downstream.commandStatus(new CommandStatusChanged(UUID.randomUUID().toString(), command.commandId(),
                 command.thingId(), CommandStatus.FAILED, status, status == 400 ? "invalid-command" : "device-error",
                 "text/plain", detail.getBytes(StandardCharsets.UTF_8), Instant.now(), TRANSPORT))
-                .await().atMost(SEND_TIMEOUT);
+                .subscribe().with(ok -> { }, f -> LOG.warnf("could not report the failure of command %s: %s",
+                        command.commandId(), f.getMessage()));
     }
 }

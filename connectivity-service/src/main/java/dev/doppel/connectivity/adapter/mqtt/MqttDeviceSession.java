@@ -110,14 +110,9 @@ final class MqttDeviceSession implements CommandSink {
             reject("event-needs-qos1", msg.topicName(), "events must be published with QoS 1");
             return;
         }
-        String contentType = topic.bag().get("content-type");
-        if (contentType != null && !contentType.toLowerCase().contains("json")) {
-            reject("unsupported-content-type", msg.topicName(), "content type " + contentType + " has no mapping");
-            return;
-        }
         MappedReport mapped;
         try {
-            mapped = mapper.map(payload, topic.bag().get("feature"));
+            mapped = mapper.map(payload, topic.bag().get("content-type"), topic.bag().get("feature"));
         } catch (MappingException e) {
             reject(e.reason(), msg.topicName(), e.getMessage());
             return;

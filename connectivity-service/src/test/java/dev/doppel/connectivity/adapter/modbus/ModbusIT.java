@@ -156,9 +156,10 @@ class ModbusIT {
             } finally {
                 slave.close();
             }
+        } finally {
+            given().auth().oauth2(RealInfrastructure.token("admin"))
+                    .delete("/api/registry/devices/demo/meter-2/modbus").then().statusCode(204);
         }
-        given().auth().oauth2(RealInfrastructure.token("admin")).delete("/api/registry/devices/demo/meter-2/modbus")
-                .then().statusCode(204);
     }
 
     @Test

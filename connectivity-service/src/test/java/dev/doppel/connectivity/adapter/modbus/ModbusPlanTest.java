@@ -56,20 +56,29 @@ class ModbusPlanTest {
     }
 
     @Test
-    void registersAreReadInAsFewRequestsAsModbusAllows() {
+    void adjacentRegistersAreReadTogetherAndGapsOrTheModbusLimitSplitReads() {
         List<Register> registers = new ArrayList<>();
         registers.add(new Register("a", Table.holding, 0, Type.float32, null, null));
-        registers.add(new Register("b", Table.holding, 10, Type.uint16, null, null));
-        registers.add(new Register("c", Table.holding, 200, Type.int32, null, null));
+        registers.add(new Register("b", Table.holding, 2, Type.uint16, null, null));
+        registers.add(new Register("c", Table.holding, 10, Type.int32, null, null));
         registers.add(new Register("d", Table.input, 5, Type.uint16, null, null));
+        for (int i = 0; i < 64; i++) { // 128 adjacent words: more than one read may ask for
+            registers.add(new Register("w" + i, Table.input, 100 + 2 * i, Type.uint32, null, null));
+        }
         ModbusPlan plan = new ModbusPlan("meter", null, null, null, null, registers).validated();
         List<ModbusPlan.Block> blocks = plan.blocks();
-        assertEquals(3, blocks.size(), blocks.toString());
-        assertEquals(new ModbusPlan.Block(Table.holding, 0, 11, plan.registers().subList(0, 2)), blocks.get(0));
-        assertEquals(Table.holding, blocks.get(1).table());
-        assertEquals(200, blocks.get(1).address());
-        assertEquals(2, blocks.get(1).words());
-        assertEquals(Table.input, blocks.get(2).table());
+        assertEquals(new ModbusPlan.Block(Table.holding, 0, 3, plan.registers().subList(0, 2)), blocks.get(0));
+        assertEquals(new ModbusPlan.Block(Table.holding, 10, 2, plan.registers().subList(2, 3)), blocks.get(1));
+        assertEquals(new ModbusPlan.Block(Table.input, 5, 1, plan.registers().subList(3, 4)), blocks.get(2));
+        assertEquals(124, blocks.get(3).words());
+        assertEquals(new ModbusPlan.Block(Table.input, 224, 4, plan.registers().subList(66, 68)), blocks.get(4));
+        assertEquals(5, blocks.size());
+    }
+
+    @Test
+    void aFloatThatIsNotANumberHasNoValue() {
+        int nan = Float.floatToIntBits(Float.NaN);
+        assertEquals(null, reg("v", 0, Type.float32, WordOrder.big, 1).decode(new int[] {nan >>> 16, nan & 0xFFFF}, 0));
     }
 
     @Test
