@@ -13,9 +13,12 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.bson.Document;
 
 /**
@@ -78,14 +81,14 @@ public class DeviceRegistry {
     }
 
     /** Those of {@code thingIds} that are registered and enabled, in an enabled tenant (two queries). */
-    public Uni<java.util.Set<String>> enabled(java.util.Collection<String> thingIds) {
+    public Uni<Set<String>> enabled(Collection<String> thingIds) {
         if (thingIds.isEmpty()) {
-            return Uni.createFrom().item(java.util.Set.of());
+            return Uni.createFrom().item(Set.of());
         }
         return tenants.find(Filters.eq("enabled", false)).map(d -> d.getString("_id")).collect().asList()
                 .chain(disabledTenants -> devices.find(Filters.and(Filters.in("_id", thingIds),
                         Filters.ne("enabled", false), Filters.nin("tenant", disabledTenants)))
-                        .map(d -> d.getString("_id")).collect().in(java.util.HashSet::new, java.util.Set::add));
+                        .map(d -> d.getString("_id")).collect().in(HashSet::new, Set::add));
     }
 
     /** Deletes a device and its credentials; {@code false} if it did not exist. */

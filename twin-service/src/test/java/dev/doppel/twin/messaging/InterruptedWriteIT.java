@@ -67,10 +67,6 @@ class InterruptedWriteIT {
         kafka.close();
     }
 
-    private static TelemetryReceived report(String thingId, Map<String, Object> props, Instant at) {
-        return Reports.telemetry(thingId, props, at);
-    }
-
     private static void send(TelemetryReceived r) {
         Reports.send(kafka, r);
     }
@@ -91,7 +87,7 @@ class InterruptedWriteIT {
     @Test
     void redeliveredReportPublishesTheLostChangeAndRecordsTheLostHistoryOnce() {
         Instant t0 = Instant.parse("2026-11-20T08:00:00Z");
-        TelemetryReceived first = report("demo:crash1", Map.of("temperature", 19.5), t0);
+        TelemetryReceived first = Reports.telemetry("demo:crash1", Map.of("temperature", 19.5), t0);
         Outbox lost = writeAndCrash(first);
         try (KafkaConsumer<String, byte[]> changes = kafka.subscribe(Topics.TWIN_CHANGES)) {
             send(first);
@@ -105,7 +101,7 @@ class InterruptedWriteIT {
         }
         // The same report a third time, then the next one: the first stays one entry in the history.
         send(first);
-        send(report("demo:crash1", Map.of("temperature", 20.5), t0.plusSeconds(60)));
+        send(Reports.telemetry("demo:crash1", Map.of("temperature", 20.5), t0.plusSeconds(60)));
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> as("olivia").queryParam("path", TEMP)
                 .get("/api/2/things/demo:crash1/history").then().statusCode(200)
                 .body("value", equalTo(List.of(19.5f, 20.5f)))
@@ -122,7 +118,7 @@ class InterruptedWriteIT {
 
     @Test
     void nextApiWriteFinishesTheInterruptedOneFirstSoChangesStayInRevisionOrder() {
-        Outbox lost = writeAndCrash(report("demo:crash2", Map.of("temperature", 7.0),
+        Outbox lost = writeAndCrash(Reports.telemetry("demo:crash2", Map.of("temperature", 7.0),
                 Instant.parse("2026-11-20T09:00:00Z")));
         List<TwinChanged> seen = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> changes = kafka.subscribe(Topics.TWIN_CHANGES)) {

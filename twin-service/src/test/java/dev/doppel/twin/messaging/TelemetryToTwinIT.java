@@ -43,17 +43,13 @@ class TelemetryToTwinIT {
         kafka.close();
     }
 
-    private static TelemetryReceived report(String thingId, Map<String, Object> props, Instant at) {
-        return Reports.telemetry(thingId, props, at);
-    }
-
     private static void send(TelemetryReceived r) {
         Reports.send(kafka, r);
     }
 
     @Test
     void reportBecomesTwinWithDittoShapeAndEtag() {
-        send(report("demo:t1", Map.of("temperature", 21.5, "nested", Map.of("a", 1)), Instant.now()));
+        send(Reports.telemetry("demo:t1", Map.of("temperature", 21.5, "nested", Map.of("a", 1)), Instant.now()));
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t1").then()
                 .statusCode(200)
                 .header("ETag", "\"rev:1\"")
@@ -65,14 +61,14 @@ class TelemetryToTwinIT {
     @Test
     void olderAndRedeliveredReportsDoNotChangeTheTwin() {
         Instant now = Instant.now();
-        TelemetryReceived newer = report("demo:t2", Map.of("temperature", 30.0), now);
+        TelemetryReceived newer = Reports.telemetry("demo:t2", Map.of("temperature", 30.0), now);
         send(newer);
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t2").then()
                 .statusCode(200).body("_revision", equalTo(1)));
-        send(report("demo:t2", Map.of("temperature", 5.0), now.minusSeconds(60)));
+        send(Reports.telemetry("demo:t2", Map.of("temperature", 5.0), now.minusSeconds(60)));
         send(newer);
         // A later report proves the ones before it were processed.
-        send(report("demo:t2", Map.of("humidity", 50), now.plusMillis(1)));
+        send(Reports.telemetry("demo:t2", Map.of("humidity", 50), now.plusMillis(1)));
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t2").then()
                 .statusCode(200)
                 .body("features.telemetry.properties.humidity", equalTo(50))
@@ -83,14 +79,14 @@ class TelemetryToTwinIT {
     @Test
     void malformedAndHostileEventsAreSkippedWithoutTouchingTheTwinOrStoppingTheConsumer() {
         Instant now = Instant.now();
-        send(report("demo:t3", Map.of("temperature", 20.0), now));
+        send(Reports.telemetry("demo:t3", Map.of("temperature", 20.0), now));
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t3").then()
                 .statusCode(200).body("_revision", equalTo(1)));
         kafka.sendEvent(Topics.DEVICE_TELEMETRY, "demo:t3", EventTypes.TELEMETRY_RECEIVED, "/test",
                 "not json at all".getBytes(StandardCharsets.UTF_8));
-        send(report("demo:t3", Map.of("$where", "sleep(1000)"), now.plusMillis(1)));
-        send(report("demo:t3", Map.of("a.b", 1), now.plusMillis(2)));
-        send(report("demo:t3", Map.of("temperature", 22.0), now.plusMillis(3)));
+        send(Reports.telemetry("demo:t3", Map.of("$where", "sleep(1000)"), now.plusMillis(1)));
+        send(Reports.telemetry("demo:t3", Map.of("a.b", 1), now.plusMillis(2)));
+        send(Reports.telemetry("demo:t3", Map.of("temperature", 22.0), now.plusMillis(3)));
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t3").then()
                 .statusCode(200)
                 .body("features.telemetry.properties.temperature", equalTo(22.0f))
@@ -104,7 +100,7 @@ class TelemetryToTwinIT {
     @Test
     void eachChangeIsPublishedOnTwinChangesKeyedByThingId() {
         try (KafkaConsumer<String, byte[]> changes = kafka.subscribe(Topics.TWIN_CHANGES)) {
-            send(report("demo:t4", Map.of("temperature", 1.5), Instant.now()));
+            send(Reports.telemetry("demo:t4", Map.of("temperature", 1.5), Instant.now()));
             ConsumerRecord<String, byte[]> r = KafkaProbe.await(changes, x -> "demo:t4".equals(x.key()),
                     Duration.ofSeconds(20));
             assertNotNull(r, "no twin change published");

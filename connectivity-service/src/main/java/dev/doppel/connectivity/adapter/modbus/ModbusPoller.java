@@ -84,7 +84,9 @@ public class ModbusPoller {
         if (!enabled || shuttingDown) {
             return Uni.createFrom().voidItem();
         }
-        return plans.all().chain(all -> registry.enabled(all.keySet()).chain(allowed -> sessions.heldHere()
+        return plans.all().chain(all -> all.isEmpty() && polled.isEmpty() ? Uni.createFrom().voidItem()
+                // With no plans (the common case) this is the only query of the tick.
+                : registry.enabled(all.keySet()).chain(allowed -> sessions.heldHere()
                 .chain(held -> {
                     List<PolledDevice> changed = new ArrayList<>();
                     polled.entrySet().removeIf(e -> {

@@ -18,6 +18,8 @@ import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -268,21 +270,20 @@ final class PolledDevice implements CommandSink {
         }
         metrics.counter("doppel.modbus.writes", "outcome", "written").increment();
         // The slave's answer to the write is its acknowledgement.
-        router.reportStep(command, CommandStatus.DELIVERED, TRANSPORT)
-                .chain(() -> {
-                    var answered = command.responseRequired()
-                            ? router.respond(id.toString(), command.commandId(), 204, null, new byte[0], TRANSPORT)
-                            : null;
-                    return answered == null ? io.smallrye.mutiny.Uni.createFrom().voidItem() : answered;
-                })
-                .await().atMost(SEND_TIMEOUT);
+        router.reportStep(command, CommandStatus.DELIVERED, TRANSPORT).await().atMost(SEND_TIMEOUT);
+        if (command.responseRequired()) {
+            Uni<Void> answered = router.respond(id.toString(), command.commandId(), 204, null, new byte[0], TRANSPORT);
+            if (answered != null) {
+                answered.await().atMost(SEND_TIMEOUT);
+            }
+        }
     }
 
     private Map<ModbusPlan.Register, Double> parse(byte[] payload) {
         JsonNode body;
         try {
             body = json.readTree(payload == null ? new byte[0] : payload);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalArgumentException("the payload is not JSON");
         }
         Map<ModbusPlan.Register, Double> writes = new LinkedHashMap<>();
