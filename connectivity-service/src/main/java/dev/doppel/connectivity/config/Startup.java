@@ -1,5 +1,6 @@
 package dev.doppel.connectivity.config;
 
+import dev.doppel.connectivity.adapter.coap.CoapAdapter;
 import dev.doppel.connectivity.adapter.mqtt.MqttAdapter;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import io.quarkus.runtime.StartupEvent;
@@ -11,7 +12,7 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Declares indexes before devices connect; readiness includes the MQTT listener. */
+/** Declares indexes before devices connect; readiness includes the MQTT and CoAP listeners. */
 @ApplicationScoped
 public class Startup {
 
@@ -36,6 +37,28 @@ public class Startup {
             return HealthCheckResponse.named("mqtt-adapter")
                     .status(!config.enabled() || adapter.isListening())
                     .withData("port", adapter.port())
+                    .build();
+        }
+    }
+
+    @Readiness
+    @ApplicationScoped
+    public static class CoapReadiness implements HealthCheck {
+
+        private final CoapAdapter adapter;
+        private final CoapAdapterConfig config;
+
+        public CoapReadiness(CoapAdapter adapter, CoapAdapterConfig config) {
+            this.adapter = adapter;
+            this.config = config;
+        }
+
+        @Override
+        public HealthCheckResponse call() {
+            return HealthCheckResponse.named("coap-adapter")
+                    .status(!config.enabled() || adapter.isListening())
+                    .withData("port", adapter.plainPort())
+                    .withData("dtls-port", adapter.securePort())
                     .build();
         }
     }

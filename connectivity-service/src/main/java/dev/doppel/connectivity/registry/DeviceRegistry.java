@@ -29,6 +29,7 @@ import org.bson.Document;
 public class DeviceRegistry {
 
     public static final String HASHED_PASSWORD = "hashed-password";
+    public static final String PSK = "psk";
 
     private final ReactiveMongoCollection<Document> devices;
     private final ReactiveMongoCollection<Document> credentials;
@@ -98,21 +99,92 @@ public class DeviceRegistry {
                 .map(r -> r.getDeletedCount() == 1);
     }
 
-    /** Replaces the password credentials of a device; the plain password is hashed here and never stored. */
-    public Uni<Void> setPassword(ThingId device, String authId, String plainPassword) {
-        return Uni.createFrom().item(() -> PasswordHasher.hash(plainPassword, config.pbkdf2Iterations()))
-                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                .chain(hash -> {
-                    Document doc = new Document("_id", credentialId(device.tenant(), authId))
-                            .append("tenant", device.tenant()).append("deviceId", device.deviceId())
-                            .append("type", HASHED_PASSWORD).append("authId", authId)
-                            .append("secrets", List.of(new Document("hashFunction", hash.algorithm())
-                                    .append("iterations", hash.iterations()).append("salt", hash.salt())
-                                    .append("hash", hash.hash())));
-                    return credentials.replaceOne(Filters.eq("_id", doc.getString("_id")), doc,
-                            new ReplaceOptions().upsert(true));
+    /** A credential as it comes in: a password (hashed here, never stored) or a pre-shared key (for DTLS). */
+    public sealed interface NewCredential permits Password, PreSharedKey {
+        String authId();
+
+        String type();
+    }
+
+    public record Password(String authId, String plain) implements NewCredential {
+        @Override
+        public String type() {
+            return HASHED_PASSWORD;
+        }
+    }
+
+    /** A DTLS pre-shared key. Unlike a password it must be kept as it is: the server needs it for the handshake. */
+    public record PreSharedKey(String authId, byte[] key) implements NewCredential {
+        @Override
+        public String type() {
+            return PSK;
+        }
+    }
+
+    /** Thrown when an auth-id of the tenant is already a credential of another device. */
+    public static class AuthIdTaken extends RuntimeException {
+        public AuthIdTaken(String authId, String deviceId) {
+            super("auth-id " + authId + " already belongs to device " + deviceId);
+        }
+    }
+
+    /**
+     * Replaces all credentials of a device with these (Hono's semantics of PUT). An auth-id another
+     * device of the tenant uses is refused with {@link AuthIdTaken}, and nothing is changed.
+     */
+    public Uni<Void> replaceCredentials(ThingId device, List<NewCredential> wanted) {
+        List<String> ids = wanted.stream().map(c -> credentialId(device.tenant(), c.type(), c.authId())).toList();
+        return credentials.find(Filters.and(Filters.in("_id", ids), Filters.ne("deviceId", device.deviceId())))
+                .collect().first()
+                .chain(taken -> {
+                    if (taken != null) {
+                        throw new AuthIdTaken(taken.getString("authId"), taken.getString("deviceId"));
+                    }
+                    return Uni.createFrom().item(() -> wanted.stream().map(c -> toDocument(device, c)).toList())
+                            .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
                 })
+                .chain(docs -> credentials.deleteMany(Filters.and(Filters.eq("tenant", device.tenant()),
+                        Filters.eq("deviceId", device.deviceId()), Filters.nin("_id", ids)))
+                        .chain(() -> io.smallrye.mutiny.Multi.createFrom().iterable(docs)
+                                .onItem().transformToUniAndConcatenate(doc -> credentials.replaceOne(
+                                        Filters.eq("_id", doc.getString("_id")), doc, new ReplaceOptions().upsert(true)))
+                                .collect().last()))
                 .replaceWithVoid();
+    }
+
+    private Document toDocument(ThingId device, NewCredential c) {
+        Document doc = new Document("_id", credentialId(device.tenant(), c.type(), c.authId()))
+                .append("tenant", device.tenant()).append("deviceId", device.deviceId())
+                .append("type", c.type()).append("authId", c.authId());
+        return switch (c) {
+            case Password p -> {
+                PasswordHasher.Hash hash = PasswordHasher.hash(p.plain(), config.pbkdf2Iterations());
+                yield doc.append("secrets", List.of(new Document("hashFunction", hash.algorithm())
+                        .append("iterations", hash.iterations()).append("salt", hash.salt()).append("hash", hash.hash())));
+            }
+            case PreSharedKey k -> doc.append("secrets", List.of(new Document("key", new org.bson.types.Binary(k.key()))));
+        };
+    }
+
+    /** A device's pre-shared key found by its DTLS identity, with the device it names. */
+    public record PskEntry(ThingId device, byte[] key) {
+    }
+
+    /** The pre-shared key on record for {@code authId} in the tenant, if any. */
+    public Uni<Optional<PskEntry>> findPsk(String tenant, String authId) {
+        return credentials.find(Filters.eq("_id", credentialId(tenant, PSK, authId))).collect().first()
+                .map(d -> Optional.ofNullable(d).map(doc -> new PskEntry(ThingId.of(tenant, doc.getString("deviceId")),
+                        doc.getList("secrets", Document.class).get(0).get("key", org.bson.types.Binary.class).getData())));
+    }
+
+    /** Whether a device may send now. */
+    public enum Status { UNKNOWN, DISABLED, TENANT_DISABLED, ENABLED }
+
+    public Uni<Status> status(ThingId id) {
+        return isTenantEnabled(id.tenant()).chain(tenantEnabled -> findDevice(id).map(device -> device.isEmpty()
+                ? Status.UNKNOWN
+                : !tenantEnabled ? Status.TENANT_DISABLED
+                : device.get().enabled() ? Status.ENABLED : Status.DISABLED));
     }
 
     /** The auth-ids of a device's credentials (never the secrets). */
@@ -132,7 +204,7 @@ public class DeviceRegistry {
      * enabled; an unknown auth-id costs the same hashing time as a wrong password.
      */
     public Uni<AuthResult> authenticate(String tenant, String authId, String password) {
-        return credentials.find(Filters.eq("_id", credentialId(tenant, authId))).collect().first()
+        return credentials.find(Filters.eq("_id", credentialId(tenant, HASHED_PASSWORD, authId))).collect().first()
                 .chain(cred -> Uni.createFrom().item(() -> verify(cred, password))
                         .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                         .chain(ok -> {
@@ -164,8 +236,8 @@ public class DeviceRegistry {
         return false;
     }
 
-    private static String credentialId(String tenant, String authId) {
-        return tenant + "/" + HASHED_PASSWORD + "/" + authId;
+    private static String credentialId(String tenant, String type, String authId) {
+        return tenant + "/" + type + "/" + authId;
     }
 
     /** Outcome of a device login. */

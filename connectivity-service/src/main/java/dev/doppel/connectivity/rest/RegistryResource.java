@@ -20,8 +20,12 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Device registry management in the shape of Eclipse Hono's registry API: devices and their
@@ -76,7 +80,8 @@ public class RegistryResource {
         return registry.isTenantEnabled(tenant).map(enabled -> Map.of("tenant", tenant, "enabled", enabled));
     }
 
-    public record Secret(@com.fasterxml.jackson.annotation.JsonProperty("pwd-plain") String pwdPlain) {
+    /** {@code pwd-plain} for a password, {@code key} (base64) for a pre-shared key. */
+    public record Secret(@com.fasterxml.jackson.annotation.JsonProperty("pwd-plain") String pwdPlain, String key) {
     }
 
     public record Credential(String type, @com.fasterxml.jackson.annotation.JsonProperty("auth-id") String authId,
@@ -173,23 +178,69 @@ public class RegistryResource {
     public Uni<Response> putCredentials(@PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId,
             List<Credential> credentials) {
         ThingId id = thingId(tenant, deviceId);
-        if (credentials == null || credentials.size() != 1
-                || !DeviceRegistry.HASHED_PASSWORD.equals(credentials.get(0).type())
-                || credentials.get(0).authId() == null || credentials.get(0).authId().isBlank()
-                || credentials.get(0).secrets() == null || credentials.get(0).secrets().size() != 1
-                || credentials.get(0).secrets().get(0).pwdPlain() == null
-                || credentials.get(0).secrets().get(0).pwdPlain().length() < 8) {
-            throw new ProblemException(Problem.of("invalid-credentials", "Invalid credentials", 400,
-                    "expected [{\"type\":\"hashed-password\",\"auth-id\":\"...\",\"secrets\":[{\"pwd-plain\":\"...\"}]}]"
-                            + " with a password of at least 8 characters", null));
-        }
-        Credential c = credentials.get(0);
+        List<DeviceRegistry.NewCredential> wanted = validCredentials(credentials);
         return registry.findDevice(id).chain(device -> {
             if (device.isEmpty()) {
                 throw notFound(id);
             }
-            return registry.setPassword(id, c.authId(), c.secrets().get(0).pwdPlain());
-        }).map(v -> Response.noContent().build());
+            return registry.replaceCredentials(id, wanted);
+        }).onFailure(DeviceRegistry.AuthIdTaken.class).transform(e -> new ProblemException(Problem.of(
+                "auth-id-taken", "Auth-id in use", 409, e.getMessage(), null)))
+                .map(v -> Response.noContent().build());
+    }
+
+    /** Hono's credential list: every problem in it is named at once. */
+    private static List<DeviceRegistry.NewCredential> validCredentials(List<Credential> credentials) {
+        List<String> problems = new ArrayList<>();
+        List<DeviceRegistry.NewCredential> out = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        if (credentials == null) {
+            problems.add("expected a list of credentials, e.g. [{\"type\":\"hashed-password\",\"auth-id\":\"...\","
+                    + "\"secrets\":[{\"pwd-plain\":\"...\"}]}]");
+        } else {
+            for (int i = 0; i < credentials.size(); i++) {
+                Credential c = credentials.get(i);
+                String at = "credential " + i + ": ";
+                if (c == null || c.authId() == null || c.authId().isBlank() || c.authId().contains("@")) {
+                    problems.add(at + "auth-id is required and has no '@'");
+                    continue;
+                }
+                if (!seen.add(c.type() + "/" + c.authId())) {
+                    problems.add(at + "auth-id " + c.authId() + " appears twice for type " + c.type());
+                }
+                if (c.secrets() == null || c.secrets().size() != 1) {
+                    problems.add(at + "exactly one secret is expected");
+                    continue;
+                }
+                Secret secret = c.secrets().get(0);
+                if (DeviceRegistry.HASHED_PASSWORD.equals(c.type())) {
+                    if (secret.pwdPlain() == null || secret.pwdPlain().length() < 8) {
+                        problems.add(at + "pwd-plain of at least 8 characters is required");
+                    } else {
+                        out.add(new DeviceRegistry.Password(c.authId(), secret.pwdPlain()));
+                    }
+                } else if (DeviceRegistry.PSK.equals(c.type())) {
+                    byte[] key = null;
+                    try {
+                        key = secret.key() == null ? null : Base64.getDecoder().decode(secret.key());
+                    } catch (IllegalArgumentException e) {
+                        // reported below
+                    }
+                    if (key == null || key.length < 16 || key.length > 64) {
+                        problems.add(at + "key is the pre-shared key in base64, 16 to 64 bytes");
+                    } else {
+                        out.add(new DeviceRegistry.PreSharedKey(c.authId(), key));
+                    }
+                } else {
+                    problems.add(at + "type is hashed-password or psk");
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ProblemException(Problem.of("invalid-credentials", "Invalid credentials", 400,
+                    String.join("; ", problems), null));
+        }
+        return out;
     }
 
     @GET

@@ -1,15 +1,12 @@
 package dev.doppel.connectivity.adapter.http;
 
 import dev.doppel.connectivity.command.CommandRouter;
-import dev.doppel.connectivity.command.CommandSink;
+import dev.doppel.connectivity.command.CommandWait;
 import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceLogin;
-import dev.doppel.contracts.CommandRequested;
-import dev.doppel.contracts.CommandStatus;
-import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
@@ -26,14 +23,11 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.jboss.logging.Logger;
 
 /**
  * Eclipse Hono's HTTP adapter for devices: {@code POST /telemetry} and {@code POST /event} with HTTP
@@ -46,22 +40,22 @@ import org.jboss.logging.Logger;
 @Path("/")
 public class HttpAdapterResource {
 
-    static final Logger LOG = Logger.getLogger(HttpAdapterResource.class);
     static final String TRANSPORT = "http";
-    static final int MAX_TTD_SECONDS = 60;
 
     private final DeviceLogin login;
     private final DefaultPayloadMapper mapper;
     private final DownstreamSender downstream;
     private final CommandRouter router;
+    private final CommandWait commands;
     private final MeterRegistry metrics;
 
-    public HttpAdapterResource(DeviceLogin login, DefaultPayloadMapper mapper,
-            DownstreamSender downstream, CommandRouter router, MeterRegistry metrics) {
+    public HttpAdapterResource(DeviceLogin login, DefaultPayloadMapper mapper, DownstreamSender downstream,
+            CommandRouter router, CommandWait commands, MeterRegistry metrics) {
         this.login = login;
         this.mapper = mapper;
         this.downstream = downstream;
         this.router = router;
+        this.commands = commands;
         this.metrics = metrics;
     }
 
@@ -131,60 +125,27 @@ public class HttpAdapterResource {
             // 202 only once the broker has the event: what the device was told is accepted is never lost.
             // A device already reachable (over MQTT, or by another request that waits) gets its commands
             // there; this request does not take them over.
-            return ttd <= 0 || router.isReachable(device.toString()) ? sent.replaceWith(Response.accepted().build())
-                    : sent.chain(() -> awaitCommand(device, ttd, http));
+            return commands.shouldWait(device, ttd) ? sent.chain(() -> awaitCommand(device, ttd, http))
+                    : sent.replaceWith(Response.accepted().build());
         });
     }
 
     /** Holds the request open as the device's command sink for up to {@code ttd} seconds. */
     private Uni<Response> awaitCommand(ThingId device, int ttd, HttpServerResponse http) {
-        CompletableFuture<CommandRequested> next = new CompletableFuture<>();
-        CommandSink sink = new CommandSink() {
-            @Override
-            public void deliver(CommandRequested command) {
-                if (next.complete(command)) {
-                    router.unregister(device.toString(), this);
-                    router.reportStep(command, CommandStatus.SENT, TRANSPORT).subscribe().with(ok -> {
-                    }, f -> {
-                    });
-                }
+        return commands.await(device, ttd, TRANSPORT).map(command -> {
+            if (command == null) {
+                return Response.accepted().build();
             }
-
-            @Override
-            public String transport() {
-                return TRANSPORT;
+            // Picked up once the response is written: that is this transport's DELIVERED.
+            http.bodyEndHandler(v -> commands.delivered(command, TRANSPORT));
+            Response.ResponseBuilder r = Response.ok(command.payload() == null ? new byte[0] : command.payload())
+                    .header("hono-command", command.subject());
+            if (command.responseRequired()) {
+                r.header("hono-cmd-req-id", command.commandId());
             }
-        };
-        router.register(device.toString(), sink);
-        return announce(device, ttd)
-                .chain(() -> Uni.createFrom().completionStage(next))
-                .ifNoItem().after(Duration.ofSeconds(ttd)).recoverWithItem(() -> null)
-                .onTermination().call(() -> {
-                    router.unregister(device.toString(), sink);
-                    return announce(device, 0);
-                })
-                .map(command -> {
-                    if (command == null) {
-                        return Response.accepted().build();
-                    }
-                    // Picked up once the response is written: that is this transport's DELIVERED.
-                    http.bodyEndHandler(v -> router.reportStep(command, CommandStatus.DELIVERED, TRANSPORT)
-                            .subscribe().with(ok -> {
-                            }, f -> LOG.warnf("could not report delivery of %s: %s", command.commandId(),
-                                    f.getMessage())));
-                    Response.ResponseBuilder r = Response.ok(command.payload() == null ? new byte[0] : command.payload())
-                            .header("hono-command", command.subject());
-                    if (command.responseRequired()) {
-                        r.header("hono-cmd-req-id", command.commandId());
-                    }
-                    return r.type(command.contentType() == null ? MediaType.APPLICATION_OCTET_STREAM
-                            : command.contentType()).build();
-                });
-    }
-
-    private Uni<Void> announce(ThingId device, int ttd) {
-        return downstream.connection(new DeviceConnectionChanged(UUID.randomUUID().toString(), device.toString(), ttd,
-                TRANSPORT, Instant.now())).onFailure().recoverWithNull().replaceWithVoid();
+            return r.type(command.contentType() == null ? MediaType.APPLICATION_OCTET_STREAM
+                    : command.contentType()).build();
+        });
     }
 
     /** HTTP Basic with {@code auth-id@tenant}, against the device registry, with the same throttle as MQTT. */
@@ -226,19 +187,12 @@ public class HttpAdapterResource {
     }
 
     private static int parseTtd(String ttd) {
-        if (ttd == null || ttd.isBlank()) {
-            return 0;
+        int n = CommandWait.parseTtd(ttd);
+        if (n < 0) {
+            throw new ProblemException(Problem.of("invalid-ttd", "Invalid hono-ttd", 400,
+                    "hono-ttd is a number of seconds, 0 to " + CommandWait.MAX_TTD_SECONDS, null));
         }
-        try {
-            int n = Integer.parseInt(ttd.trim());
-            if (n >= 0) {
-                return Math.min(n, MAX_TTD_SECONDS);
-            }
-        } catch (NumberFormatException e) {
-            // falls through to the problem
-        }
-        throw new ProblemException(Problem.of("invalid-ttd", "Invalid hono-ttd", 400,
-                "hono-ttd is a number of seconds, 0 to " + MAX_TTD_SECONDS, null));
+        return n;
     }
 
     private static int parseStatus(String status) {

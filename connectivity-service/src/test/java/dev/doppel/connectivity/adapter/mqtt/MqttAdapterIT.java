@@ -285,6 +285,20 @@ class MqttAdapterIT {
                 .put("/api/registry/credentials/demo/d-reg").then().statusCode(400)
                 .contentType("application/problem+json")
                 .body("type", equalTo("https://doppel.dev/problems/invalid-credentials"));
+        // A PUT replaces the device's credentials; an auth-id of another device is not taken over.
+        register("d-reg-2", true);
+        String psk = java.util.Base64.getEncoder().encodeToString("a-psk-of-twenty-bytes".getBytes());
+        asAdmin().contentType("application/json").body("[{\"type\":\"psk\",\"auth-id\":\"d-reg\",\"secrets\":[{\"key\":\""
+                + psk + "\"}]}]").put("/api/registry/credentials/demo/d-reg-2").then().statusCode(204);
+        asAdmin().contentType("application/json").body("[{\"type\":\"hashed-password\",\"auth-id\":\"d-reg\","
+                + "\"secrets\":[{\"pwd-plain\":\"some-password\"}]}]").put("/api/registry/credentials/demo/d-reg-2")
+                .then().statusCode(409).contentType("application/problem+json");
+        asAdmin().get("/api/registry/credentials/demo/d-reg-2").then().statusCode(200)
+                .body("size()", equalTo(1)).body("[0].type", equalTo("psk")).body(not(containsString(psk)));
+        asAdmin().contentType("application/json").body("[{\"type\":\"psk\",\"auth-id\":\"k\",\"secrets\":[{\"key\":\"c2hvcnQ=\"}]},"
+                + "{\"type\":\"x\",\"auth-id\":\"y\",\"secrets\":[{}]}]").put("/api/registry/credentials/demo/d-reg-2")
+                .then().statusCode(400).body("detail", containsString("credential 0: key"))
+                .body("detail", containsString("credential 1: type"));
         asAdmin().get("/api/registry/devices/demo/missing").then().statusCode(404)
                 .contentType("application/problem+json");
         asAdmin().contentType("application/json").body("{}").put("/api/registry/devices/demo/bad%2Fid").then()
