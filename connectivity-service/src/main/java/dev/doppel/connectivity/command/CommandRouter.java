@@ -27,6 +27,7 @@ public class CommandRouter {
     static final java.time.Duration ACKNOWLEDGED_KEPT = java.time.Duration.ofHours(1);
 
     private final Map<String, CommandSink> sinks = new ConcurrentHashMap<>();
+    private final Map<String, CommandSink> tenantSinks = new ConcurrentHashMap<>();
     private final Map<String, CommandRequested> awaitingResponse = new ConcurrentHashMap<>();
     /** Commands a device acknowledged lately: sent again (after a reconnect), they are not delivered twice. */
     private final Map<String, Instant> acknowledged = new ConcurrentHashMap<>();
@@ -42,6 +43,14 @@ public class CommandRouter {
         this.acknowledgedStore = acknowledgedStore;
         this.metrics = metrics;
         this.sessions = sessions;
+    }
+
+    /**
+     * A sink for every device of a tenant whose connections are held elsewhere (a Hono deployment):
+     * used when no connection of the device itself is held here.
+     */
+    public void registerTenant(String tenant, CommandSink sink) {
+        tenantSinks.put(tenant, sink);
     }
 
     public void register(String thingId, CommandSink sink) {
@@ -93,6 +102,9 @@ public class CommandRouter {
                 return Uni.createFrom().voidItem();
             }
             CommandSink sink = sinks.get(command.thingId());
+            if (sink == null && !tenantSinks.isEmpty()) {
+                sink = tenantSinks.get(command.thingId().substring(0, Math.max(0, command.thingId().indexOf(':'))));
+            }
             if (sink != null && !sink.ready()) {
                 // Held here, but the device does not answer now: it waits as if offline.
                 return deliver(command, null, now);
