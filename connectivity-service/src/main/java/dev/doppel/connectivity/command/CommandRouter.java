@@ -158,6 +158,16 @@ public class CommandRouter {
     }
 
     /**
+     * A command another system took over for good (Hono's command API): never routed again, like an
+     * acknowledged one, but without claiming the device has it.
+     */
+    public Uni<Void> handedOff(CommandRequested command) {
+        Instant at = clock.instant();
+        acknowledged.put(command.commandId(), at);
+        return acknowledgedStore.mark(command.commandId(), at);
+    }
+
+    /**
      * Takes a device's answer. Returns {@code null} when the request id is not one this device was sent
      * (late, foreign or made up); such answers are dropped.
      */

@@ -232,8 +232,10 @@ public class HonoNorthbound {
 
     /**
      * Commands for a Hono tenant's devices, on Hono's command API. Hono holds the connections, so
-     * every instance can send; Hono's broker taking the command is its {@code DELIVERED} here (Hono
-     * routes it on and answers undeliverable ones with an error response).
+     * every instance can send. Hono's broker taking the command is its {@code SENT}, and it is never
+     * sent again: Hono routes it on, and answers one it cannot deliver with an error response. Hono
+     * tells applications nothing more, so {@code DELIVERED} is never claimed; a command that expects
+     * an answer ends with it, a one-way command stays {@code SENT} until its timer ends it.
      */
     private final class HonoCommands implements CommandSink {
 
@@ -252,8 +254,8 @@ public class HonoNorthbound {
                             config.groupId(), data, command.contentType(), null)
                     : client.sendOneWayCommand(tenant, id.deviceId(), command.subject(), data, command.contentType(),
                             null);
-            sent.onSuccess(v -> router.reportStep(command, CommandStatus.SENT, TRANSPORT)
-                    .chain(() -> router.reportStep(command, CommandStatus.DELIVERED, TRANSPORT))
+            sent.onSuccess(v -> router.handedOff(command)
+                    .chain(() -> router.reportStep(command, CommandStatus.SENT, TRANSPORT))
                     .subscribe().with(ok -> count("command", "sent"),
                             f -> LOG.warnf("could not report %s as sent: %s", command.commandId(), f.getMessage())))
                     .onFailure(e -> {

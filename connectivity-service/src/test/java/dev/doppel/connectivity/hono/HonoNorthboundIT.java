@@ -3,6 +3,7 @@ package dev.doppel.connectivity.hono;
 import static dev.doppel.devstack.testing.KafkaProbe.header;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
@@ -114,8 +115,15 @@ class HonoNorthboundIT {
             assertEquals("{\"percent\":40}", new String(sent.value(), StandardCharsets.UTF_8));
             assertNotNull(KafkaProbe.await(statuses, x -> {
                 CommandStatusChanged s = KafkaProbe.read(x, CommandStatusChanged.class);
-                return id.equals(s.commandId()) && s.status() == CommandStatus.DELIVERED;
-            }, Duration.ofSeconds(10)), "Hono taking the command is its DELIVERED");
+                return id.equals(s.commandId()) && s.status() == CommandStatus.SENT;
+            }, Duration.ofSeconds(10)), "Hono taking the command is its SENT");
+            // Sent again (a new ttd made command-service retry it), Hono does not get it twice.
+            kafka.sendEvent(Topics.COMMANDS, TENANT + ":valve-1", EventTypes.COMMAND_REQUESTED, "/test",
+                    new CommandRequested(id, TENANT + ":valve-1", "open", "application/json",
+                            "{\"percent\":40}".getBytes(StandardCharsets.UTF_8), true, Instant.now(),
+                            Instant.now().plusSeconds(60), null));
+            assertNull(KafkaProbe.await(honoCommands, x -> "valve-1".equals(x.key()), Duration.ofSeconds(5)),
+                    "the command went to Hono twice");
 
             // The device answers through Hono: a record on hono.command_response.{tenant}.
             kafka.sendRaw("hono.command_response." + TENANT, "valve-1", "{\"opened\":40}".getBytes(StandardCharsets.UTF_8),
