@@ -23,6 +23,11 @@ public final class Launcher {
     static final String TENANT = "demo";
     static final String DEMO_DEVICE = "sensor-1";
     static final String DEMO_PASSWORD = "demo-secret";
+    /**
+     * The demo device's DTLS pre-shared key for CoAP: these 17 characters' bytes, as
+     * {@code coap-client -k} sends them (the registry holds them base64-encoded).
+     */
+    static final String DEMO_PSK = "demo-sensor-1-psk";
     static final int KAFKA = 9092;
     static final int KAFKA_CONTROLLER = 9093;
     static final int MONGO = 27017;
@@ -31,6 +36,9 @@ public final class Launcher {
     static final int COMMAND = 8082;
     static final int CONNECTIVITY = 8083;
     static final int MQTT = 1883;
+    /** CoAP (UDP): plain, and over DTLS with pre-shared keys. */
+    static final int COAP = 5683;
+    static final int COAPS = 5684;
     static final int ZIPKIN = 9411;
     /** The simulated smart meter's Modbus TCP port (502 would need root). */
     static final int METER = 5020;
@@ -80,7 +88,7 @@ public final class Launcher {
                     + " (realm twin)" + (traces ? ", Zipkin :" + ZIPKIN : ""));
             LocalSystem system = track(new LocalSystem(data, new LocalSystem.Layout(KAFKA, KAFKA_CONTROLLER, MONGO, KEYCLOAK,
                     Map.of("twin-service", TWIN, "command-service", COMMAND, "connectivity-service", CONNECTIVITY),
-                    MQTT)));
+                    MQTT, COAP, COAPS)));
             if (traces) {
                 system.withTracing(ZIPKIN);
             }
@@ -88,7 +96,7 @@ public final class Launcher {
             done(t0);
 
             step("2/5", "twin-service :" + TWIN + ", command-service :" + COMMAND + ", connectivity-service :"
-                    + CONNECTIVITY + " (MQTT :" + MQTT + ")");
+                    + CONNECTIVITY + " (MQTT :" + MQTT + ", CoAP udp :" + COAP + " and DTLS :" + COAPS + ")");
             system.startServices(LocalSystem.SERVICES, Map.of());
             watched.addAll(system.processes());
             done(t0);
@@ -96,7 +104,7 @@ public final class Launcher {
             step("3/5", "demo tenant '" + TENANT + "', device " + DEMO_DEVICE + " and " + devices + " simulated devices");
             Provisioner provisioner = new Provisioner("http://127.0.0.1:" + CONNECTIVITY,
                     system.tokens().password("admin", "admin"));
-            provisioner.device(TENANT, DEMO_DEVICE, DEMO_PASSWORD);
+            provisioner.device(TENANT, DEMO_DEVICE, DEMO_PASSWORD, DEMO_PSK);
             for (int i = 1; i <= devices; i++) {
                 provisioner.device(TENANT, FleetSimulator.deviceId(i), DEMO_PASSWORD);
             }
@@ -148,6 +156,8 @@ public final class Launcher {
                 "  Commands                  http://127.0.0.1:" + COMMAND + "/api/2/things/{thingId}/inbox/messages/{subject}",
                 "  Device registry           http://127.0.0.1:" + CONNECTIVITY + "/api/registry/devices/demo/sensor-1",
                 "  MQTT (Hono topics)        tcp://127.0.0.1:" + MQTT + "   user sensor-1@demo  password " + DEMO_PASSWORD,
+                "  CoAP over DTLS (Hono)     coaps://127.0.0.1:" + COAPS + "  PSK identity sensor-1@demo  key " + DEMO_PSK
+                        + "  (plain coap :" + COAP + " refuses devices by default)",
                 "  Smart meter (Modbus TCP)  127.0.0.1:" + METER + "  polled into twin demo:" + METER_DEVICE
                         + " (feature meter; not with --no-fleet)",
                 "  Keycloak (realm twin)     http://127.0.0.1:" + KEYCLOAK + "/admin  (admin/admin)",
@@ -163,6 +173,8 @@ public final class Launcher {
                 "  " + token,
                 "  mosquitto_pub -h 127.0.0.1 -u sensor-1@demo -P " + DEMO_PASSWORD
                         + " -t telemetry -q 1 -m '{\"temperature\":21.5}'",
+                "  coap-client-openssl -u sensor-1@demo -k " + DEMO_PSK + " -m POST -t application/json"
+                        + " -e '{\"temperature\":21.5}' coaps://127.0.0.1:" + COAPS + "/telemetry",
                 "  curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:" + TWIN + "/api/2/things/demo:sensor-1",
                 "  curl -H \"Authorization: Bearer $TOKEN\" -X POST 'http://127.0.0.1:" + COMMAND
                         + "/api/2/things/demo:sim-001/inbox/messages/switch?timeout=5s' -H 'Content-Type: application/json' -d '{\"on\":true}'",
@@ -182,9 +194,14 @@ public final class Launcher {
                 busy.add(Integer.toString(port));
             }
         }
+        for (int port : List.of(COAP, COAPS)) {
+            if (Ports.isUdpBound(port)) {
+                busy.add(port + "/udp");
+            }
+        }
         if (!busy.isEmpty()) {
-            System.err.println("Cannot start: port(s) " + String.join(", ", busy)
-                    + " on 127.0.0.1 are in use (another run of doppel, a Kafka, MongoDB or MQTT broker?). Stop it first.");
+            System.err.println("Cannot start: port(s) " + String.join(", ", busy) + " on 127.0.0.1 are in use"
+                    + " (another run of doppel, a Kafka, MongoDB, MQTT broker or CoAP server?). Stop it first.");
             System.exit(1);
         }
     }

@@ -20,14 +20,19 @@ public final class LocalSystem implements AutoCloseable {
 
     public static final List<String> SERVICES = List.of("twin-service", "command-service", "connectivity-service");
 
-    /** Where each part listens. */
+    /** Where each part listens; {@code coap} and {@code coaps} are UDP ports (CoAP, and CoAP over DTLS). */
     public record Layout(int kafka, int kafkaController, int mongo, int keycloak, Map<String, Integer> http,
-            int mqtt) {
+            int mqtt, int coap, int coaps) {
 
         public static Layout freePorts() {
             Map<String, Integer> http = new HashMap<>();
             SERVICES.forEach(s -> http.put(s, Ports.free()));
-            return new Layout(Ports.free(), Ports.free(), Ports.free(), Ports.free(), http, Ports.free());
+            int coap = Ports.freeUdp();
+            int coaps;
+            do {
+                coaps = Ports.freeUdp();
+            } while (coaps == coap);
+            return new Layout(Ports.free(), Ports.free(), Ports.free(), Ports.free(), http, Ports.free(), coap, coaps);
         }
     }
 
@@ -108,6 +113,9 @@ public final class LocalSystem implements AutoCloseable {
             config.put("quarkus.http.host", "127.0.0.1");
             config.put("doppel.mqtt.host", "127.0.0.1");
             config.put("doppel.mqtt.port", Integer.toString(layout.mqtt()));
+            config.put("doppel.coap.host", "127.0.0.1");
+            config.put("doppel.coap.port", Integer.toString(layout.coap()));
+            config.put("doppel.coap.dtls-port", Integer.toString(layout.coaps()));
             if (zipkin != null) {
                 config.put("doppel.tracing.zipkin-endpoint", zipkin.spansEndpoint());
             }
@@ -144,9 +152,15 @@ public final class LocalSystem implements AutoCloseable {
         return startReplica(name, Map.of());
     }
 
-    /** {@link #startReplica(String)} with settings of its own, such as another MQTT port. */
+    /**
+     * {@link #startReplica(String)} with settings of its own, such as another MQTT port. The replica's
+     * CoAP ports are free ones the OS picks, unless {@code overrides} name them: two processes cannot
+     * share a UDP port.
+     */
     public synchronized ServiceProcess startReplica(String name, Map<String, String> overrides) {
         Map<String, String> config = new HashMap<>(configs.get(name));
+        config.put("doppel.coap.port", "0");
+        config.put("doppel.coap.dtls-port", "0");
         config.putAll(overrides);
         ServiceProcess replica = launch(name, Ports.free(), config, name + "-replica-" + (++restarts) + ".log");
         replicas.add(replica);
@@ -194,6 +208,16 @@ public final class LocalSystem implements AutoCloseable {
 
     public int mqttPort() {
         return layout.mqtt();
+    }
+
+    /** Connectivity's plain CoAP port (UDP). */
+    public int coapPort() {
+        return layout.coap();
+    }
+
+    /** Connectivity's CoAP-over-DTLS port (UDP). */
+    public int coapsPort() {
+        return layout.coaps();
     }
 
     /** Every process started so far (replicas too), for watching. */

@@ -2,6 +2,8 @@ package dev.doppel.devstack;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -18,6 +20,27 @@ public final class Ports {
             return s.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A UDP port that was free a moment ago on the loopback interface. */
+    public static int freeUdp() {
+        try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Whether a process holds this UDP port on the loopback interface (or on all interfaces): UDP has
+     * no connection to try, so this tries to bind it.
+     */
+    public static boolean isUdpBound(int port) {
+        try (DatagramSocket s = new DatagramSocket(port, InetAddress.getLoopbackAddress())) {
+            return false;
+        } catch (IOException e) {
+            return true;
         }
     }
 
