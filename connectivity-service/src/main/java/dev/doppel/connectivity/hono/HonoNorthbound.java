@@ -3,7 +3,7 @@ package dev.doppel.connectivity.hono;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandSink;
 import dev.doppel.connectivity.config.HonoConfig;
-import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
+import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.messaging.DownstreamSender;
@@ -66,7 +66,7 @@ public class HonoNorthbound {
     private final HonoConfig config;
     private final String doppelKafka;
     private final Vertx vertx;
-    private final DefaultPayloadMapper mapper;
+    private final PayloadMappings mappings;
     private final DownstreamSender downstream;
     private final CommandRouter router;
     private final MeterRegistry metrics;
@@ -75,12 +75,12 @@ public class HonoNorthbound {
     private volatile boolean consuming;
 
     public HonoNorthbound(HonoConfig config, @ConfigProperty(name = "kafka.bootstrap.servers") String doppelKafka,
-            Vertx vertx, DefaultPayloadMapper mapper, DownstreamSender downstream, CommandRouter router,
+            Vertx vertx, PayloadMappings mappings, DownstreamSender downstream, CommandRouter router,
             MeterRegistry metrics) {
         this.config = config;
         this.doppelKafka = doppelKafka;
         this.vertx = vertx;
-        this.mapper = mapper;
+        this.mappings = mappings;
         this.downstream = downstream;
         this.router = router;
         this.metrics = metrics;
@@ -176,20 +176,21 @@ public class HonoNorthbound {
             return connection.invoke(() -> count(channel, "empty-notification"));
         }
         byte[] payload = message.getPayload() == null ? new byte[0] : message.getPayload().getBytes();
-        MappedReport mapped;
-        try {
-            mapped = mapper.map(payload, message.getContentType(), null);
-        } catch (MappingException e) {
-            count(channel, e.reason());
-            LOG.warnf("Hono %s of %s not mapped (%s): %s", channel, device, e.reason(), e.getMessage());
-            return connection;
-        }
         Instant created = message.getCreationTime();
         Instant sourceTime = (created == null || created.equals(Instant.EPOCH) ? Instant.now() : created)
                 .truncatedTo(ChronoUnit.MICROS);
-        return connection.chain(() -> downstream.report(TelemetryReceived.of(eventId, device, channel,
-                mapped.features(), mapped.attributes(), sourceTime, TRANSPORT)))
-                .invoke(() -> count(channel, "accepted"));
+        return connection.chain(() -> mappings.forDevice(device)).chain(m -> {
+            MappedReport mapped;
+            try {
+                mapped = m.map(payload, message.getContentType(), null, channel);
+            } catch (MappingException e) {
+                count(channel, e.reason());
+                LOG.warnf("Hono %s of %s not mapped (%s): %s", channel, device, e.reason(), e.getMessage());
+                return Uni.createFrom().voidItem();
+            }
+            return downstream.report(TelemetryReceived.of(eventId, device, channel, mapped.features(),
+                    mapped.attributes(), sourceTime, TRANSPORT)).invoke(() -> count(channel, "accepted"));
+        });
     }
 
     /**

@@ -41,14 +41,22 @@ public class DefaultPayloadMapper {
             throw new MappingException(UNSUPPORTED_CONTENT_TYPE, "content type " + contentType
                     + " has no mapping; send application/json");
         }
-        String featureId = feature == null || feature.isEmpty() ? DEFAULT_FEATURE : feature;
-        checkKey(featureId, "feature");
         JsonNode root;
         try {
             root = json.readTree(payload);
         } catch (IOException e) {
             throw new MappingException("malformed-json", "payload is not valid JSON");
         }
+        return map(root, feature);
+    }
+
+    /**
+     * Maps a JSON value (a payload, or what a custom mapping made of one): a Ditto-style partial
+     * twin as it stands, any other object as the properties of {@code feature}.
+     */
+    public MappedReport map(JsonNode root, String feature) throws MappingException {
+        String featureId = feature == null || feature.isEmpty() ? DEFAULT_FEATURE : feature;
+        checkKey(featureId, "feature");
         if (root == null || !root.isObject()) {
             throw new MappingException("not-an-object", "payload must be a JSON object");
         }

@@ -64,12 +64,15 @@ public class DeviceRegistry {
     }
 
     /** Creates or updates a device; {@code true} if it was created. */
-    public Uni<Boolean> putDevice(ThingId id, boolean enabled) {
+    public Uni<Boolean> putDevice(ThingId id, boolean enabled, String mapping) {
         return findDevice(id).chain(existing -> {
             Instant created = existing.map(Device::created).orElseGet(Instant::now);
             Document doc = new Document("_id", id.toString()).append("tenant", id.tenant())
                     .append("deviceId", id.deviceId()).append("enabled", enabled)
                     .append("created", Date.from(created));
+            if (mapping != null) {
+                doc.append("mapping", mapping);
+            }
             return devices.replaceOne(Filters.eq("_id", id.toString()), doc, new ReplaceOptions().upsert(true))
                     .map(r -> existing.isEmpty());
         });
@@ -78,7 +81,12 @@ public class DeviceRegistry {
     public Uni<Optional<Device>> findDevice(ThingId id) {
         return devices.find(Filters.eq("_id", id.toString())).collect().first()
                 .map(d -> Optional.ofNullable(d).map(doc -> new Device(id, doc.getBoolean("enabled", true),
-                        doc.getDate("created").toInstant())));
+                        doc.getDate("created").toInstant(), doc.getString("mapping"))));
+    }
+
+    /** How many devices of the tenant use the named mapping. */
+    public Uni<Long> countUsing(String tenant, String mapping) {
+        return devices.countDocuments(Filters.and(Filters.eq("tenant", tenant), Filters.eq("mapping", mapping)));
     }
 
     /** Those of {@code thingIds} that are registered and enabled, in an enabled tenant (two queries). */

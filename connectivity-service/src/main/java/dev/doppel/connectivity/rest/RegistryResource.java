@@ -4,6 +4,7 @@ import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
 import dev.doppel.connectivity.adapter.modbus.ModbusPlan;
 import dev.doppel.connectivity.adapter.modbus.ModbusPlans;
+import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.DeviceLifecycleChanged;
@@ -25,6 +26,7 @@ import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -39,12 +41,15 @@ public class RegistryResource {
     private final Caller caller;
     private final DownstreamSender downstream;
     private final ModbusPlans modbus;
+    private final PayloadMappings mappings;
 
-    public RegistryResource(DeviceRegistry registry, Caller caller, DownstreamSender downstream, ModbusPlans modbus) {
+    public RegistryResource(DeviceRegistry registry, Caller caller, DownstreamSender downstream, ModbusPlans modbus,
+            PayloadMappings mappings) {
         this.registry = registry;
         this.caller = caller;
         this.downstream = downstream;
         this.modbus = modbus;
+        this.mappings = mappings;
     }
 
     /** Tells twin-service (and anyone else) that a device came or went; its twin follows. */
@@ -53,7 +58,8 @@ public class RegistryResource {
                 id.toString(), registered, java.time.Instant.now()));
     }
 
-    public record DeviceBody(Boolean enabled) {
+    /** {@code mapping}: the name of one of the tenant's payload mappings, or absent for the default. */
+    public record DeviceBody(Boolean enabled, String mapping) {
     }
 
     public record TenantBody(Boolean enabled) {
@@ -95,7 +101,16 @@ public class RegistryResource {
             DeviceBody body) {
         ThingId id = thingId(tenant, deviceId);
         boolean enabled = body == null || body.enabled() == null || body.enabled();
-        return registry.putDevice(id, enabled).chain(created -> created
+        String mapping = body == null || body.mapping() == null || body.mapping().isBlank() ? null : body.mapping();
+        Uni<Boolean> mappingKnown = mapping == null ? Uni.createFrom().item(true)
+                : mappings.find(tenant, mapping).map(Optional::isPresent);
+        return mappingKnown.chain(known -> {
+            if (!known) {
+                throw new ProblemException(Problem.of("mapping-not-found", "Unknown mapping", 400,
+                        "tenant " + tenant + " has no payload mapping named " + mapping, null));
+            }
+            return registry.putDevice(id, enabled, mapping);
+        }).invoke(() -> mappings.forget(id)).chain(created -> created
                 ? announce(id, true).replaceWith(Response.created(URI.create("/api/registry/devices/" + tenant + "/"
                         + deviceId)).entity(Map.of("id", deviceId, "tenant", tenant, "enabled", enabled)).build())
                 : Uni.createFrom().item(Response.noContent().build()));
@@ -106,9 +121,14 @@ public class RegistryResource {
     public Uni<Map<String, Object>> getDevice(@PathParam("tenant") String tenant,
             @PathParam("deviceId") String deviceId) {
         ThingId id = thingId(tenant, deviceId);
-        return registry.findDevice(id).map(d -> d.map(device -> Map.<String, Object>of("id", deviceId,
-                "tenant", tenant, "enabled", device.enabled(), "created", device.created().toString()))
-                .orElseThrow(() -> notFound(id)));
+        return registry.findDevice(id).map(d -> d.map(device -> {
+            Map<String, Object> out = new java.util.LinkedHashMap<>(Map.of("id", deviceId, "tenant", tenant,
+                    "enabled", device.enabled(), "created", device.created().toString()));
+            if (device.mapping() != null) {
+                out.put("mapping", device.mapping());
+            }
+            return out;
+        }).orElseThrow(() -> notFound(id)));
     }
 
     @DELETE

@@ -6,6 +6,7 @@ import dev.doppel.connectivity.config.CoapAdapterConfig;
 import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
+import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.CommandRequested;
@@ -61,7 +62,7 @@ public class CoapAdapter {
 
     private final CoapAdapterConfig config;
     private final DeviceRegistry registry;
-    private final DefaultPayloadMapper mapper;
+    private final PayloadMappings mappings;
     private final DownstreamSender downstream;
     private final CommandRouter router;
     private final CommandWait commands;
@@ -70,11 +71,11 @@ public class CoapAdapter {
     private Endpoint plain;
     private Endpoint secure;
 
-    public CoapAdapter(CoapAdapterConfig config, DeviceRegistry registry, DefaultPayloadMapper mapper,
+    public CoapAdapter(CoapAdapterConfig config, DeviceRegistry registry, PayloadMappings mappings,
             DownstreamSender downstream, CommandRouter router, CommandWait commands, MeterRegistry metrics) {
         this.config = config;
         this.registry = registry;
-        this.mapper = mapper;
+        this.mappings = mappings;
         this.downstream = downstream;
         this.router = router;
         this.commands = commands;
@@ -277,13 +278,15 @@ public class CoapAdapter {
                 throw new Refusal(ResponseCode.REQUEST_ENTITY_TOO_LARGE, "too-large",
                         "payloads are limited to " + config.maxPayloadBytes() + " bytes");
             }
-            // Mapped before anything is sent: a payload that cannot be mapped changes nothing.
-            MappedReport mapped = empty ? null : map(payload, exchange, query.get("feature"));
+            String feature = query.get("feature");
             return enabled(claimed).chain(device -> {
+                // Mapped before anything is sent: a payload that cannot be mapped changes nothing.
                 Uni<Void> sent = empty ? Uni.createFrom().voidItem()
-                        : downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(), device, channel,
-                                mapped.features(), mapped.attributes(), Instant.now().truncatedTo(ChronoUnit.MICROS),
-                                TRANSPORT)).invoke(() -> count(channel, "accepted"));
+                        : mappings.forDevice(device).map(m -> map(m, payload, exchange, feature))
+                                .chain(mapped -> downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(),
+                                        device, channel, mapped.features(), mapped.attributes(),
+                                        Instant.now().truncatedTo(ChronoUnit.MICROS), TRANSPORT)))
+                                .invoke(() -> count(channel, "accepted"));
                 if (!commands.shouldWait(device, ttd)) {
                     return sent.replaceWith(() -> new Response(ResponseCode.CHANGED));
                 }
@@ -295,12 +298,13 @@ public class CoapAdapter {
             });
         }
 
-        private MappedReport map(byte[] payload, CoapExchange exchange, String feature) {
+        private MappedReport map(PayloadMappings.DeviceMapper mapper, byte[] payload, CoapExchange exchange,
+                String feature) {
             var options = exchange.getRequestOptions();
             String contentType = options.hasContentFormat() ? MediaTypeRegistry.toString(options.getContentFormat())
                     : null;
             try {
-                return mapper.map(payload, contentType, feature);
+                return mapper.map(payload, contentType, feature, channel);
             } catch (MappingException e) {
                 throw new Refusal(DefaultPayloadMapper.UNSUPPORTED_CONTENT_TYPE.equals(e.reason())
                         ? ResponseCode.UNSUPPORTED_CONTENT_FORMAT : ResponseCode.BAD_REQUEST, e.reason(), e.getMessage());

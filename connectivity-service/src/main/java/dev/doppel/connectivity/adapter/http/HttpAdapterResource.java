@@ -3,7 +3,7 @@ package dev.doppel.connectivity.adapter.http;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandWait;
 import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
-import dev.doppel.connectivity.mapping.MappedReport;
+import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceLogin;
@@ -43,16 +43,16 @@ public class HttpAdapterResource {
     static final String TRANSPORT = "http";
 
     private final DeviceLogin login;
-    private final DefaultPayloadMapper mapper;
+    private final PayloadMappings mappings;
     private final DownstreamSender downstream;
     private final CommandRouter router;
     private final CommandWait commands;
     private final MeterRegistry metrics;
 
-    public HttpAdapterResource(DeviceLogin login, DefaultPayloadMapper mapper, DownstreamSender downstream,
+    public HttpAdapterResource(DeviceLogin login, PayloadMappings mappings, DownstreamSender downstream,
             CommandRouter router, CommandWait commands, MeterRegistry metrics) {
         this.login = login;
-        this.mapper = mapper;
+        this.mappings = mappings;
         this.downstream = downstream;
         this.router = router;
         this.commands = commands;
@@ -108,19 +108,20 @@ public class HttpAdapterResource {
             if (payload.length == 0 && ttd > 0) {
                 sent = Uni.createFrom().voidItem(); // an empty request that only asks for commands
             } else {
-                MappedReport mapped;
-                try {
-                    mapped = mapper.map(payload, contentType, null);
-                } catch (MappingException e) {
-                    count(channel, e.reason());
-                    throw DefaultPayloadMapper.UNSUPPORTED_CONTENT_TYPE.equals(e.reason())
-                            ? new ProblemException(Problem.of(e.reason(), "Unsupported content type", 415,
-                                    e.getMessage(), null))
-                            : new ProblemException(Problem.of(e.reason(), "Invalid payload", 400, e.getMessage(), null));
-                }
-                sent = downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(), device, channel,
-                        mapped.features(), mapped.attributes(), Instant.now().truncatedTo(ChronoUnit.MICROS),
-                        TRANSPORT)).invoke(() -> count(channel, "accepted"));
+                sent = mappings.forDevice(device).map(m -> {
+                    try {
+                        return m.map(payload, contentType, null, channel);
+                    } catch (MappingException e) {
+                        count(channel, e.reason());
+                        throw DefaultPayloadMapper.UNSUPPORTED_CONTENT_TYPE.equals(e.reason())
+                                ? new ProblemException(Problem.of(e.reason(), "Unsupported content type", 415,
+                                        e.getMessage(), null))
+                                : new ProblemException(Problem.of(e.reason(), "Invalid payload", 400, e.getMessage(),
+                                        null));
+                    }
+                }).chain(mapped -> downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(), device,
+                        channel, mapped.features(), mapped.attributes(), Instant.now().truncatedTo(ChronoUnit.MICROS),
+                        TRANSPORT))).invoke(() -> count(channel, "accepted"));
             }
             // 202 only once the broker has the event: what the device was told is accepted is never lost.
             // A device already reachable (over MQTT, or by another request that waits) gets its commands

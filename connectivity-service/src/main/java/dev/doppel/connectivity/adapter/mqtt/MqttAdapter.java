@@ -2,7 +2,7 @@ package dev.doppel.connectivity.adapter.mqtt;
 
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.config.MqttAdapterConfig;
-import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
+import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceLogin;
 import dev.doppel.contracts.ThingId;
@@ -35,7 +35,7 @@ public class MqttAdapter {
     private final MqttAdapterConfig config;
     private final DeviceLogin login;
     private final DownstreamSender downstream;
-    private final DefaultPayloadMapper mapper;
+    private final PayloadMappings mappings;
     private final CommandRouter router;
     private final MeterRegistry metrics;
     private final AtomicInteger connections = new AtomicInteger();
@@ -43,12 +43,12 @@ public class MqttAdapter {
     private volatile MqttServer tlsServer;
 
     public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceLogin login, DownstreamSender downstream,
-            DefaultPayloadMapper mapper, CommandRouter router, MeterRegistry metrics) {
+            PayloadMappings mappings, CommandRouter router, MeterRegistry metrics) {
         this.vertx = vertx;
         this.config = config;
         this.login = login;
         this.downstream = downstream;
-        this.mapper = mapper;
+        this.mappings = mappings;
         this.router = router;
         this.metrics = metrics;
         metrics.gauge("doppel.mqtt.connections", connections);
@@ -123,7 +123,7 @@ public class MqttAdapter {
                 .emitOn(r -> ctx.runOnContext(v -> r.run()))
                 .subscribe().with(result -> {
                     switch (result.outcome()) {
-                        case OK -> accept(endpoint, ctx, result.device());
+                        case OK -> resolveMapping(endpoint, ctx, result.device());
                         case BAD_USERNAME -> refuse(endpoint,
                                 MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD, "bad-username",
                                 username);
@@ -143,7 +143,16 @@ public class MqttAdapter {
                 });
     }
 
-    private void accept(MqttEndpoint endpoint, Context ctx, ThingId device) {
+    /** The connection keeps the payload mapping its device had when it connected. */
+    private void resolveMapping(MqttEndpoint endpoint, Context ctx, ThingId device) {
+        mappings.forDevice(device).emitOn(r -> ctx.runOnContext(v -> r.run())).subscribe().with(
+                mapper -> accept(endpoint, ctx, device, mapper), failure -> {
+                    LOG.warnf("registry unavailable while connecting %s: %s", device, failure.getMessage());
+                    endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+                });
+    }
+
+    private void accept(MqttEndpoint endpoint, Context ctx, ThingId device, PayloadMappings.DeviceMapper mapper) {
         MqttDeviceSession session = new MqttDeviceSession(endpoint, ctx, device, config, downstream, mapper,
                 router, metrics);
         session.attach();

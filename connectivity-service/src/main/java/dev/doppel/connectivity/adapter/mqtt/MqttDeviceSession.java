@@ -3,7 +3,7 @@ package dev.doppel.connectivity.adapter.mqtt;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandSink;
 import dev.doppel.connectivity.config.MqttAdapterConfig;
-import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
+import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.messaging.DownstreamSender;
@@ -43,7 +43,7 @@ final class MqttDeviceSession implements CommandSink {
     private final ThingId device;
     private final MqttAdapterConfig config;
     private final DownstreamSender downstream;
-    private final DefaultPayloadMapper mapper;
+    private final PayloadMappings.DeviceMapper mapper;
     private final CommandRouter router;
     private final MeterRegistry metrics;
     private final Map<Integer, CommandRequested> inFlight = new ConcurrentHashMap<>();
@@ -54,7 +54,7 @@ final class MqttDeviceSession implements CommandSink {
     private boolean closing;
 
     MqttDeviceSession(MqttEndpoint endpoint, Context ctx, ThingId device, MqttAdapterConfig config,
-            DownstreamSender downstream, DefaultPayloadMapper mapper, CommandRouter router, MeterRegistry metrics) {
+            DownstreamSender downstream, PayloadMappings.DeviceMapper mapper, CommandRouter router, MeterRegistry metrics) {
         this.endpoint = endpoint;
         this.ctx = ctx;
         this.device = device;
@@ -112,7 +112,7 @@ final class MqttDeviceSession implements CommandSink {
         }
         MappedReport mapped;
         try {
-            mapped = mapper.map(payload, topic.bag().get("content-type"), topic.bag().get("feature"));
+            mapped = mapper.map(payload, topic.bag().get("content-type"), topic.bag().get("feature"), topic.channel());
         } catch (MappingException e) {
             reject(e.reason(), msg.topicName(), e.getMessage());
             return;

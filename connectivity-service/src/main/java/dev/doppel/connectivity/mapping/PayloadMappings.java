@@ -1,0 +1,175 @@
+package dev.doppel.connectivity.mapping;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.ReplaceOptions;
+import dev.doppel.connectivity.config.RegistryConfig;
+import dev.doppel.connectivity.registry.Device;
+import dev.doppel.connectivity.registry.DeviceRegistry;
+import dev.doppel.contracts.ThingId;
+import io.quarkus.mongodb.reactive.ReactiveMongoClient;
+import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bson.Document;
+
+/**
+ * Payload mappings per device. A tenant keeps named JSONata mappings (one per device type, say), a
+ * device names the one it uses, and a device without one gets the default mapping. What a device
+ * uses is looked up once and then kept for {@code doppel.mapping.cache-for}, so a changed mapping
+ * reaches a device within that time (an MQTT connection keeps the one it connected with).
+ */
+@ApplicationScoped
+public class PayloadMappings {
+
+    @ConfigMapping(prefix = "doppel.mapping")
+    public interface MappingConfig {
+
+        /** Longest a custom mapping may run for one message. */
+        @WithDefault("100ms")
+        Duration timeLimit();
+
+        /** Deepest a custom mapping may recurse. */
+        @WithDefault("200")
+        int maxDepth();
+
+        /** How long a device's mapping is kept before it is looked up again. */
+        @WithDefault("10s")
+        Duration cacheFor();
+    }
+
+    /** Maps one device's payloads. */
+    @FunctionalInterface
+    public interface DeviceMapper {
+        MappedReport map(byte[] payload, String contentType, String feature, String channel) throws MappingException;
+    }
+
+    /** A mapping devices still use cannot be deleted. */
+    public static class InUse extends RuntimeException {
+        public InUse(String name, long devices) {
+            super("mapping " + name + " is used by " + devices + " device(s); point them elsewhere first");
+        }
+    }
+
+    private record Cached(DeviceMapper mapper, Instant until) {
+    }
+
+    private final ReactiveMongoCollection<Document> mappings;
+    private final DeviceRegistry registry;
+    private final DefaultPayloadMapper defaults;
+    private final ObjectMapper json;
+    private final MappingConfig config;
+    private final Clock clock = Clock.systemUTC();
+    private final Map<ThingId, Cached> byDevice = new ConcurrentHashMap<>();
+    private final Map<String, JsonataMapping> compiled = new ConcurrentHashMap<>();
+
+    public PayloadMappings(ReactiveMongoClient mongo, RegistryConfig registryConfig, DeviceRegistry registry,
+            DefaultPayloadMapper defaults, ObjectMapper json, MappingConfig config) {
+        this.mappings = mongo.getDatabase(registryConfig.database()).getCollection("mappings");
+        this.registry = registry;
+        this.defaults = defaults;
+        this.json = json;
+        this.config = config;
+    }
+
+    /** The device's mapper: its custom mapping, or the default (also for devices not registered here). */
+    public Uni<DeviceMapper> forDevice(ThingId device) {
+        Cached cached = byDevice.get(device);
+        Instant now = clock.instant();
+        if (cached != null && now.isBefore(cached.until())) {
+            return Uni.createFrom().item(cached.mapper());
+        }
+        return registry.findDevice(device)
+                .chain(found -> {
+                    String name = found.map(Device::mapping).orElse(null);
+                    if (name == null) {
+                        return Uni.createFrom().item(defaultMapper());
+                    }
+                    return find(device.tenant(), name).map(expression -> expression
+                            .<DeviceMapper>map(e -> custom(device, compiledFor(device.tenant(), name, e)))
+                            // A mapping deleted under a device (should not happen: delete refuses) maps nothing.
+                            .orElseGet(() -> (p, ct, f, ch) -> {
+                                throw new MappingException("mapping-missing", "the device's mapping " + name
+                                        + " does not exist");
+                            }));
+                })
+                .invoke(mapper -> {
+                    if (byDevice.size() > 100_000) {
+                        byDevice.clear();
+                    }
+                    byDevice.put(device, new Cached(mapper, now.plus(config.cacheFor())));
+                });
+    }
+
+    private DeviceMapper defaultMapper() {
+        return (payload, contentType, feature, channel) -> defaults.map(payload, contentType, feature);
+    }
+
+    private DeviceMapper custom(ThingId device, JsonataMapping mapping) {
+        return (payload, contentType, feature, channel) -> mapping.apply(payload,
+                new JsonataMapping.Message(device.tenant(), device.deviceId(), channel, contentType, feature), json,
+                defaults);
+    }
+
+    /** Compiled once per expression text; a changed expression is compiled anew. */
+    private JsonataMapping compiledFor(String tenant, String name, String expression) {
+        String key = tenant + "/" + name + "\n" + expression;
+        return compiled.computeIfAbsent(key, k -> {
+            try {
+                return JsonataMapping.compile(expression, config.timeLimit(), config.maxDepth());
+            } catch (MappingException e) {
+                throw new IllegalStateException("stored mapping " + tenant + "/" + name + " no longer compiles", e);
+            }
+        });
+    }
+
+    /** Compiles an expression with this service's limits (throws {@code invalid-mapping}). */
+    public JsonataMapping compile(String expression) throws MappingException {
+        return JsonataMapping.compile(expression, config.timeLimit(), config.maxDepth());
+    }
+
+    /** Runs a mapping on a sample message, as it would run for the device. */
+    public MappedReport trial(JsonataMapping mapping, ThingId device, String channel, byte[] payload, String contentType,
+            String feature) throws MappingException {
+        return mapping.apply(payload, new JsonataMapping.Message(device.tenant(), device.deviceId(), channel,
+                contentType, feature), json, defaults);
+    }
+
+    /** Stores a mapping (already compiled by the caller); {@code true} if it is new. */
+    public Uni<Boolean> put(String tenant, String name, String expression) {
+        Document doc = new Document("_id", tenant + "/" + name).append("tenant", tenant).append("name", name)
+                .append("expression", expression).append("updated", Date.from(clock.instant()));
+        return mappings.replaceOne(Filters.eq("_id", doc.getString("_id")), doc, new ReplaceOptions().upsert(true))
+                .invoke(r -> byDevice.keySet().removeIf(d -> d.tenant().equals(tenant)))
+                .map(r -> r.getUpsertedId() != null);
+    }
+
+    public Uni<Optional<String>> find(String tenant, String name) {
+        return mappings.find(Filters.eq("_id", tenant + "/" + name)).collect().first()
+                .map(d -> Optional.ofNullable(d).map(doc -> doc.getString("expression")));
+    }
+
+    /** Deletes a mapping no device uses; {@code false} if there was none. */
+    public Uni<Boolean> delete(String tenant, String name) {
+        return registry.countUsing(tenant, name).chain(users -> {
+            if (users > 0) {
+                throw new InUse(name, users);
+            }
+            return mappings.deleteOne(Filters.eq("_id", tenant + "/" + name)).map(r -> r.getDeletedCount() == 1);
+        });
+    }
+
+    /** Forgets what a device used, after its registration changed. */
+    public void forget(ThingId device) {
+        byDevice.remove(device);
+    }
+}

@@ -1,0 +1,101 @@
+package dev.doppel.connectivity.mapping;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.lessThan;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.Topics;
+import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.RealInfrastructure;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.specification.RequestSpecification;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.junit.jupiter.api.Test;
+
+/** Custom JSONata mappings: stored per tenant, named by devices, tried before use, applied to real messages. */
+@QuarkusTest
+@QuarkusTestResource(RealInfrastructure.class)
+class PayloadMappingIT {
+
+    private static final String PASSWORD = "mapping-secret";
+    private static final String CSV = "($p := $split($base64decode($), \",\"); "
+            + "{\"temperature\": $number($p[0]), \"humidity\": $number($p[1])})";
+
+    private static RequestSpecification admin() {
+        return given().auth().oauth2(RealInfrastructure.token("admin")).contentType("application/json");
+    }
+
+    private static RequestSpecification device(String id) {
+        return given().auth().preemptive().basic(id + "@demo", PASSWORD);
+    }
+
+    private static void putMapping(String name, String expression) {
+        admin().body(Map.of("expression", expression)).put("/api/registry/mappings/demo/" + name)
+                .then().statusCode(lessThan(300));
+    }
+
+    private static void register(String id, String mapping) {
+        admin().body(mapping == null ? "{}" : "{\"mapping\":\"" + mapping + "\"}").put("/api/registry/devices/demo/" + id)
+                .then().statusCode(lessThan(300));
+        admin().body("[{\"type\":\"hashed-password\",\"auth-id\":\"" + id + "\",\"secrets\":[{\"pwd-plain\":\""
+                + PASSWORD + "\"}]}]").put("/api/registry/credentials/demo/" + id).then().statusCode(204);
+    }
+
+    @Test
+    void aDeviceWithACustomMappingSendsItsOwnFormat() {
+        putMapping("csv-climate", CSV);
+        admin().get("/api/registry/mappings/demo/csv-climate").then().statusCode(200)
+                .body("expression", equalTo(CSV));
+        register("csv-1", "csv-climate");
+        admin().get("/api/registry/devices/demo/csv-1").then().body("mapping", equalTo("csv-climate"));
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+                KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
+            device("csv-1").contentType("text/plain").body("21.5,40").post("/telemetry").then().statusCode(202);
+            ConsumerRecord<String, byte[]> r = KafkaProbe.await(telemetry, x -> "demo:csv-1".equals(x.key()),
+                    Duration.ofSeconds(10));
+            assertNotNull(r, "the mapped report did not arrive");
+            assertEquals(Map.of("temperature", 21.5, "humidity", 40),
+                    KafkaProbe.read(r, TelemetryReceived.class).features().get("telemetry"));
+
+            // Payloads the mapping cannot read are the device's error, and nothing is sent.
+            device("csv-1").contentType("text/plain").body("warm").post("/telemetry").then().statusCode(400)
+                    .contentType("application/problem+json");
+            assertNull(KafkaProbe.await(telemetry, x -> "demo:csv-1".equals(x.key()), Duration.ofSeconds(2)));
+        }
+        // In use, so it stays.
+        admin().delete("/api/registry/mappings/demo/csv-climate").then().statusCode(409)
+                .contentType("application/problem+json");
+    }
+
+    @Test
+    void aMappingIsTriedBeforeDevicesUseIt() {
+        putMapping("watts", "{\"features\": {\"power\": {\"properties\": {\"watts\": w * 1000}}}}");
+        admin().body("{\"payload\": {\"w\": 1.5}}").post("/api/registry/mappings/demo/watts/try").then()
+                .statusCode(200).body("features.power.watts", equalTo(1500));
+        // An unsaved expression, a binary sample.
+        admin().body(Map.of("expression", CSV, "payloadBase64", "MTksNTU=", "contentType", "text/plain"))
+                .post("/api/registry/mappings/demo/watts/try").then().statusCode(200)
+                .body("features.telemetry.temperature", equalTo(19)).body("features.telemetry.humidity", equalTo(55));
+        admin().body(Map.of("expression", "$error(\"sensor fault\")", "payload", Map.of()))
+                .post("/api/registry/mappings/demo/watts/try").then().statusCode(422)
+                .body("type", containsString("mapping-failed")).body("detail", containsString("sensor fault"));
+        admin().body(Map.of("expression", "($f := function($x) { $f($x + 1) }; $f(0))", "payload", Map.of()))
+                .post("/api/registry/mappings/demo/watts/try").then().statusCode(422)
+                .body("type", containsString("mapping-timeout"));
+        admin().body(Map.of("expression", "{\"a\": ")).put("/api/registry/mappings/demo/broken").then()
+                .statusCode(400).body("type", containsString("invalid-mapping"));
+        admin().body("{\"mapping\":\"no-such-mapping\"}").put("/api/registry/devices/demo/unmapped").then()
+                .statusCode(400).body("type", containsString("mapping-not-found"));
+        admin().get("/api/registry/mappings/demo/no-such-mapping").then().statusCode(404);
+        admin().delete("/api/registry/mappings/demo/watts").then().statusCode(204);
+    }
+}
