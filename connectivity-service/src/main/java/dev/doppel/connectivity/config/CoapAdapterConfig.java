@@ -13,9 +13,8 @@ public interface CoapAdapterConfig {
     String host();
 
     /**
-     * Plain CoAP (UDP). It serves only the unauthenticated resources, and only when
-     * {@link #allowUnauthenticated()} is set; otherwise every request on it is answered 4.01. 0 picks a
-     * free port (tests).
+     * Plain CoAP (UDP), for the unauthenticated resources. Only bound when
+     * {@link #allowUnauthenticated()} is set. 0 picks a free port (tests).
      */
     @WithDefault("5683")
     int port();

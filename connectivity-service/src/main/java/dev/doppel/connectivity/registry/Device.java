@@ -2,7 +2,11 @@ package dev.doppel.connectivity.registry;
 
 import dev.doppel.contracts.ThingId;
 import java.time.Instant;
+import java.util.List;
 
-/** A registered device; {@code mapping} names its tenant's custom payload mapping, or is null for the default. */
-public record Device(ThingId id, boolean enabled, Instant created, String mapping) {
+/**
+ * A registered device; {@code mapping} names its tenant's custom payload mapping, or is null for the
+ * default; {@code via} lists the gateways (device ids of the same tenant) that may act for it.
+ */
+public record Device(ThingId id, boolean enabled, Instant created, String mapping, List<String> via) {
 }

@@ -64,7 +64,7 @@ public class DeviceRegistry {
     }
 
     /** Creates or updates a device; {@code true} if it was created. */
-    public Uni<Boolean> putDevice(ThingId id, boolean enabled, String mapping) {
+    public Uni<Boolean> putDevice(ThingId id, boolean enabled, String mapping, List<String> via) {
         return findDevice(id).chain(existing -> {
             Instant created = existing.map(Device::created).orElseGet(Instant::now);
             Document doc = new Document("_id", id.toString()).append("tenant", id.tenant())
@@ -72,6 +72,9 @@ public class DeviceRegistry {
                     .append("created", Date.from(created));
             if (mapping != null) {
                 doc.append("mapping", mapping);
+            }
+            if (via != null && !via.isEmpty()) {
+                doc.append("via", via);
             }
             return devices.replaceOne(Filters.eq("_id", id.toString()), doc, new ReplaceOptions().upsert(true))
                     .map(r -> existing.isEmpty());
@@ -81,7 +84,20 @@ public class DeviceRegistry {
     public Uni<Optional<Device>> findDevice(ThingId id) {
         return devices.find(Filters.eq("_id", id.toString())).collect().first()
                 .map(d -> Optional.ofNullable(d).map(doc -> new Device(id, doc.getBoolean("enabled", true),
-                        doc.getDate("created").toInstant(), doc.getString("mapping"))));
+                        doc.getDate("created").toInstant(), doc.getString("mapping"),
+                        doc.getList("via", String.class, List.of()))));
+    }
+
+    /**
+     * Whether {@code gateway} may act for {@code device}: the device is registered and enabled, in the
+     * gateway's tenant, and names the gateway in its {@code via}.
+     */
+    public Uni<Boolean> isGatewayFor(ThingId gateway, ThingId device) {
+        if (!gateway.tenant().equals(device.tenant())) {
+            return Uni.createFrom().item(false);
+        }
+        return devices.find(Filters.and(Filters.eq("_id", device.toString()), Filters.ne("enabled", false),
+                Filters.eq("via", gateway.deviceId()))).collect().first().map(d -> d != null);
     }
 
     /** How many devices of the tenant use the named mapping. */

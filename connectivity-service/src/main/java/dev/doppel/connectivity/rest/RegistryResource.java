@@ -58,8 +58,11 @@ public class RegistryResource {
                 id.toString(), registered, java.time.Instant.now()));
     }
 
-    /** {@code mapping}: the name of one of the tenant's payload mappings, or absent for the default. */
-    public record DeviceBody(Boolean enabled, String mapping) {
+    /**
+     * {@code mapping}: the name of one of the tenant's payload mappings, or absent for the default;
+     * {@code via}: the device ids of the gateways that may act for this device (Hono's "via").
+     */
+    public record DeviceBody(Boolean enabled, String mapping, List<String> via) {
     }
 
     public record TenantBody(Boolean enabled) {
@@ -102,6 +105,13 @@ public class RegistryResource {
         ThingId id = thingId(tenant, deviceId);
         boolean enabled = body == null || body.enabled() == null || body.enabled();
         String mapping = body == null || body.mapping() == null || body.mapping().isBlank() ? null : body.mapping();
+        List<String> via = body == null || body.via() == null ? List.of() : body.via();
+        for (String gateway : via) {
+            if (gateway == null || !ThingId.isValid(tenant + ":" + gateway) || gateway.equals(deviceId)) {
+                throw new ProblemException(Problem.of("invalid-via", "Invalid gateway", 400,
+                        "via lists device ids of gateways of the same tenant, not the device itself", null));
+            }
+        }
         Uni<Boolean> mappingKnown = mapping == null ? Uni.createFrom().item(true)
                 : mappings.find(tenant, mapping).map(Optional::isPresent);
         return mappingKnown.chain(known -> {
@@ -109,7 +119,7 @@ public class RegistryResource {
                 throw new ProblemException(Problem.of("mapping-not-found", "Unknown mapping", 400,
                         "tenant " + tenant + " has no payload mapping named " + mapping, null));
             }
-            return registry.putDevice(id, enabled, mapping);
+            return registry.putDevice(id, enabled, mapping, via);
         }).invoke(() -> mappings.forget(id)).chain(created -> created
                 ? announce(id, true).replaceWith(Response.created(URI.create("/api/registry/devices/" + tenant + "/"
                         + deviceId)).entity(Map.of("id", deviceId, "tenant", tenant, "enabled", enabled)).build())
@@ -126,6 +136,9 @@ public class RegistryResource {
                     "enabled", device.enabled(), "created", device.created().toString()));
             if (device.mapping() != null) {
                 out.put("mapping", device.mapping());
+            }
+            if (!device.via().isEmpty()) {
+                out.put("via", device.via());
             }
             return out;
         }).orElseThrow(() -> notFound(id)));

@@ -48,7 +48,7 @@ import org.jboss.logging.Logger;
  * Eclipse Hono's CoAP adapter on Eclipse Californium. Devices authenticate in the DTLS handshake
  * with a pre-shared key (identity {@code auth-id@tenant}) and then use {@code /telemetry},
  * {@code /event} (or {@code /t}, {@code /e}) and {@code /command_response/{req-id}} (or {@code /cr}).
- * Where allowed, devices without DTLS use {@code /telemetry/{tenant}/{device}} and
+ * Where allowed (then the plain port is opened), devices without DTLS use {@code /telemetry/{tenant}/{device}} and
  * {@code /command_response/{tenant}/{device}/{req-id}}. A request is answered 2.04 only once Kafka has
  * its event; with {@code ?hono-ttd=N} it waits for a command, which comes back as a 2.05 response
  * with Hono's {@code location-query} ({@code hono-command=name}) and {@code location-path} (where to
@@ -101,11 +101,15 @@ public class CoapAdapter {
                 .setApplicationLevelInfoSupplier(psk)
                 .build();
         secure = new CoapEndpoint.Builder().setConfiguration(cf).setConnector(new DTLSConnector(dtls)).build();
-        plain = new CoapEndpoint.Builder().setConfiguration(cf)
-                .setInetSocketAddress(new InetSocketAddress(config.host(), config.port())).build();
         server = new CoapServer(cf);
         server.addEndpoint(secure);
-        server.addEndpoint(plain);
+        // Plain CoAP only where devices may send without DTLS: an open UDP port that answers anyone
+        // (the root and /.well-known/core, errors) is an amplifier and serves no authenticated device.
+        if (config.allowUnauthenticated()) {
+            plain = new CoapEndpoint.Builder().setConfiguration(cf)
+                    .setInetSocketAddress(new InetSocketAddress(config.host(), config.port())).build();
+            server.addEndpoint(plain);
+        }
         for (String name : List.of("telemetry", "t")) {
             server.add(new Channel(name, "telemetry"));
         }
@@ -116,7 +120,12 @@ public class CoapAdapter {
             server.add(new CommandResponse(name));
         }
         server.start();
-        LOG.infof("CoAP adapter on udp %d (coap) and %d (coaps, DTLS PSK)", plainPort(), securePort());
+        if (plain != null) {
+            LOG.infof("CoAP adapter on udp %d (coaps, DTLS PSK) and %d (coap, unauthenticated devices)", securePort(),
+                    plainPort());
+        } else {
+            LOG.infof("CoAP adapter on udp %d (coaps, DTLS PSK)", securePort());
+        }
     }
 
     void stop(@Observes ShutdownEvent ev) {
@@ -126,7 +135,7 @@ public class CoapAdapter {
     }
 
     public boolean isListening() {
-        return server != null && plain.isStarted() && secure.isStarted();
+        return server != null && secure.isStarted() && (plain == null || plain.isStarted());
     }
 
     public int plainPort() {
@@ -197,22 +206,28 @@ public class CoapAdapter {
         abstract Uni<Response> answer(CoapExchange exchange);
 
         /**
-         * The device a request speaks for: the DTLS-authenticated device, or, without DTLS, the
-         * {@code tenant/device} segments where unauthenticated devices are allowed. {@code named}
-         * holds those segments, or is empty.
+         * The device a request speaks for, checked against the registry: the DTLS-authenticated device;
+         * or a device it is the gateway of (named in the {@code tenant/device} segments, with the
+         * authenticated device in its {@code via}); or, without DTLS, the named device where
+         * unauthenticated devices are allowed. {@code named} holds those segments, or is empty.
          */
-        ThingId device(CoapExchange exchange, List<String> named) {
+        Uni<ThingId> device(CoapExchange exchange, List<String> named) {
             Principal peer = exchange.advanced().getRequest().getSourceContext().getPeerIdentity();
             String authenticated = peer instanceof ExtensiblePrincipal<?> p
                     ? p.getExtendedInfo().get(RegistryPskStore.DEVICE, String.class) : null;
             ThingId target = named.isEmpty() ? null : thingId(named.get(0), named.get(1));
             if (authenticated != null) {
                 ThingId self = ThingId.parse(authenticated);
-                if (target != null && !target.equals(self)) {
-                    throw new Refusal(ResponseCode.FORBIDDEN, "not-a-gateway",
-                            "device " + self.deviceId() + " may not send for " + target.deviceId());
+                if (target == null || target.equals(self)) {
+                    return enabled(self);
                 }
-                return self;
+                return enabled(self).chain(gateway -> registry.isGatewayFor(gateway, target)).chain(ok -> {
+                    if (!ok) {
+                        throw new Refusal(ResponseCode.FORBIDDEN, "not-a-gateway", self.deviceId()
+                                + " is not a gateway of " + target.deviceId() + " (its registration has no via naming it)");
+                    }
+                    return enabled(target);
+                });
             }
             if (target == null) {
                 throw new Refusal(ResponseCode.UNAUTHORIZED, "unauthenticated",
@@ -222,7 +237,7 @@ public class CoapAdapter {
                 throw new Refusal(ResponseCode.UNAUTHORIZED, "unauthenticated",
                         "this adapter requires DTLS; use coaps with a PSK identity auth-id@tenant");
             }
-            return target;
+            return enabled(target);
         }
 
         /** Registered, enabled, in an enabled tenant: otherwise Hono's 4.04 or 4.03. */
@@ -261,7 +276,7 @@ public class CoapAdapter {
                 throw new Refusal(ResponseCode.NOT_FOUND, "invalid-path", "use /" + path.get(0) + " or /"
                         + path.get(0) + "/{tenant}/{device}");
             }
-            ThingId claimed = device(exchange, path.subList(1, path.size()));
+            Uni<ThingId> claimed = device(exchange, path.subList(1, path.size()));
             Query query = Query.of(exchange.getRequestOptions().getUriQuery());
             int ttd = CommandWait.parseTtd(query.get("hono-ttd"));
             if (ttd < 0) {
@@ -279,7 +294,7 @@ public class CoapAdapter {
                         "payloads are limited to " + config.maxPayloadBytes() + " bytes");
             }
             String feature = query.get("feature");
-            return enabled(claimed).chain(device -> {
+            return claimed.chain(device -> {
                 // Mapped before anything is sent: a payload that cannot be mapped changes nothing.
                 Uni<Void> sent = empty ? Uni.createFrom().voidItem()
                         : mappings.forDevice(device).map(m -> map(m, payload, exchange, feature))
@@ -357,14 +372,14 @@ public class CoapAdapter {
                 throw new Refusal(ResponseCode.NOT_FOUND, "invalid-path", "use /" + path.get(0)
                         + "/{req-id} or /" + path.get(0) + "/{tenant}/{device}/{req-id}");
             }
-            ThingId claimed = device(exchange, path.subList(1, path.size() - 1));
+            Uni<ThingId> claimed = device(exchange, path.subList(1, path.size() - 1));
             String requestId = path.get(path.size() - 1);
             int status = status(Query.of(exchange.getRequestOptions().getUriQuery()).get("hono-cmd-status"));
             var options = exchange.getRequestOptions();
             String contentType = options.hasContentFormat() ? MediaTypeRegistry.toString(options.getContentFormat())
                     : null;
             byte[] payload = exchange.getRequestPayload() == null ? new byte[0] : exchange.getRequestPayload();
-            return enabled(claimed).chain(device -> {
+            return claimed.chain(device -> {
                 Uni<Void> sent = router.respond(device.toString(), requestId, status, contentType, payload, TRANSPORT);
                 if (sent == null) {
                     throw new Refusal(ResponseCode.NOT_FOUND, "unknown-request-id",

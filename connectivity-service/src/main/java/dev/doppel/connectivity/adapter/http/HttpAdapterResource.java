@@ -7,6 +7,7 @@ import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceLogin;
+import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
@@ -17,6 +18,7 @@ import io.vertx.core.http.HttpServerResponse;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -44,15 +46,17 @@ public class HttpAdapterResource {
 
     private final DeviceLogin login;
     private final PayloadMappings mappings;
+    private final DeviceRegistry registry;
     private final DownstreamSender downstream;
     private final CommandRouter router;
     private final CommandWait commands;
     private final MeterRegistry metrics;
 
-    public HttpAdapterResource(DeviceLogin login, PayloadMappings mappings, DownstreamSender downstream,
-            CommandRouter router, CommandWait commands, MeterRegistry metrics) {
+    public HttpAdapterResource(DeviceLogin login, PayloadMappings mappings, DeviceRegistry registry,
+            DownstreamSender downstream, CommandRouter router, CommandWait commands, MeterRegistry metrics) {
         this.login = login;
         this.mappings = mappings;
+        this.registry = registry;
         this.downstream = downstream;
         this.router = router;
         this.commands = commands;
@@ -99,11 +103,65 @@ public class HttpAdapterResource {
         });
     }
 
+    @PUT
+    @Path("telemetry/{tenant}/{deviceId}")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Gateway: send telemetry for one of its devices (Hono HTTP adapter)",
+            description = "The device's registration names the authenticated gateway in its via.")
+    public Uni<Response> gatewayTelemetry(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId,
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, @HeaderParam("hono-ttd") String ttd,
+            byte[] body, HttpServerResponse response) {
+        return report("telemetry", authorization, target(tenant, deviceId), contentType, ttd, body, response);
+    }
+
+    @PUT
+    @Path("event/{tenant}/{deviceId}")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Gateway: send an event for one of its devices (Hono HTTP adapter)")
+    public Uni<Response> gatewayEvent(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId,
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, @HeaderParam("hono-ttd") String ttd,
+            byte[] body, HttpServerResponse response) {
+        return report("event", authorization, target(tenant, deviceId), contentType, ttd, body, response);
+    }
+
+    private static ThingId target(String tenant, String deviceId) {
+        try {
+            return ThingId.of(tenant, deviceId);
+        } catch (IllegalArgumentException e) {
+            throw new ProblemException(Problem.of("invalid-device-id", "Invalid device id", 400, e.getMessage(), null));
+        }
+    }
+
+    /** The authenticated device, or the device it acts for as its gateway. */
+    private Uni<ThingId> actingFor(String authorization, ThingId target) {
+        return authenticate(authorization).chain(self -> {
+            if (target == null || target.equals(self)) {
+                return Uni.createFrom().item(self);
+            }
+            return registry.isGatewayFor(self, target).map(ok -> {
+                if (!ok) {
+                    count("auth", "not-a-gateway");
+                    throw new ProblemException(Problem.of("not-a-gateway", "Not a gateway of this device", 403,
+                            self.deviceId() + " is not a gateway of " + target.deviceId()
+                                    + " (its registration has no via naming it)", null));
+                }
+                return target;
+            });
+        });
+    }
+
     private Uni<Response> report(String channel, String authorization, String contentType, String ttdHeader,
             byte[] body, HttpServerResponse http) {
+        return report(channel, authorization, null, contentType, ttdHeader, body, http);
+    }
+
+    private Uni<Response> report(String channel, String authorization, ThingId target, String contentType,
+            String ttdHeader, byte[] body, HttpServerResponse http) {
         int ttd = parseTtd(ttdHeader);
         byte[] payload = body == null ? new byte[0] : body;
-        return authenticate(authorization).chain(device -> {
+        return actingFor(authorization, target).chain(device -> {
             Uni<Void> sent;
             if (payload.length == 0 && ttd > 0) {
                 sent = Uni.createFrom().voidItem(); // an empty request that only asks for commands

@@ -5,6 +5,7 @@ import dev.doppel.connectivity.config.MqttAdapterConfig;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceLogin;
+import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.ThingId;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
@@ -36,6 +37,7 @@ public class MqttAdapter {
     private final DeviceLogin login;
     private final DownstreamSender downstream;
     private final PayloadMappings mappings;
+    private final DeviceRegistry registry;
     private final CommandRouter router;
     private final MeterRegistry metrics;
     private final AtomicInteger connections = new AtomicInteger();
@@ -43,12 +45,13 @@ public class MqttAdapter {
     private volatile MqttServer tlsServer;
 
     public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceLogin login, DownstreamSender downstream,
-            PayloadMappings mappings, CommandRouter router, MeterRegistry metrics) {
+            PayloadMappings mappings, DeviceRegistry registry, CommandRouter router, MeterRegistry metrics) {
         this.vertx = vertx;
         this.config = config;
         this.login = login;
         this.downstream = downstream;
         this.mappings = mappings;
+        this.registry = registry;
         this.router = router;
         this.metrics = metrics;
         metrics.gauge("doppel.mqtt.connections", connections);
@@ -154,7 +157,7 @@ public class MqttAdapter {
 
     private void accept(MqttEndpoint endpoint, Context ctx, ThingId device, PayloadMappings.DeviceMapper mapper) {
         MqttDeviceSession session = new MqttDeviceSession(endpoint, ctx, device, config, downstream, mapper,
-                router, metrics);
+                mappings, registry, router, metrics);
         session.attach();
         endpoint.accept(false);
         connections.incrementAndGet();

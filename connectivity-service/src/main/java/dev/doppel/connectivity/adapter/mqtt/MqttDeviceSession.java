@@ -3,10 +3,11 @@ package dev.doppel.connectivity.adapter.mqtt;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandSink;
 import dev.doppel.connectivity.config.MqttAdapterConfig;
-import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
+import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
+import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.DeviceConnectionChanged;
@@ -44,6 +45,11 @@ final class MqttDeviceSession implements CommandSink {
     private final MqttAdapterConfig config;
     private final DownstreamSender downstream;
     private final PayloadMappings.DeviceMapper mapper;
+    private final PayloadMappings mappings;
+    private final DeviceRegistry registry;
+    /** Devices this connection was lately found to be the gateway of, and until when that holds. */
+    private final Map<String, Instant> gatewayFor = new ConcurrentHashMap<>();
+    private static final java.time.Duration GATEWAY_CHECK_KEPT = java.time.Duration.ofSeconds(10);
     private final CommandRouter router;
     private final MeterRegistry metrics;
     private final Map<Integer, CommandRequested> inFlight = new ConcurrentHashMap<>();
@@ -54,13 +60,16 @@ final class MqttDeviceSession implements CommandSink {
     private boolean closing;
 
     MqttDeviceSession(MqttEndpoint endpoint, Context ctx, ThingId device, MqttAdapterConfig config,
-            DownstreamSender downstream, PayloadMappings.DeviceMapper mapper, CommandRouter router, MeterRegistry metrics) {
+            DownstreamSender downstream, PayloadMappings.DeviceMapper mapper, PayloadMappings mappings,
+            DeviceRegistry registry, CommandRouter router, MeterRegistry metrics) {
         this.endpoint = endpoint;
         this.ctx = ctx;
         this.device = device;
         this.config = config;
         this.downstream = downstream;
         this.mapper = mapper;
+        this.mappings = mappings;
+        this.registry = registry;
         this.router = router;
         this.metrics = metrics;
     }
@@ -101,24 +110,68 @@ final class MqttDeviceSession implements CommandSink {
     }
 
     private void onReport(MqttPublishMessage msg, MqttTopic.Report topic, byte[] payload) {
-        if ((!topic.tenant().isEmpty() && !topic.tenant().equals(device.tenant()))
-                || (!topic.deviceId().isEmpty() && !topic.deviceId().equals(device.deviceId()))) {
-            reject("not-authorized", msg.topicName(), "a device may only report for itself");
-            return;
-        }
         if ("event".equals(topic.channel()) && msg.qosLevel() != MqttQoS.AT_LEAST_ONCE) {
             reject("event-needs-qos1", msg.topicName(), "events must be published with QoS 1");
             return;
         }
+        String tenant = topic.tenant().isEmpty() ? device.tenant() : topic.tenant();
+        if (!tenant.equals(device.tenant())) {
+            reject("not-authorized", msg.topicName(), "a device reports only within its own tenant");
+            return;
+        }
+        if (topic.deviceId().isEmpty() || topic.deviceId().equals(device.deviceId())) {
+            forward(msg, topic, device, mapper, payload, nextSourceTime());
+            return;
+        }
+        // Hono's gateway form: this connection reports for another device, which must name it in its "via".
+        ThingId target;
+        try {
+            target = ThingId.of(tenant, topic.deviceId());
+        } catch (IllegalArgumentException e) {
+            reject("invalid-device-id", msg.topicName(), e.getMessage());
+            return;
+        }
+        Instant sourceTime = nextSourceTime();
+        Instant now = Instant.now();
+        Instant allowedUntil = gatewayFor.get(target.deviceId());
+        Uni<Boolean> allowed = allowedUntil != null && now.isBefore(allowedUntil) ? Uni.createFrom().item(true)
+                : registry.isGatewayFor(device, target).invoke(ok -> {
+                    if (ok) {
+                        gatewayFor.put(target.deviceId(), now.plus(GATEWAY_CHECK_KEPT));
+                    }
+                });
+        allowed.chain(ok -> ok ? mappings.forDevice(target) : Uni.createFrom().nullItem())
+                .emitOn(r -> ctx.runOnContext(v -> r.run()))
+                .subscribe().with(targetMapper -> {
+                    if (closing) {
+                        return;
+                    }
+                    if (targetMapper == null) {
+                        reject("not-a-gateway", msg.topicName(), device.deviceId() + " is not a gateway of "
+                                + target.deviceId() + " (its registration has no via naming it)");
+                    } else {
+                        forward(msg, topic, target, targetMapper, payload, sourceTime);
+                    }
+                }, failure -> {
+                    MqttAdapter.LOG.warnf("registry unavailable for gateway %s: %s; closing so it retries", device,
+                            failure.getMessage());
+                    close();
+                });
+    }
+
+    /** Maps a report of {@code target} (this device, or one it is the gateway of) and sends it on. */
+    private void forward(MqttPublishMessage msg, MqttTopic.Report topic, ThingId target,
+            PayloadMappings.DeviceMapper targetMapper, byte[] payload, Instant sourceTime) {
         MappedReport mapped;
         try {
-            mapped = mapper.map(payload, topic.bag().get("content-type"), topic.bag().get("feature"), topic.channel());
+            mapped = targetMapper.map(payload, topic.bag().get("content-type"), topic.bag().get("feature"),
+                    topic.channel());
         } catch (MappingException e) {
             reject(e.reason(), msg.topicName(), e.getMessage());
             return;
         }
-        TelemetryReceived report = TelemetryReceived.of(UUID.randomUUID().toString(), device, topic.channel(),
-                mapped.features(), mapped.attributes(), nextSourceTime(), TRANSPORT);
+        TelemetryReceived report = TelemetryReceived.of(UUID.randomUUID().toString(), target, topic.channel(),
+                mapped.features(), mapped.attributes(), sourceTime, TRANSPORT);
         Uni<Void> sent = downstream.report(report);
         if (msg.qosLevel() == MqttQoS.AT_MOST_ONCE) {
             sent.subscribe().with(ok -> count(topic.channel(), "accepted"),

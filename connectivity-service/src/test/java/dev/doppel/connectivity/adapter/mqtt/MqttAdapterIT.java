@@ -165,7 +165,8 @@ class MqttAdapterIT {
                 {"telemetry", "[1,2,3]"},                           // not an object
                 {"telemetry", "{\"$where\":1}"},                    // key MongoDB would take as an operator
                 {"nonsense/topic", "{\"a\":1}"},                    // unknown topic
-                {"telemetry/demo/someone-else", "{\"a\":1}"},       // reporting for another device
+                {"telemetry/demo/someone-else", "{\"a\":1}"},       // another device, not behind this one
+                {"telemetry/other-tenant/d-bad", "{\"a\":1}"},     // another tenant
                 {"telemetry", "{\"x\":\"" + "a".repeat(64 * 1024) + "\"}"}, // over the 64 KiB limit
         };
         try (KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
@@ -188,7 +189,7 @@ class MqttAdapterIT {
         }
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
         for (String reason : new String[] {"malformed-json", "not-an-object", "invalid-key", "unknown-topic",
-                "not-authorized", "payload-too-large"}) {
+                "not-authorized", "not-a-gateway", "payload-too-large"}) {
             assertTrue(metrics.contains("doppel_mqtt_rejected_total{reason=\"" + reason + "\"}"), reason);
         }
     }
