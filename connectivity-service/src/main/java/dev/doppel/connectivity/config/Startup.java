@@ -2,6 +2,7 @@ package dev.doppel.connectivity.config;
 
 import dev.doppel.connectivity.adapter.coap.CoapAdapter;
 import dev.doppel.connectivity.adapter.mqtt.MqttAdapter;
+import dev.doppel.connectivity.hono.HonoNorthbound;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -60,6 +61,22 @@ public class Startup {
                     .withData("port", adapter.plainPort())
                     .withData("dtls-port", adapter.securePort())
                     .build();
+        }
+    }
+
+    @Readiness
+    @ApplicationScoped
+    public static class HonoReadiness implements HealthCheck {
+
+        private final HonoNorthbound hono;
+
+        public HonoReadiness(HonoNorthbound hono) {
+            this.hono = hono;
+        }
+
+        @Override
+        public HealthCheckResponse call() {
+            return HealthCheckResponse.named("hono-northbound").status(hono.isConsuming()).build();
         }
     }
 }

@@ -153,7 +153,11 @@ public class HonoNorthbound {
                 default -> Uni.createFrom().voidItem();
             };
         } catch (Rejected r) {
-            count(topic.getType().toString(), r.getMessage());
+            count(switch (topic.getType()) {
+                case EVENT -> "event";
+                case COMMAND_RESPONSE -> "command-response";
+                default -> "telemetry";
+            }, r.getMessage());
             LOG.warnf("Hono record %s/%d/%d rejected: %s", record.topic(), record.partition(), record.offset(),
                     r.detail);
             return Future.succeededFuture();

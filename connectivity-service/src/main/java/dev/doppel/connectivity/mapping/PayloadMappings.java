@@ -95,7 +95,7 @@ public class PayloadMappings {
                         return Uni.createFrom().item(defaultMapper());
                     }
                     return find(device.tenant(), name).map(expression -> expression
-                            .<DeviceMapper>map(e -> custom(device, compiledFor(device.tenant(), name, e)))
+                            .map(e -> compiledFor(device, name, e))
                             // A mapping deleted under a device (should not happen: delete refuses) maps nothing.
                             .orElseGet(() -> (p, ct, f, ch) -> {
                                 throw new MappingException("mapping-missing", "the device's mapping " + name
@@ -120,16 +120,28 @@ public class PayloadMappings {
                 defaults);
     }
 
-    /** Compiled once per expression text; a changed expression is compiled anew. */
-    private JsonataMapping compiledFor(String tenant, String name, String expression) {
-        String key = tenant + "/" + name + "\n" + expression;
-        return compiled.computeIfAbsent(key, k -> {
+    /**
+     * Compiled once per expression text (a changed expression is compiled anew). A stored expression
+     * that does not compile (stored by an older version, say) fails each message as the device's
+     * error, like any mapping failure, instead of failing the lookup.
+     */
+    private DeviceMapper compiledFor(ThingId device, String name, String expression) {
+        String key = device.tenant() + "/" + name + "\n" + expression;
+        JsonataMapping mapping = compiled.get(key);
+        if (mapping == null) {
             try {
-                return JsonataMapping.compile(expression, config.timeLimit(), config.maxDepth());
+                mapping = JsonataMapping.compile(expression, config.timeLimit(), config.maxDepth());
             } catch (MappingException e) {
-                throw new IllegalStateException("stored mapping " + tenant + "/" + name + " no longer compiles", e);
+                return (p, ct, f, ch) -> {
+                    throw e;
+                };
             }
-        });
+            if (compiled.size() > 10_000) {
+                compiled.clear();
+            }
+            compiled.put(key, mapping);
+        }
+        return custom(device, mapping);
     }
 
     /** Compiles an expression with this service's limits (throws {@code invalid-mapping}). */
