@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -221,6 +222,50 @@ class EndToEndIT {
                 .then().statusCode(408).extract().header("Doppel-Command-Id");
         given().auth().oauth2(olivia).get(command.baseUrl() + "/api/commands/" + id).then().body("status", equalTo("TIMED_OUT"));
         mute.disconnect();
+    }
+
+    /**
+     * CoAP with libcoap's client over DTLS (pre-shared key): telemetry reaches the twin, and a command
+     * sent over REST while the device is offline reaches it when it next waits with hono-ttd; its
+     * answer over CoAP settles the command.
+     */
+    @Test
+    void aCoapDeviceReportsIntoItsTwinAndPicksUpItsCommand() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/coap-client-openssl")), "libcoap3-bin not installed");
+        String psk = "coap-e2e-secret-key";
+        new Provisioner(connectivity.baseUrl(), system.tokens().password("admin", "admin"))
+                .device("demo", "coap-e2e", PASSWORD, psk);
+        String coaps = "coaps://127.0.0.1:" + system.coapsPort();
+        assertEquals("", coapClient("-u", "coap-e2e@demo", "-k", psk, "-m", "POST", "-t", "application/json",
+                "-e", "{\"humidity\":55}", coaps + "/telemetry"));
+        String twinUrl = twin.baseUrl() + "/api/2/things/demo:coap-e2e";
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().auth().oauth2(olivia).get(twinUrl).then()
+                .statusCode(200).body("features.telemetry.properties.humidity", equalTo(55)));
+
+        // The device is not waiting: the command is queued until it next waits for one.
+        String location = given().auth().oauth2(olivia).contentType("application/json")
+                .body("{\"thingId\":\"demo:coap-e2e\",\"subject\":\"switch\",\"payload\":{\"on\":true},"
+                        + "\"timeout\":\"60s\",\"ttl\":\"5m\"}")
+                .post(command.baseUrl() + "/api/commands").then().statusCode(202).extract().header("Location");
+        String commandUrl = location.startsWith("http") ? location : command.baseUrl() + location;
+        given().auth().oauth2(olivia).get(commandUrl).then().body("status", equalTo("QUEUED"));
+        assertEquals("{\"on\":true}", coapClient("-u", "coap-e2e@demo", "-k", psk, "-m", "POST",
+                "-t", "application/json", "-e", "{\"humidity\":56}", coaps + "/telemetry?hono-ttd=20"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().auth().oauth2(olivia).get(commandUrl)
+                .then().body("status", equalTo("DELIVERED")));
+        String id = commandUrl.substring(commandUrl.lastIndexOf('/') + 1);
+        assertEquals("", coapClient("-u", "coap-e2e@demo", "-k", psk, "-m", "POST", "-t", "application/json",
+                "-e", "{\"switched\":true}", coaps + "/command_response/" + id + "?hono-cmd-status=200"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().auth().oauth2(olivia).get(commandUrl)
+                .then().body("status", equalTo("SUCCEEDED")));
+    }
+
+    private static String coapClient(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("coap-client-openssl", "-B", "30"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(40, TimeUnit.SECONDS), "coap-client did not finish");
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     }
 
     /** Debian's mosquitto clients, a third-party MQTT implementation, as the README shows them. */
