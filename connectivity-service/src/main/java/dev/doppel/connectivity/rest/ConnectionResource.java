@@ -1,0 +1,98 @@
+package dev.doppel.connectivity.rest;
+
+import dev.doppel.connectivity.bridge.BridgeDefinition;
+import dev.doppel.connectivity.bridge.BridgeDefinitions;
+import dev.doppel.contracts.Problem;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.support.rest.ProblemException;
+import dev.doppel.support.security.Caller;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.net.URI;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+/**
+ * Connections to external MQTT brokers (for fleets already talking to their own broker): which
+ * topics carry which device's data, and where its commands go. One connectivity instance runs each.
+ */
+@Path("/api/registry/connections/{tenant}/{name}")
+@Produces(MediaType.APPLICATION_JSON)
+public class ConnectionResource {
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+    private final BridgeDefinitions definitions;
+    private final Caller caller;
+
+    public ConnectionResource(BridgeDefinitions definitions, Caller caller) {
+        this.definitions = definitions;
+        this.caller = caller;
+    }
+
+    @PUT
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Create or replace a connection to an external MQTT broker")
+    public Uni<Response> put(@PathParam("tenant") String tenant, @PathParam("name") String name,
+            BridgeDefinition definition) {
+        check(tenant, name);
+        List<String> problems = definition == null ? List.of("a connection definition is required")
+                : definition.problems(tenant);
+        if (!problems.isEmpty()) {
+            throw new ProblemException(Problem.of("invalid-connection", "Invalid connection", 400,
+                    String.join("; ", problems), null));
+        }
+        return definitions.put(tenant, name, definition).map(created -> created
+                ? Response.created(URI.create("/api/registry/connections/" + tenant + "/" + name))
+                        .entity(definition.redacted()).build()
+                : Response.noContent().build());
+    }
+
+    @GET
+    @Operation(summary = "Read a connection (its password hidden)")
+    public Uni<BridgeDefinition> get(@PathParam("tenant") String tenant, @PathParam("name") String name) {
+        check(tenant, name);
+        return definitions.find(tenant, name).map(d -> d.map(BridgeDefinition::redacted)
+                .orElseThrow(() -> notFound(tenant, name)));
+    }
+
+    @DELETE
+    @Operation(summary = "Delete a connection; its instance disconnects within seconds")
+    public Uni<Response> delete(@PathParam("tenant") String tenant, @PathParam("name") String name) {
+        check(tenant, name);
+        return definitions.delete(tenant, name).map(deleted -> {
+            if (!deleted) {
+                throw notFound(tenant, name);
+            }
+            return Response.noContent().build();
+        });
+    }
+
+    private void check(String tenant, String name) {
+        if (!NAME.matcher(name).matches()) {
+            throw new ProblemException(Problem.of("invalid-connection-name", "Invalid connection name", 400,
+                    "a connection name is 1 to 64 letters, digits, '_', '.' or '-'", null));
+        }
+        if (!ThingId.isValid(tenant + ":x")) {
+            throw new ProblemException(Problem.of("invalid-tenant", "Invalid tenant", 400, "invalid tenant " + tenant,
+                    null));
+        }
+        if (!caller.mayAccess(tenant)) {
+            throw notFound(tenant, name);
+        }
+    }
+
+    private static ProblemException notFound(String tenant, String name) {
+        return new ProblemException(Problem.of("connection-not-found", "Connection not found", 404,
+                "tenant " + tenant + " has no connection named " + name, null));
+    }
+}
