@@ -229,13 +229,10 @@ public class CoapAdapter {
                     return enabled(target);
                 });
             }
+            // Without DTLS: the plain port, only open where unauthenticated devices are allowed.
             if (target == null) {
                 throw new Refusal(ResponseCode.UNAUTHORIZED, "unauthenticated",
                         "authenticate with DTLS (PSK identity auth-id@tenant) on the coaps port");
-            }
-            if (!config.allowUnauthenticated()) {
-                throw new Refusal(ResponseCode.UNAUTHORIZED, "unauthenticated",
-                        "this adapter requires DTLS; use coaps with a PSK identity auth-id@tenant");
             }
             return enabled(target);
         }
