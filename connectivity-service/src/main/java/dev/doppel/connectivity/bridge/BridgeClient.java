@@ -44,6 +44,7 @@ final class BridgeClient {
     static final String TRANSPORT = "mqtt-bridge";
     private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
     private static final Duration MAX_RETRY = Duration.ofSeconds(60);
+    private static final int MAX_PAYLOAD_BYTES = 256 * 1024;
 
     private final String key;
     private final String tenant;
@@ -107,9 +108,18 @@ final class BridgeClient {
                 // A persistent session: QoS 1 messages not yet acknowledged come again after a reconnect.
                 .setCleanSession(false)
                 .setKeepAliveInterval(30)
-                .setMaxMessageSize(256 * 1024);
+                // Commands waiting for the broker's PUBACK (Vert.x allows 10 by default).
+                .setMaxInflightQueue(1000)
+                // MQTT's own limit: a message the client refused would close the connection, and the
+                // persistent session would send it again after every reconnect, jamming what follows.
+                // Oversized messages are skipped below instead (the fleet's broker bounds what it takes).
+                .setMaxMessageSize(268_435_455);
         options.setAutoAck(false);
         options.setSsl(tls);
+        if (tls) {
+            // The broker's name is checked against its certificate (the JVM's trusted CAs).
+            options.setHostnameVerificationAlgorithm("HTTPS");
+        }
         if (definition.username() != null) {
             options.setUsername(definition.username()).setPassword(definition.password());
         }
@@ -117,6 +127,7 @@ final class BridgeClient {
         client = c;
         c.publishHandler(this::onMessage);
         c.publishCompletionHandler(this::onPuback);
+        c.exceptionHandler(e -> LOG.warnf("bridge %s: %s", key, e.getMessage()));
         c.closeHandler(v -> {
             connected = false;
             forgetDevices();
@@ -188,6 +199,10 @@ final class BridgeClient {
         }
         String feature = s.feature() == null ? null : BridgeDefinition.expand(s.feature(), levels);
         String contentType = s.contentType() == null ? "application/json" : s.contentType();
+        if (msg.payload().length() > MAX_PAYLOAD_BYTES) {
+            skip(msg, channel, "payload-too-large", msg.payload().length() + " bytes; at most " + MAX_PAYLOAD_BYTES);
+            return;
+        }
         byte[] payload = msg.payload().getBytes();
         Instant sourceTime = Instant.now().truncatedTo(ChronoUnit.MICROS);
         registry.status(device).chain(status -> {

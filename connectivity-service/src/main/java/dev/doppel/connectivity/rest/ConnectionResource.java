@@ -51,7 +51,18 @@ public class ConnectionResource {
             throw new ProblemException(Problem.of("invalid-connection", "Invalid connection", 400,
                     String.join("; ", problems), null));
         }
-        return definitions.put(tenant, name, definition).map(created -> created
+        // What GET showed ("***") sent back unchanged keeps the stored password.
+        Uni<BridgeDefinition> complete = !"***".equals(definition.password()) ? Uni.createFrom().item(definition)
+                : definitions.find(tenant, name).map(stored -> {
+                    if (stored.isEmpty()) {
+                        throw new ProblemException(Problem.of("invalid-connection", "Invalid connection", 400,
+                                "password \"***\" keeps the stored one, and there is none", null));
+                    }
+                    return new BridgeDefinition(definition.uri(), definition.username(), stored.get().password(),
+                            definition.clientId(), definition.subscriptions(), definition.commandTopic(),
+                            definition.responses(), definition.enabled());
+                });
+        return complete.chain(d -> definitions.put(tenant, name, d)).map(created -> created
                 ? Response.created(URI.create("/api/registry/connections/" + tenant + "/" + name))
                         .entity(definition.redacted()).build()
                 : Response.noContent().build());

@@ -89,6 +89,14 @@ class BrokerBridgeIT {
                 TelemetryReceived t = KafkaProbe.read(r, TelemetryReceived.class);
                 assertEquals(Map.of("north", Map.of("kwh", 12.5)), t.features());
                 assertEquals("mqtt-bridge", t.transport());
+                // An oversized message is skipped, not a jam: the ones after it still arrive.
+                pub(port, "plant/north/meters/plant-m1/data", "{\"blob\":\"" + "x".repeat(300 * 1024) + "\"}");
+                pub(port, "plant/north/meters/plant-m1/data", "{\"kwh\":13}");
+                ConsumerRecord<String, byte[]> next = KafkaProbe.await(telemetry,
+                        x -> x.key().equals("demo:plant-m1"), Duration.ofSeconds(15));
+                assertNotNull(next, "the message after an oversized one did not arrive");
+                assertEquals(Map.of("north", Map.of("kwh", 13)), KafkaProbe.read(next, TelemetryReceived.class)
+                        .features());
                 ConsumerRecord<String, byte[]> online = KafkaProbe.await(connections,
                         x -> x.key().equals("demo:plant-m1"), Duration.ofSeconds(10));
                 assertNotNull(online, "the device's first message makes it connected");
@@ -151,9 +159,13 @@ class BrokerBridgeIT {
     }
 
     private static void pub(int port, String topic, String message) throws IOException, InterruptedException {
+        // From a file: a command line argument is limited to 128 KiB.
+        Path file = Files.createTempFile("bridge-message-", ".json");
+        Files.writeString(file, message);
         Process p = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(port), "-t", topic,
-                "-q", "1", "-m", message).redirectErrorStream(true).start();
+                "-q", "1", "-f", file.toString()).redirectErrorStream(true).start();
         assertTrue(p.waitFor(10, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        Files.delete(file);
     }
 }
