@@ -42,5 +42,12 @@ public interface MqttAdapterConfig {
 
         /** PEM private key (tls.key). */
         Optional<String> keyPath();
+
+        /**
+         * Request (not require) an X.509 client certificate in the handshake, so that devices can log
+         * in with a certificate one of their tenant's trusted CAs issued instead of a password.
+         */
+        @WithDefault("true")
+        boolean clientCertificates();
     }
 }

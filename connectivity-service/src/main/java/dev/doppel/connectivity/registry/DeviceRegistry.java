@@ -11,29 +11,38 @@ import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import javax.security.auth.x500.X500Principal;
 import org.bson.Document;
+import org.bson.types.Binary;
 
 /**
- * The device registry in connectivity's own database: {@code devices} and {@code credentials}
- * (hashed secrets only). Credentials follow Eclipse Hono's model: type + auth-id per tenant.
+ * The device registry in connectivity's own database: {@code devices}, {@code credentials}
+ * (hashed secrets only), {@code tenants} and the tenants' trust anchors ({@code trusted_cas}).
+ * Credentials follow Eclipse Hono's model: type + auth-id per tenant.
  */
 @ApplicationScoped
 public class DeviceRegistry {
 
     public static final String HASHED_PASSWORD = "hashed-password";
     public static final String PSK = "psk";
+    /** A client certificate: the auth-id is its subject DN (RFC 2253); the tenant's CA vouches for it, no secret. */
+    public static final String X509_CERT = "x509-cert";
 
     private final ReactiveMongoCollection<Document> devices;
     private final ReactiveMongoCollection<Document> credentials;
     private final ReactiveMongoCollection<Document> tenants;
+    private final ReactiveMongoCollection<Document> trustedCas;
     private final RegistryConfig config;
 
     public DeviceRegistry(ReactiveMongoClient mongo, RegistryConfig config) {
@@ -41,6 +50,7 @@ public class DeviceRegistry {
         this.devices = mongo.getDatabase(config.database()).getCollection("devices");
         this.credentials = mongo.getDatabase(config.database()).getCollection("credentials");
         this.tenants = mongo.getDatabase(config.database()).getCollection("tenants");
+        this.trustedCas = mongo.getDatabase(config.database()).getCollection("trusted_cas");
     }
 
     /**
@@ -60,6 +70,8 @@ public class DeviceRegistry {
     public Uni<Void> ensureIndexes() {
         return credentials.createIndex(Indexes.ascending("tenant", "deviceId"), new IndexOptions().name("tenant_device"))
                 .chain(() -> devices.createIndex(Indexes.ascending("tenant"), new IndexOptions().name("tenant")))
+                .chain(() -> trustedCas.createIndex(Indexes.ascending("tenant"),
+                        new IndexOptions().name("tenant")))
                 .replaceWithVoid();
     }
 
@@ -123,8 +135,11 @@ public class DeviceRegistry {
                 .map(r -> r.getDeletedCount() == 1);
     }
 
-    /** A credential as it comes in: a password (hashed here, never stored) or a pre-shared key (for DTLS). */
-    public sealed interface NewCredential permits Password, PreSharedKey {
+    /**
+     * A credential as it comes in: a password (hashed here, never stored), a pre-shared key (for DTLS)
+     * or a client certificate's subject DN.
+     */
+    public sealed interface NewCredential permits Password, PreSharedKey, ClientCertificate {
         String authId();
 
         String type();
@@ -142,6 +157,17 @@ public class DeviceRegistry {
         @Override
         public String type() {
             return PSK;
+        }
+    }
+
+    /**
+     * An X.509 client certificate, named by its subject DN in RFC 2253 form (Hono's {@code x509-cert}).
+     * Nothing secret is kept: a certificate one of the tenant's trusted CAs issued proves the identity.
+     */
+    public record ClientCertificate(String authId) implements NewCredential {
+        @Override
+        public String type() {
+            return X509_CERT;
         }
     }
 
@@ -187,6 +213,7 @@ public class DeviceRegistry {
                         .append("iterations", hash.iterations()).append("salt", hash.salt()).append("hash", hash.hash())));
             }
             case PreSharedKey k -> doc.append("secrets", List.of(new Document("key", new org.bson.types.Binary(k.key()))));
+            case ClientCertificate x509 -> doc.append("secrets", List.of());
         };
     }
 
@@ -199,6 +226,74 @@ public class DeviceRegistry {
         return credentials.find(Filters.eq("_id", credentialId(tenant, PSK, authId))).collect().first()
                 .map(d -> Optional.ofNullable(d).map(doc -> new PskEntry(ThingId.of(tenant, doc.getString("deviceId")),
                         doc.getList("secrets", Document.class).get(0).get("key", org.bson.types.Binary.class).getData())));
+    }
+
+    /** The device whose {@code x509-cert} credential names this subject DN (RFC 2253) in the tenant, if any. */
+    public Uni<Optional<ThingId>> findCertificateDevice(String tenant, String subjectDn) {
+        return credentials.find(Filters.eq("_id", credentialId(tenant, X509_CERT, subjectDn))).collect().first()
+                .map(d -> Optional.ofNullable(d).map(doc -> ThingId.of(tenant, doc.getString("deviceId"))));
+    }
+
+    /** Thrown when a CA's subject DN is already a trust anchor of another tenant. */
+    public static class TrustedCaTaken extends RuntimeException {
+        public TrustedCaTaken(String subjectDn, String tenant) {
+            super("a CA with subject " + subjectDn + " is already trusted by tenant " + tenant
+                    + "; the issuer of a device certificate must name one tenant");
+        }
+    }
+
+    /** The CAs a tenant trusts with one subject DN: usually one, two while a CA is renewed with a new key. */
+    public record TrustAnchors(String tenant, List<X509Certificate> cas) {
+    }
+
+    /**
+     * Replaces the tenant's trusted CAs with these (PUT semantics; an empty list removes them all).
+     * Stored one document per subject DN, whose {@code _id} is the DN: the issuer of a device
+     * certificate then names exactly one tenant, as in Hono. A DN another tenant has is refused with
+     * {@link TrustedCaTaken}, and nothing is changed.
+     */
+    public Uni<Void> replaceTrustedCas(String tenant, List<X509Certificate> cas) {
+        Map<String, List<X509Certificate>> byName = new LinkedHashMap<>();
+        cas.forEach(ca -> byName.computeIfAbsent(Certificates.key(ca.getSubjectX500Principal()), k -> new ArrayList<>())
+                .add(ca));
+        List<String> ids = new ArrayList<>(byName.keySet());
+        return trustedCas.find(Filters.and(Filters.in("_id", ids), Filters.ne("tenant", tenant))).collect().first()
+                .chain(taken -> {
+                    if (taken != null) {
+                        throw new TrustedCaTaken(taken.getString("subjectDn"), taken.getString("tenant"));
+                    }
+                    return trustedCas.deleteMany(Filters.and(Filters.eq("tenant", tenant), Filters.nin("_id", ids)));
+                })
+                .chain(() -> io.smallrye.mutiny.Multi.createFrom().iterable(byName.entrySet())
+                        .onItem().transformToUniAndConcatenate(e -> trustedCas.replaceOne(
+                                Filters.and(Filters.eq("_id", e.getKey()), Filters.eq("tenant", tenant)),
+                                new Document("_id", e.getKey()).append("tenant", tenant)
+                                        .append("subjectDn", Certificates.subject(e.getValue().get(0)))
+                                        .append("certs", e.getValue().stream()
+                                                .map(ca -> new Binary(Certificates.der(ca))).toList()),
+                                new ReplaceOptions().upsert(true))
+                                // Another tenant took the DN since the check: the upsert collides with its _id.
+                                .onFailure(f -> f instanceof com.mongodb.MongoWriteException w
+                                        && w.getError().getCategory() == com.mongodb.ErrorCategory.DUPLICATE_KEY)
+                                .transform(f -> new TrustedCaTaken(Certificates.subject(e.getValue().get(0)),
+                                        "another tenant")))
+                        .collect().last())
+                .replaceWithVoid();
+    }
+
+    /** The tenant's trusted CAs. */
+    public Uni<List<X509Certificate>> listTrustedCas(String tenant) {
+        return trustedCas.find(Filters.eq("tenant", tenant)).collect().asList().map(docs -> docs.stream()
+                .flatMap(d -> d.getList("certs", Binary.class).stream())
+                .map(b -> Certificates.fromDer(b.getData())).toList());
+    }
+
+    /** The tenant and CAs whose subject is this issuer of a device certificate, if any tenant trusts one. */
+    public Uni<Optional<TrustAnchors>> findTrustAnchors(X500Principal issuer) {
+        return trustedCas.find(Filters.eq("_id", Certificates.key(issuer))).collect().first()
+                .map(d -> Optional.ofNullable(d).map(doc -> new TrustAnchors(doc.getString("tenant"),
+                        doc.getList("certs", Binary.class).stream().map(b -> Certificates.fromDer(b.getData()))
+                                .toList())));
     }
 
     /** Whether a device may send now. */

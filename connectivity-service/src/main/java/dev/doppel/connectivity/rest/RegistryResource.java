@@ -6,6 +6,7 @@ import dev.doppel.connectivity.adapter.modbus.ModbusPlan;
 import dev.doppel.connectivity.adapter.modbus.ModbusPlans;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
+import dev.doppel.connectivity.registry.Certificates;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.DeviceLifecycleChanged;
 import dev.doppel.contracts.Problem;
@@ -21,9 +22,12 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Date;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,7 +35,8 @@ import java.util.Set;
 
 /**
  * Device registry management in the shape of Eclipse Hono's registry API: devices and their
- * credentials per tenant. Secrets go in as {@code pwd-plain} and are only ever stored hashed.
+ * credentials per tenant, and the tenants' trusted CAs. Secrets go in as {@code pwd-plain} and are
+ * only ever stored hashed.
  */
 @Path("/api/registry")
 @Produces(MediaType.APPLICATION_JSON)
@@ -89,7 +94,87 @@ public class RegistryResource {
         return registry.isTenantEnabled(tenant).map(enabled -> Map.of("tenant", tenant, "enabled", enabled));
     }
 
-    /** {@code pwd-plain} for a password, {@code key} (base64) for a pre-shared key. */
+    /** Most trusted CAs a tenant may have; more is a mistake, not a use. */
+    static final int MAX_TRUSTED_CAS = 20;
+
+    /** A trust anchor of a tenant, as in Hono's tenant API: {@code cert} is the CA certificate, PEM or base64 DER. */
+    public record TrustedCa(String cert) {
+    }
+
+    /**
+     * Replaces the CAs whose certificates the tenant's devices log in with (admins only), Hono's
+     * {@code trusted-ca}: {@code [{"cert":"-----BEGIN CERTIFICATE-----..."}]}, {@code []} to remove
+     * them. A device certificate's issuer names the tenant, so a CA's subject DN can belong to one
+     * tenant only (409 otherwise). Takes effect at the next connection.
+     */
+    @PUT
+    @Path("/tenants/{tenant}/trusted-ca")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> putTrustedCas(@PathParam("tenant") String tenant, List<TrustedCa> body) {
+        if (!caller.isAdmin()) {
+            throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
+                    "only dt-admin may set the CAs a tenant trusts", null));
+        }
+        thingId(tenant, "tenant");
+        List<X509Certificate> cas = validTrustedCas(body);
+        return registry.replaceTrustedCas(tenant, cas)
+                .onFailure(DeviceRegistry.TrustedCaTaken.class).transform(e -> new ProblemException(Problem.of(
+                        "trusted-ca-taken", "CA trusted by another tenant", 409, e.getMessage(), null)))
+                .map(v -> Response.noContent().build());
+    }
+
+    /** Every problem of the list at once, as for credentials. */
+    private static List<X509Certificate> validTrustedCas(List<TrustedCa> body) {
+        List<String> problems = new ArrayList<>();
+        List<X509Certificate> out = new ArrayList<>();
+        if (body == null) {
+            problems.add("expected a list of CA certificates, e.g. [{\"cert\":\"-----BEGIN CERTIFICATE-----\\n...\"}]");
+        } else if (body.size() > MAX_TRUSTED_CAS) {
+            problems.add("at most " + MAX_TRUSTED_CAS + " trusted CAs per tenant");
+        } else {
+            Date now = new Date();
+            for (int i = 0; i < body.size(); i++) {
+                String at = "trusted-ca " + i + ": ";
+                X509Certificate ca;
+                try {
+                    ca = Certificates.parse(body.get(i) == null ? null : body.get(i).cert());
+                } catch (IllegalArgumentException e) {
+                    problems.add(at + e.getMessage());
+                    continue;
+                }
+                List<String> wrong = Certificates.caProblems(ca, now);
+                if (!wrong.isEmpty()) {
+                    wrong.forEach(w -> problems.add(at + w));
+                } else if (out.contains(ca)) {
+                    problems.add(at + Certificates.subject(ca) + " appears twice");
+                } else {
+                    out.add(ca);
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ProblemException(Problem.of("invalid-trusted-ca", "Invalid trusted CA", 400,
+                    String.join("; ", problems), null));
+        }
+        return out;
+    }
+
+    /** The tenant's trusted CAs, each with its subject DN and validity; the certificates are public. */
+    @GET
+    @Path("/tenants/{tenant}/trusted-ca")
+    public Uni<List<Map<String, Object>>> getTrustedCas(@PathParam("tenant") String tenant) {
+        thingId(tenant, "tenant");
+        return registry.listTrustedCas(tenant).map(cas -> cas.stream().map(ca -> {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("subject-dn", Certificates.subject(ca));
+            out.put("not-before", ca.getNotBefore().toInstant().toString());
+            out.put("not-after", ca.getNotAfter().toInstant().toString());
+            out.put("cert", Certificates.pem(ca));
+            return out;
+        }).toList());
+    }
+
+    /** {@code pwd-plain} for a password, {@code key} (base64) for a pre-shared key, nothing for a certificate. */
     public record Secret(@com.fasterxml.jackson.annotation.JsonProperty("pwd-plain") String pwdPlain, String key) {
     }
 
@@ -234,12 +319,40 @@ public class RegistryResource {
             for (int i = 0; i < credentials.size(); i++) {
                 Credential c = credentials.get(i);
                 String at = "credential " + i + ": ";
-                if (c == null || c.authId() == null || c.authId().isBlank() || c.authId().contains("@")) {
+                boolean certificate = c != null && DeviceRegistry.X509_CERT.equals(c.type());
+                if (c == null || c.authId() == null || c.authId().isBlank()
+                        || !certificate && c.authId().contains("@")) {
                     problems.add(at + "auth-id is required and has no '@'");
                     continue;
                 }
-                if (!seen.add(c.type() + "/" + c.authId())) {
-                    problems.add(at + "auth-id " + c.authId() + " appears twice for type " + c.type());
+                String authId = c.authId();
+                if (certificate) {
+                    // Hono's x509-cert: the subject DN, compared in RFC 2253 form whatever the spacing given.
+                    try {
+                        authId = Certificates.normalizeDn(authId);
+                    } catch (IllegalArgumentException e) {
+                        authId = "";
+                    }
+                    if (authId.isEmpty()) {
+                        problems.add(at + "the auth-id of an x509-cert credential is the subject DN of the device's "
+                                + "certificate in RFC 2253 form, e.g. CN=device-1,O=ACME");
+                        continue;
+                    }
+                }
+                if (!seen.add(c.type() + "/" + authId)) {
+                    problems.add(at + "auth-id " + authId + " appears twice for type " + c.type());
+                }
+                if (certificate) {
+                    // No secret: a certificate the tenant's trusted CA issued is the proof. Hono sends [{}].
+                    boolean secretGiven = c.secrets() != null && (c.secrets().size() > 1 || c.secrets().size() == 1
+                            && c.secrets().get(0) != null
+                            && (c.secrets().get(0).pwdPlain() != null || c.secrets().get(0).key() != null));
+                    if (secretGiven) {
+                        problems.add(at + "an x509-cert credential has no secret: [{}] or none");
+                    } else {
+                        out.add(new DeviceRegistry.ClientCertificate(authId));
+                    }
+                    continue;
                 }
                 if (c.secrets() == null || c.secrets().size() != 1) {
                     problems.add(at + "exactly one secret is expected");
@@ -265,7 +378,7 @@ public class RegistryResource {
                         out.add(new DeviceRegistry.PreSharedKey(c.authId(), key));
                     }
                 } else {
-                    problems.add(at + "type is hashed-password or psk");
+                    problems.add(at + "type is hashed-password, psk or x509-cert");
                 }
             }
         }

@@ -4,6 +4,7 @@ import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.config.MqttAdapterConfig;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
+import dev.doppel.connectivity.registry.CertificateLogin;
 import dev.doppel.connectivity.registry.DeviceLogin;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.ThingId;
@@ -13,6 +14,8 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.mqtt.MqttAuth;
 import io.vertx.mqtt.MqttEndpoint;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -20,12 +23,16 @@ import io.vertx.mqtt.MqttServer;
 import io.vertx.mqtt.MqttServerOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.security.cert.Certificate;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import org.jboss.logging.Logger;
 
 /**
  * The MQTT 3.1.1 server devices connect to, with Eclipse Hono's topics and username/password
- * authentication ({@code auth-id@tenant}) against the device registry.
+ * authentication ({@code auth-id@tenant}) against the device registry; on the TLS listener also
+ * X.509 client certificates issued by a tenant's trusted CA ({@link CertificateLogin}).
  */
 @ApplicationScoped
 public class MqttAdapter {
@@ -35,6 +42,7 @@ public class MqttAdapter {
     private final Vertx vertx;
     private final MqttAdapterConfig config;
     private final DeviceLogin login;
+    private final CertificateLogin certificateLogin;
     private final DownstreamSender downstream;
     private final PayloadMappings mappings;
     private final DeviceRegistry registry;
@@ -44,11 +52,13 @@ public class MqttAdapter {
     private volatile MqttServer server;
     private volatile MqttServer tlsServer;
 
-    public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceLogin login, DownstreamSender downstream,
-            PayloadMappings mappings, DeviceRegistry registry, CommandRouter router, MeterRegistry metrics) {
+    public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceLogin login, CertificateLogin certificateLogin,
+            DownstreamSender downstream, PayloadMappings mappings, DeviceRegistry registry, CommandRouter router,
+            MeterRegistry metrics) {
         this.vertx = vertx;
         this.config = config;
         this.login = login;
+        this.certificateLogin = certificateLogin;
         this.downstream = downstream;
         this.mappings = mappings;
         this.registry = registry;
@@ -68,9 +78,15 @@ public class MqttAdapter {
                     () -> new IllegalStateException("doppel.mqtt.tls.enabled needs doppel.mqtt.tls.cert-path"));
             String key = config.tls().keyPath().orElseThrow(
                     () -> new IllegalStateException("doppel.mqtt.tls.enabled needs doppel.mqtt.tls.key-path"));
-            tlsServer = listen(options().setPort(config.tls().port()).setSsl(true)
-                    .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert).setKeyPath(key)));
-            LOG.infof("MQTT adapter listening for TLS on %s:%d", config.host(), tlsServer.actualPort());
+            MqttServerOptions tls = options().setPort(config.tls().port()).setSsl(true)
+                    .setKeyCertOptions(new PemKeyCertOptions().setCertPath(cert).setKeyPath(key));
+            if (config.tls().clientCertificates()) {
+                // Any certificate passes the handshake; onConnect decides against the tenants' CAs.
+                tls.setClientAuth(ClientAuth.REQUEST).setTrustOptions(TrustOptions.wrap(new DeferredClientTrust()));
+            }
+            tlsServer = listen(tls);
+            LOG.infof("MQTT adapter listening for TLS on %s:%d%s", config.host(), tlsServer.actualPort(),
+                    config.tls().clientCertificates() ? " (client certificates requested)" : "");
         }
     }
 
@@ -114,14 +130,73 @@ public class MqttAdapter {
         return tlsServer == null ? -1 : tlsServer.actualPort();
     }
 
+    /**
+     * A CONNECT with a user name and password is a password login, over TLS too, whatever certificate
+     * the client showed; one without is a certificate login when the client showed one.
+     */
     private void onConnect(MqttEndpoint endpoint) {
         Context ctx = vertx.getOrCreateContext();
         MqttAuth auth = endpoint.auth();
-        if (auth == null || auth.getUsername() == null || auth.getPassword() == null) {
-            refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "no-credentials", null);
+        if (auth != null && auth.getUsername() != null && auth.getPassword() != null) {
+            passwordLogin(endpoint, ctx, auth);
             return;
         }
+        Certificate[] chain = clientCertificates(endpoint);
+        if (chain != null) {
+            certificateLogin(endpoint, ctx, chain);
+            return;
+        }
+        refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "no-credentials", null);
+    }
+
+    /** The chain the client presented in the TLS handshake, or null. */
+    private static Certificate[] clientCertificates(MqttEndpoint endpoint) {
+        if (!endpoint.isSsl()) {
+            return null;
+        }
+        SSLSession session = endpoint.sslSession();
+        try {
+            return session == null ? null : session.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            return null; // none presented
+        }
+    }
+
+    private void certificateLogin(MqttEndpoint endpoint, Context ctx, Certificate[] chain) {
+        certificateLogin.login(chain)
+                .emitOn(r -> ctx.runOnContext(v -> r.run()))
+                .subscribe().with(result -> {
+                    String who = result.subjectDn() == null ? "certificate"
+                            : "certificate '" + result.subjectDn() + "' issued by '" + result.issuerDn() + "'";
+                    switch (result.outcome()) {
+                        case OK -> resolveMapping(endpoint, ctx, result.device());
+                        case UNTRUSTED -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+                                "untrusted-certificate", who);
+                        case EXPIRED -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+                                "certificate-expired", who);
+                        case NOT_YET_VALID -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+                                "certificate-not-yet-valid", who);
+                        case UNKNOWN_SUBJECT -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+                                "unknown-certificate", who);
+                        case DEVICE_DISABLED -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "device-disabled", who);
+                        case TENANT_DISABLED -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "tenant-disabled", who);
+                    }
+                }, failure -> {
+                    LOG.warnf("registry unavailable while authenticating a client certificate: %s",
+                            failure.getMessage());
+                    endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+                });
+    }
+
+    private void passwordLogin(MqttEndpoint endpoint, Context ctx, MqttAuth auth) {
         String username = auth.getUsername();
+        String who = "username '" + username + "'";
         login.login(username, auth.getPassword())
                 .emitOn(r -> ctx.runOnContext(v -> r.run()))
                 .subscribe().with(result -> {
@@ -129,16 +204,16 @@ public class MqttAdapter {
                         case OK -> resolveMapping(endpoint, ctx, result.device());
                         case BAD_USERNAME -> refuse(endpoint,
                                 MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD, "bad-username",
-                                username);
+                                who);
                         case THROTTLED -> refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED,
-                                "throttled", username);
+                                "throttled", who);
                         case DEVICE_DISABLED -> refuse(endpoint,
-                                MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "device-disabled", username);
+                                MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "device-disabled", who);
                         case TENANT_DISABLED -> refuse(endpoint,
-                                MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "tenant-disabled", username);
+                                MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "tenant-disabled", who);
                         case BAD_CREDENTIALS -> refuse(endpoint,
                                 MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD, "bad-credentials",
-                                username);
+                                who);
                     }
                 }, failure -> {
                     LOG.warnf("registry unavailable while authenticating %s: %s", username, failure.getMessage());
@@ -168,10 +243,11 @@ public class MqttAdapter {
         metrics.counter("doppel.mqtt.connects", "outcome", "accepted").increment();
     }
 
-    private void refuse(MqttEndpoint endpoint, MqttConnectReturnCode code, String reason, String username) {
+    /** {@code who}: the username or the certificate the client logged in with, for the log; null if neither. */
+    private void refuse(MqttEndpoint endpoint, MqttConnectReturnCode code, String reason, String who) {
         metrics.counter("doppel.mqtt.connects", "outcome", reason).increment();
-        LOG.infof("refused MQTT connection from %s (client id '%s', username '%s'): %s", endpoint.remoteAddress(),
-                endpoint.clientIdentifier(), username, reason);
+        LOG.infof("refused MQTT connection from %s (client id '%s'%s): %s", endpoint.remoteAddress(),
+                endpoint.clientIdentifier(), who == null ? "" : ", " + who, reason);
         endpoint.reject(code);
     }
 }

@@ -50,7 +50,8 @@ import org.junit.jupiter.api.Test;
 class MqttTlsIT {
 
     private static final String PASSWORD = "tls-password";
-    private static final Path certificates = Path.of("target", "mqtt-tls").toAbsolutePath();
+    /** The server's throw-away certificate and key; MqttX509IT trusts the same. */
+    static final Path certificates = Path.of("target", "mqtt-tls").toAbsolutePath();
     private static KafkaProbe kafka;
 
     @Inject
@@ -84,7 +85,7 @@ class MqttTlsIT {
         }
     }
 
-    private static String run(ProcessBuilder pb) throws IOException {
+    static String run(ProcessBuilder pb) throws IOException {
         Process p = pb.redirectErrorStream(true).start();
         try {
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
