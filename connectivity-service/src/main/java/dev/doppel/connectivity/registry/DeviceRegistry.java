@@ -58,8 +58,37 @@ public class DeviceRegistry {
      * can be registered before anyone manages their tenant.
      */
     public Uni<Void> putTenant(String tenant, boolean enabled) {
-        return tenants.replaceOne(Filters.eq("_id", tenant), new Document("_id", tenant).append("enabled", enabled),
-                new ReplaceOptions().upsert(true)).replaceWithVoid();
+        // Only the flag: the tenant's other settings (limits) stay.
+        return tenants.updateOne(Filters.eq("_id", tenant), com.mongodb.client.model.Updates.set("enabled", enabled),
+                new com.mongodb.client.model.UpdateOptions().upsert(true)).replaceWithVoid();
+    }
+
+    /** A tenant's resource limits; null fields are unlimited. */
+    public record Limits(Integer maxConnections, Double messagesPerSecond) {
+        public static final Limits NONE = new Limits(null, null);
+    }
+
+    public Uni<Void> putLimits(String tenant, Limits limits) {
+        Document l = new Document();
+        if (limits.maxConnections() != null) {
+            l.append("maxConnections", limits.maxConnections());
+        }
+        if (limits.messagesPerSecond() != null) {
+            l.append("messagesPerSecond", limits.messagesPerSecond());
+        }
+        return tenants.updateOne(Filters.eq("_id", tenant), com.mongodb.client.model.Updates.set("limits", l),
+                new com.mongodb.client.model.UpdateOptions().upsert(true)).replaceWithVoid();
+    }
+
+    public Uni<Limits> limits(String tenant) {
+        return tenants.find(Filters.eq("_id", tenant)).collect().first().map(d -> {
+            Document l = d == null ? null : d.get("limits", Document.class);
+            if (l == null) {
+                return Limits.NONE;
+            }
+            Number rate = l.get("messagesPerSecond", Number.class);
+            return new Limits(l.getInteger("maxConnections"), rate == null ? null : rate.doubleValue());
+        });
     }
 
     public Uni<Boolean> isTenantEnabled(String tenant) {

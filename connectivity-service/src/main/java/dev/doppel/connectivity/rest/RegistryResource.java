@@ -4,6 +4,7 @@ import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
 import dev.doppel.connectivity.adapter.modbus.ModbusPlan;
 import dev.doppel.connectivity.adapter.modbus.ModbusPlans;
+import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.Certificates;
@@ -47,14 +48,16 @@ public class RegistryResource {
     private final DownstreamSender downstream;
     private final ModbusPlans modbus;
     private final PayloadMappings mappings;
+    private final DeviceLimits limits;
 
     public RegistryResource(DeviceRegistry registry, Caller caller, DownstreamSender downstream, ModbusPlans modbus,
-            PayloadMappings mappings) {
+            PayloadMappings mappings, DeviceLimits limits) {
         this.registry = registry;
         this.caller = caller;
         this.downstream = downstream;
         this.modbus = modbus;
         this.mappings = mappings;
+        this.limits = limits;
     }
 
     /** Tells twin-service (and anyone else) that a device came or went; its twin follows. */
@@ -85,6 +88,37 @@ public class RegistryResource {
         thingId(tenant, "tenant");
         boolean enabled = body == null || body.enabled() == null || body.enabled();
         return registry.putTenant(tenant, enabled).map(v -> Response.noContent().build());
+    }
+
+    /** A tenant's resource limits; absent fields are unlimited. */
+    public record LimitsBody(@com.fasterxml.jackson.annotation.JsonProperty("max-connections") Integer maxConnections,
+            @com.fasterxml.jackson.annotation.JsonProperty("messages-per-second") Double messagesPerSecond) {
+    }
+
+    /** Sets a tenant's limits (admins only): connected devices at once, and messages per second per device. */
+    @PUT
+    @Path("/tenants/{tenant}/limits")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> putLimits(@PathParam("tenant") String tenant, LimitsBody body) {
+        if (!caller.isAdmin()) {
+            throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
+                    "only dt-admin may set a tenant's limits", null));
+        }
+        thingId(tenant, "tenant");
+        if (body == null || (body.maxConnections() != null && body.maxConnections() < 0)
+                || (body.messagesPerSecond() != null && !(body.messagesPerSecond() > 0))) {
+            throw new ProblemException(Problem.of("invalid-limits", "Invalid limits", 400,
+                    "max-connections is 0 or more, messages-per-second more than 0; leave one out for no limit", null));
+        }
+        return registry.putLimits(tenant, new DeviceRegistry.Limits(body.maxConnections(), body.messagesPerSecond()))
+                .invoke(() -> limits.forget(tenant)).map(v -> Response.noContent().build());
+    }
+
+    @GET
+    @Path("/tenants/{tenant}/limits")
+    public Uni<LimitsBody> getLimits(@PathParam("tenant") String tenant) {
+        thingId(tenant, "tenant");
+        return registry.limits(tenant).map(l -> new LimitsBody(l.maxConnections(), l.messagesPerSecond()));
     }
 
     @GET

@@ -6,6 +6,7 @@ import dev.doppel.connectivity.config.CoapAdapterConfig;
 import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
+import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceRegistry;
@@ -63,6 +64,7 @@ public class CoapAdapter {
     private final CoapAdapterConfig config;
     private final DeviceRegistry registry;
     private final PayloadMappings mappings;
+    private final DeviceLimits limits;
     private final DownstreamSender downstream;
     private final CommandRouter router;
     private final CommandWait commands;
@@ -71,11 +73,12 @@ public class CoapAdapter {
     private Endpoint plain;
     private Endpoint secure;
 
-    public CoapAdapter(CoapAdapterConfig config, DeviceRegistry registry, PayloadMappings mappings,
+    public CoapAdapter(CoapAdapterConfig config, DeviceRegistry registry, PayloadMappings mappings, DeviceLimits limits,
             DownstreamSender downstream, CommandRouter router, CommandWait commands, MeterRegistry metrics) {
         this.config = config;
         this.registry = registry;
         this.mappings = mappings;
+        this.limits = limits;
         this.downstream = downstream;
         this.router = router;
         this.commands = commands;
@@ -291,7 +294,12 @@ public class CoapAdapter {
                         "payloads are limited to " + config.maxPayloadBytes() + " bytes");
             }
             String feature = query.get("feature");
-            return claimed.chain(device -> {
+            return claimed.call(device -> limits.forTenant(device.tenant()).invoke(l -> {
+                if (!limits.tryMessage(device, l)) {
+                    throw new Refusal(ResponseCode.TOO_MANY_REQUESTS, "rate-limited", "device " + device.deviceId()
+                            + " may send " + l.messagesPerSecond() + " messages per second");
+                }
+            })).chain(device -> {
                 // Mapped before anything is sent: a payload that cannot be mapped changes nothing.
                 Uni<Void> sent = empty ? Uni.createFrom().voidItem()
                         : mappings.forDevice(device).map(m -> map(m, payload, exchange, feature))

@@ -3,6 +3,7 @@ package dev.doppel.connectivity.adapter.http;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandWait;
 import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
+import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.messaging.DownstreamSender;
@@ -47,16 +48,19 @@ public class HttpAdapterResource {
     private final DeviceLogin login;
     private final PayloadMappings mappings;
     private final DeviceRegistry registry;
+    private final DeviceLimits limits;
     private final DownstreamSender downstream;
     private final CommandRouter router;
     private final CommandWait commands;
     private final MeterRegistry metrics;
 
     public HttpAdapterResource(DeviceLogin login, PayloadMappings mappings, DeviceRegistry registry,
-            DownstreamSender downstream, CommandRouter router, CommandWait commands, MeterRegistry metrics) {
+            DeviceLimits limits, DownstreamSender downstream, CommandRouter router, CommandWait commands,
+            MeterRegistry metrics) {
         this.login = login;
         this.mappings = mappings;
         this.registry = registry;
+        this.limits = limits;
         this.downstream = downstream;
         this.router = router;
         this.commands = commands;
@@ -161,7 +165,14 @@ public class HttpAdapterResource {
             String ttdHeader, byte[] body, HttpServerResponse http) {
         int ttd = parseTtd(ttdHeader);
         byte[] payload = body == null ? new byte[0] : body;
-        return actingFor(authorization, target).chain(device -> {
+        return actingFor(authorization, target).call(device -> limits.forTenant(device.tenant()).invoke(l -> {
+            if (!limits.tryMessage(device, l)) {
+                count(channel, "rate-limited");
+                throw new ProblemException(Problem.of("rate-limited", "Too many messages", 429,
+                        "device " + device.deviceId() + " may send " + l.messagesPerSecond() + " messages per second",
+                        null));
+            }
+        })).chain(device -> {
             Uni<Void> sent;
             if (payload.length == 0 && ttd > 0) {
                 sent = Uni.createFrom().voidItem(); // an empty request that only asks for commands

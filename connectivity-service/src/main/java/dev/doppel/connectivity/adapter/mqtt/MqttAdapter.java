@@ -2,6 +2,7 @@ package dev.doppel.connectivity.adapter.mqtt;
 
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.config.MqttAdapterConfig;
+import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.CertificateLogin;
@@ -12,6 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientAuth;
@@ -46,6 +48,7 @@ public class MqttAdapter {
     private final DownstreamSender downstream;
     private final PayloadMappings mappings;
     private final DeviceRegistry registry;
+    private final DeviceLimits limits;
     private final CommandRouter router;
     private final MeterRegistry metrics;
     private final AtomicInteger connections = new AtomicInteger();
@@ -53,8 +56,8 @@ public class MqttAdapter {
     private volatile MqttServer tlsServer;
 
     public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceLogin login, CertificateLogin certificateLogin,
-            DownstreamSender downstream, PayloadMappings mappings, DeviceRegistry registry, CommandRouter router,
-            MeterRegistry metrics) {
+            DownstreamSender downstream, PayloadMappings mappings, DeviceRegistry registry, DeviceLimits limits,
+            CommandRouter router, MeterRegistry metrics) {
         this.vertx = vertx;
         this.config = config;
         this.login = login;
@@ -62,6 +65,7 @@ public class MqttAdapter {
         this.downstream = downstream;
         this.mappings = mappings;
         this.registry = registry;
+        this.limits = limits;
         this.router = router;
         this.metrics = metrics;
         metrics.gauge("doppel.mqtt.connections", connections);
@@ -169,7 +173,7 @@ public class MqttAdapter {
                     String who = result.subjectDn() == null ? "certificate"
                             : "certificate '" + result.subjectDn() + "' issued by '" + result.issuerDn() + "'";
                     switch (result.outcome()) {
-                        case OK -> resolveMapping(endpoint, ctx, result.device());
+                        case OK -> admit(endpoint, ctx, result.device());
                         case UNTRUSTED -> refuse(endpoint,
                                 MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
                                 "untrusted-certificate", who);
@@ -201,7 +205,7 @@ public class MqttAdapter {
                 .emitOn(r -> ctx.runOnContext(v -> r.run()))
                 .subscribe().with(result -> {
                     switch (result.outcome()) {
-                        case OK -> resolveMapping(endpoint, ctx, result.device());
+                        case OK -> admit(endpoint, ctx, result.device());
                         case BAD_USERNAME -> refuse(endpoint,
                                 MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD, "bad-username",
                                 who);
@@ -222,22 +226,37 @@ public class MqttAdapter {
     }
 
     /** The connection keeps the payload mapping its device had when it connected. */
-    private void resolveMapping(MqttEndpoint endpoint, Context ctx, ThingId device) {
-        mappings.forDevice(device).emitOn(r -> ctx.runOnContext(v -> r.run())).subscribe().with(
-                mapper -> accept(endpoint, ctx, device, mapper), failure -> {
+    /**
+     * An authenticated device is admitted within its tenant's connection limit, and its connection
+     * keeps the payload mapping and the limits its device had when it connected.
+     */
+    private void admit(MqttEndpoint endpoint, Context ctx, ThingId device) {
+        limits.forTenant(device.tenant()).chain(tenantLimits -> limits.reserveConnection(device, tenantLimits)
+                .chain(allowed -> !allowed ? Uni.createFrom().<MqttDeviceSession.Settings>nullItem()
+                        : mappings.forDevice(device).map(mapper -> new MqttDeviceSession.Settings(mapper, tenantLimits))
+                                .onFailure().invoke(() -> limits.disconnected(device.tenant()))))
+                .emitOn(r -> ctx.runOnContext(v -> r.run())).subscribe().with(settings -> {
+                    if (settings == null) {
+                        refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "connection-limit",
+                                device.toString());
+                    } else {
+                        accept(endpoint, ctx, device, settings);
+                    }
+                }, failure -> {
                     LOG.warnf("registry unavailable while connecting %s: %s", device, failure.getMessage());
                     endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
                 });
     }
 
-    private void accept(MqttEndpoint endpoint, Context ctx, ThingId device, PayloadMappings.DeviceMapper mapper) {
-        MqttDeviceSession session = new MqttDeviceSession(endpoint, ctx, device, config, downstream, mapper,
-                mappings, registry, router, metrics);
+    private void accept(MqttEndpoint endpoint, Context ctx, ThingId device, MqttDeviceSession.Settings settings) {
+        MqttDeviceSession session = new MqttDeviceSession(endpoint, ctx, device, config, downstream, settings,
+                mappings, registry, limits, router, metrics);
         session.attach();
         endpoint.accept(false);
         connections.incrementAndGet();
         endpoint.closeHandler(v -> {
             connections.decrementAndGet();
+            limits.disconnected(device.tenant());
             session.closed();
         });
         metrics.counter("doppel.mqtt.connects", "outcome", "accepted").increment();

@@ -3,6 +3,7 @@ package dev.doppel.connectivity.adapter.mqtt;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandSink;
 import dev.doppel.connectivity.config.MqttAdapterConfig;
+import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.mapping.PayloadMappings;
@@ -47,6 +48,8 @@ final class MqttDeviceSession implements CommandSink {
     private final PayloadMappings.DeviceMapper mapper;
     private final PayloadMappings mappings;
     private final DeviceRegistry registry;
+    private final DeviceLimits limits;
+    private final DeviceRegistry.Limits tenantLimits;
     /** Devices this connection was lately found to be the gateway of, and until when that holds. */
     private final Map<String, Instant> gatewayFor = new ConcurrentHashMap<>();
     private static final java.time.Duration GATEWAY_CHECK_KEPT = java.time.Duration.ofSeconds(10);
@@ -59,15 +62,21 @@ final class MqttDeviceSession implements CommandSink {
     private Instant lastSourceTime = Instant.EPOCH;
     private boolean closing;
 
+    /** What a connection keeps from the moment its device connected: its payload mapping and its tenant's limits. */
+    record Settings(PayloadMappings.DeviceMapper mapper, DeviceRegistry.Limits limits) {
+    }
+
     MqttDeviceSession(MqttEndpoint endpoint, Context ctx, ThingId device, MqttAdapterConfig config,
-            DownstreamSender downstream, PayloadMappings.DeviceMapper mapper, PayloadMappings mappings,
-            DeviceRegistry registry, CommandRouter router, MeterRegistry metrics) {
+            DownstreamSender downstream, Settings settings, PayloadMappings mappings, DeviceRegistry registry,
+            DeviceLimits limits, CommandRouter router, MeterRegistry metrics) {
         this.endpoint = endpoint;
         this.ctx = ctx;
         this.device = device;
         this.config = config;
         this.downstream = downstream;
-        this.mapper = mapper;
+        this.mapper = settings.mapper();
+        this.tenantLimits = settings.limits();
+        this.limits = limits;
         this.mappings = mappings;
         this.registry = registry;
         this.router = router;
@@ -162,6 +171,16 @@ final class MqttDeviceSession implements CommandSink {
     /** Maps a report of {@code target} (this device, or one it is the gateway of) and sends it on. */
     private void forward(MqttPublishMessage msg, MqttTopic.Report topic, ThingId target,
             PayloadMappings.DeviceMapper targetMapper, byte[] payload, Instant sourceTime) {
+        if (!limits.tryMessage(target, tenantLimits)) {
+            if (msg.qosLevel() == MqttQoS.AT_MOST_ONCE) {
+                count(topic.channel(), "rate-limited"); // at most once: dropped
+            } else {
+                // Closing is MQTT 3.1.1's only way to say no: the device retries after reconnecting.
+                reject("rate-limited", msg.topicName(), "more than " + tenantLimits.messagesPerSecond()
+                        + " messages per second");
+            }
+            return;
+        }
         MappedReport mapped;
         try {
             mapped = targetMapper.map(payload, topic.bag().get("content-type"), topic.bag().get("feature"),
