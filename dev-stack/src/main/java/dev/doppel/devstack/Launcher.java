@@ -157,7 +157,7 @@ public final class Launcher {
                 "  Device registry           http://127.0.0.1:" + CONNECTIVITY + "/api/registry/devices/demo/sensor-1",
                 "  MQTT (Hono topics)        tcp://127.0.0.1:" + MQTT + "   user sensor-1@demo  password " + DEMO_PASSWORD,
                 "  CoAP over DTLS (Hono)     coaps://127.0.0.1:" + COAPS + "  PSK identity sensor-1@demo  key " + DEMO_PSK
-                        + "  (plain coap :" + COAP + " refuses devices by default)",
+                        + "  (plain coap :" + COAP + "/telemetry/demo/sensor-1 works here, loopback only)",
                 "  Smart meter (Modbus TCP)  127.0.0.1:" + METER + "  polled into twin demo:" + METER_DEVICE
                         + " (feature meter; not with --no-fleet)",
                 "  Keycloak (realm twin)     http://127.0.0.1:" + KEYCLOAK + "/admin  (admin/admin)",
