@@ -2,7 +2,6 @@ package dev.doppel.benchmarks;
 
 import dev.doppel.benchmarks.ClosedLoop.Result;
 import dev.doppel.devstack.LocalSystem;
-import dev.doppel.devstack.Ports;
 import dev.doppel.devstack.Provisioner;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -68,14 +67,11 @@ public final class CommandBenchmark {
 
         Result[] reference = new Result[2];
         double referenceDrain;
-        Process mosquitto = startMosquitto(dir);
-        try {
-            String uri = "tcp://127.0.0.1:" + mosquittoPort;
+        try (Mosquitto mosquitto = Mosquitto.start(dir)) {
+            String uri = mosquitto.uri();
             reference[0] = mqttRoundTrips(uri, 1, seconds);
             reference[1] = mqttRoundTrips(uri, 32, seconds);
             referenceDrain = mqttDrain(uri, devices);
-        } finally {
-            mosquitto.destroy();
         }
 
         Result[] ours = new Result[2];
@@ -123,27 +119,6 @@ public final class CommandBenchmark {
         System.out.printf(Locale.ROOT, "| errors | %d | %d | |%n", reference[0].errors() + reference[1].errors(),
                 ours[0].errors() + ours[1].errors());
         System.exit(0);
-    }
-
-    private static int mosquittoPort;
-
-    private static Process startMosquitto(Path dir) throws Exception {
-        Path bin = Path.of("/usr/sbin/mosquitto");
-        if (!Files.isExecutable(bin)) {
-            throw new IllegalStateException("the reference needs Debian's mosquitto: apt-get install mosquitto");
-        }
-        mosquittoPort = Ports.free();
-        Path conf = dir.resolve("mosquitto.conf");
-        Files.writeString(conf, "listener " + mosquittoPort + " 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                + "max_inflight_messages 0\nmax_queued_messages 100000\nmax_connections -1\n");
-        Process p = new ProcessBuilder(bin.toString(), "-c", conf.toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!Ports.isOpen("127.0.0.1", mosquittoPort) && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        System.out.println("[reference] mosquitto on " + mosquittoPort);
-        return p;
     }
 
     /** Requesters publish req/{id}; one responder answers on res/{id}; a round trip ends when the answer arrives. */

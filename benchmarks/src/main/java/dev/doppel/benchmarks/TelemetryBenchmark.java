@@ -3,7 +3,6 @@ package dev.doppel.benchmarks;
 import dev.doppel.contracts.Topics;
 import dev.doppel.contracts.TwinChanged;
 import dev.doppel.devstack.LocalSystem;
-import dev.doppel.devstack.Ports;
 import dev.doppel.devstack.Provisioner;
 import dev.doppel.devstack.testing.KafkaProbe;
 import java.nio.charset.StandardCharsets;
@@ -102,26 +101,9 @@ public final class TelemetryBenchmark {
     }
 
     private static Load mosquittoReference(Path dir, int devices, int seconds) throws Exception {
-        Path mosquitto = Path.of("/usr/sbin/mosquitto");
-        if (!Files.isExecutable(mosquitto)) {
-            throw new IllegalStateException("the reference needs Debian's mosquitto: apt-get install mosquitto");
-        }
-        int port = Ports.free();
-        Path conf = dir.resolve("mosquitto.conf");
-        Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                + "max_inflight_messages 0\nmax_queued_messages 100000\n");
-        ProcessBuilder pb = new ProcessBuilder(mosquitto.toString(), "-c", conf.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile());
-        Process p = pb.start();
-        try {
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (!Ports.isOpen("127.0.0.1", port) && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            System.out.println("[reference] mosquitto " + port + ": running load ...");
-            return drive("tcp://127.0.0.1:" + port, devices, seconds, i -> null, null);
-        } finally {
-            p.destroy();
+        try (Mosquitto mosquitto = Mosquitto.start(dir)) {
+            System.out.println("[reference] running load ...");
+            return drive(mosquitto.uri(), devices, seconds, i -> null, null);
         }
     }
 

@@ -95,7 +95,7 @@ public final class TwinReadBenchmark {
                 Result apiRead = measure(seconds, r -> get(http, twin.baseUrl() + "/api/2/things/bench:dev-" + r.nextInt(n),
                         token).statusCode() == 200);
                 // With a requesting party token the enforcer finds the permissions in the token itself.
-                String rpt = rpt(http, system.keycloak().issuer(), token);
+                String rpt = Uma.rpt(http, system.keycloak().issuer(), token);
                 Result rptRead = measure(seconds, r -> get(http, twin.baseUrl() + "/api/2/things/bench:dev-" + r.nextInt(n),
                         rpt).statusCode() == 200);
                 String filter = "eq(features/telemetry/properties/temperature,%d)";
@@ -142,17 +142,6 @@ public final class TwinReadBenchmark {
             }
         }
         System.exit(0);
-    }
-
-    /** Exchanges an access token for a requesting party token (UMA) that carries the caller's permissions. */
-    private static String rpt(HttpClient http, String issuer, String token) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(issuer + "/protocol/openid-connect/token"))
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(
-                        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Auma-ticket&audience=doppel-api"))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        return KafkaProbe.JSON.readTree(r.body()).get("access_token").asText();
     }
 
     private static HttpResponse<String> get(HttpClient http, String url, String token) throws Exception {
