@@ -8,7 +8,6 @@ import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.CommandRequested;
-import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
@@ -325,8 +324,7 @@ final class BridgeClient {
     private void onPuback(Integer packetId) {
         CommandRequested command = awaitingPuback.remove(packetId);
         if (command != null) {
-            router.handedOff(command).chain(() -> router.reportStep(command, CommandStatus.SENT, TRANSPORT))
-                    .subscribe().with(ok -> count("command", "sent"),
+            router.handedOff(command, TRANSPORT).subscribe().with(ok -> count("command", "sent"),
                             f -> LOG.warnf("could not report %s as sent: %s", command.commandId(), f.getMessage()));
         }
     }

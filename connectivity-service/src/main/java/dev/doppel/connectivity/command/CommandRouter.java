@@ -158,13 +158,15 @@ public class CommandRouter {
     }
 
     /**
-     * A command another system took over for good (Hono's command API): never routed again, like an
-     * acknowledged one, but without claiming the device has it.
+     * A command another system took over for good (Hono's command API, a fleet's own broker): its
+     * {@code SENT}, and never routed again, like an acknowledged one, but without claiming the device
+     * has it.
      */
-    public Uni<Void> handedOff(CommandRequested command) {
+    public Uni<Void> handedOff(CommandRequested command, String transport) {
         Instant at = clock.instant();
         acknowledged.put(command.commandId(), at);
-        return acknowledgedStore.mark(command.commandId(), at);
+        return acknowledgedStore.mark(command.commandId(), at)
+                .chain(() -> reportStep(command, CommandStatus.SENT, transport));
     }
 
     /**

@@ -259,9 +259,7 @@ public class HonoNorthbound {
                             config.groupId(), data, command.contentType(), null)
                     : client.sendOneWayCommand(tenant, id.deviceId(), command.subject(), data, command.contentType(),
                             null);
-            sent.onSuccess(v -> router.handedOff(command)
-                    .chain(() -> router.reportStep(command, CommandStatus.SENT, TRANSPORT))
-                    .subscribe().with(ok -> count("command", "sent"),
+            sent.onSuccess(v -> router.handedOff(command, TRANSPORT).subscribe().with(ok -> count("command", "sent"),
                             f -> LOG.warnf("could not report %s as sent: %s", command.commandId(), f.getMessage())))
                     .onFailure(e -> {
                         count("command", "unavailable");

@@ -18,7 +18,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
-import java.util.regex.Pattern;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /**
@@ -29,7 +28,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 @Produces(MediaType.APPLICATION_JSON)
 public class ConnectionResource {
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    private static final NamedInTenant NAMED = new NamedInTenant("connection", "connection");
 
     private final BridgeDefinitions definitions;
     private final Caller caller;
@@ -89,21 +88,10 @@ public class ConnectionResource {
     }
 
     private void check(String tenant, String name) {
-        if (!NAME.matcher(name).matches()) {
-            throw new ProblemException(Problem.of("invalid-connection-name", "Invalid connection name", 400,
-                    "a connection name is 1 to 64 letters, digits, '_', '.' or '-'", null));
-        }
-        if (!ThingId.isValid(tenant + ":x")) {
-            throw new ProblemException(Problem.of("invalid-tenant", "Invalid tenant", 400, "invalid tenant " + tenant,
-                    null));
-        }
-        if (!caller.mayAccess(tenant)) {
-            throw notFound(tenant, name);
-        }
+        NAMED.check(caller, tenant, name);
     }
 
     private static ProblemException notFound(String tenant, String name) {
-        return new ProblemException(Problem.of("connection-not-found", "Connection not found", 404,
-                "tenant " + tenant + " has no connection named " + name, null));
+        return NAMED.notFound(tenant, name);
     }
 }

@@ -27,7 +27,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /**
@@ -38,7 +37,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 @Produces(MediaType.APPLICATION_JSON)
 public class MappingResource {
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    private static final NamedInTenant NAMED = new NamedInTenant("payload mapping", "mapping");
 
     public record MappingBody(String expression) {
     }
@@ -160,23 +159,11 @@ public class MappingResource {
     }
 
     private void check(String tenant, String name) {
-        if (!NAME.matcher(name).matches()) {
-            throw new ProblemException(Problem.of("invalid-mapping-name", "Invalid mapping name", 400,
-                    "a mapping name is 1 to 64 letters, digits, '_', '.' or '-'", null));
-        }
-        try {
-            ThingId.of(tenant, "x");
-        } catch (IllegalArgumentException e) {
-            throw new ProblemException(Problem.of("invalid-tenant", "Invalid tenant", 400, e.getMessage(), null));
-        }
-        if (!caller.mayAccess(tenant)) {
-            throw notFound(tenant, name);
-        }
+        NAMED.check(caller, tenant, name);
     }
 
     private static ProblemException notFound(String tenant, String name) {
-        return new ProblemException(Problem.of("mapping-not-found", "Mapping not found", 404,
-                "tenant " + tenant + " has no payload mapping named " + name, null));
+        return NAMED.notFound(tenant, name);
     }
 
 }
