@@ -11,6 +11,7 @@ import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.DeviceConnectionChanged;
+import dev.doppel.contracts.DeviceLifecycleChanged;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.hono.application.client.kafka.impl.KafkaApplicationClientImpl;
 import org.eclipse.hono.application.client.kafka.impl.KafkaDownstreamMessage;
 import org.eclipse.hono.client.kafka.CommonKafkaClientConfigProperties;
@@ -73,6 +75,9 @@ public class HonoNorthbound {
     private KafkaApplicationClientImpl client;
     private AsyncHandlingAutoCommitKafkaConsumer<Buffer> consumer;
     private volatile boolean consuming;
+    /** Devices this instance announced on {@code dt.devices}; bounded, forgotten wholesale when full. */
+    private final Set<String> announced = ConcurrentHashMap.newKeySet();
+    private static final int ANNOUNCED_KEPT = 100_000;
 
     public HonoNorthbound(HonoConfig config, @ConfigProperty(name = "kafka.bootstrap.servers") String doppelKafka,
             Vertx vertx, PayloadMappings mappings, DownstreamSender downstream, CommandRouter router,
@@ -169,12 +174,12 @@ public class HonoNorthbound {
     }
 
     private Uni<Void> downstream(KafkaDownstreamMessage message, ThingId device, String channel, String eventId) {
-        Uni<Void> connection = Uni.createFrom().voidItem();
+        Uni<Void> connection = announce(device);
         Integer ttd = message.getTimeTillDisconnect();
         if (ttd != null) {
             // Hono's ttd: -1 connected until further notice, 0 gone, N waiting N seconds for a command.
-            connection = downstream.connection(new DeviceConnectionChanged(eventId, device.toString(), ttd, TRANSPORT,
-                    Instant.now()));
+            connection = connection.chain(() -> downstream.connection(new DeviceConnectionChanged(eventId,
+                    device.toString(), ttd, TRANSPORT, Instant.now())));
         }
         if (EMPTY_NOTIFICATION.equals(message.getContentType())) {
             return connection.invoke(() -> count(channel, "empty-notification"));
@@ -195,6 +200,26 @@ public class HonoNorthbound {
             return downstream.report(TelemetryReceived.of(eventId, device, channel, mapped.features(),
                     mapped.attributes(), sourceTime, TRANSPORT)).invoke(() -> count(channel, "accepted"));
         });
+    }
+
+    /**
+     * A Hono tenant's devices are registered in Hono's registry, not in Doppel's. The first record of
+     * one announces it on {@code dt.devices}, as a registration here would: its twin exists, and
+     * command-service accepts commands for it. Announcing again (another instance, a restart) is harmless.
+     */
+    private Uni<Void> announce(ThingId device) {
+        String thingId = device.toString();
+        if (announced.contains(thingId)) {
+            return Uni.createFrom().voidItem();
+        }
+        String eventId = UUID.nameUUIDFromBytes(("hono-device/" + thingId).getBytes(StandardCharsets.UTF_8)).toString();
+        return downstream.deviceLifecycle(new DeviceLifecycleChanged(eventId, thingId, true, Instant.now()))
+                .invoke(() -> {
+                    if (announced.size() >= ANNOUNCED_KEPT) {
+                        announced.clear();
+                    }
+                    announced.add(thingId);
+                });
     }
 
     /**

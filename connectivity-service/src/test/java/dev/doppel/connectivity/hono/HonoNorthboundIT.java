@@ -9,6 +9,7 @@ import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.DeviceConnectionChanged;
+import dev.doppel.contracts.DeviceLifecycleChanged;
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
@@ -49,7 +50,8 @@ class HonoNorthboundIT {
         try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
                 KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY);
                 KafkaConsumer<String, byte[]> events = kafka.subscribe(Topics.DEVICE_EVENTS);
-                KafkaConsumer<String, byte[]> connections = kafka.subscribe(Topics.DEVICE_CONNECTIONS)) {
+                KafkaConsumer<String, byte[]> connections = kafka.subscribe(Topics.DEVICE_CONNECTIONS);
+                KafkaConsumer<String, byte[]> registrations = kafka.subscribe(Topics.DEVICES)) {
             long created = Instant.parse("2026-11-23T10:00:00.123Z").toEpochMilli();
             kafka.sendRaw("hono.telemetry." + TENANT, "pump-1", "{\"pressure\":2.5}".getBytes(StandardCharsets.UTF_8),
                     List.of(header("device_id", "pump-1"), header("content-type", "application/json"),
@@ -62,6 +64,11 @@ class HonoNorthboundIT {
             assertEquals(Map.of("pressure", 2.5), t.features().get("telemetry"));
             assertEquals("hono", t.transport());
             assertEquals(Instant.ofEpochMilli(created), t.sourceTime(), "Hono's creation-time is the source time");
+            // Hono's registry holds the device; its first record registers it here, so it has a twin and takes commands.
+            ConsumerRecord<String, byte[]> registered = KafkaProbe.await(registrations,
+                    x -> (TENANT + ":pump-1").equals(x.key()), Duration.ofSeconds(10));
+            assertNotNull(registered, "a Hono device seen first was not announced on dt.devices");
+            assertEquals(true, KafkaProbe.read(registered, DeviceLifecycleChanged.class).registered());
 
             kafka.sendRaw("hono.event." + TENANT, "pump-1", "{\"alarm\":\"overpressure\"}".getBytes(StandardCharsets.UTF_8),
                     List.of(header("device_id", "pump-1"), header("content-type", "application/json"),
@@ -79,6 +86,8 @@ class HonoNorthboundIT {
                     x -> (TENANT + ":pump-2").equals(x.key()), Duration.ofSeconds(30));
             assertNotNull(online, "empty notification did not become a connection event");
             assertEquals(-1, KafkaProbe.read(online, DeviceConnectionChanged.class).ttd());
+            assertNotNull(KafkaProbe.await(registrations, x -> (TENANT + ":pump-2").equals(x.key()),
+                    Duration.ofSeconds(10)), "a Hono device known only from its notification was not announced");
 
             // A record that cannot be mapped is skipped (logged, counted), and the ones after it still flow.
             kafka.sendRaw("hono.telemetry." + TENANT, "pump-3", "not json".getBytes(StandardCharsets.UTF_8),
