@@ -91,16 +91,17 @@ public class PayloadMappings {
         return registry.findDevice(device)
                 .chain(found -> {
                     String name = found.map(Device::mapping).orElse(null);
+                    String defaultContentType = found.map(Device::defaultContentType).orElse(null);
                     if (name == null) {
-                        return Uni.createFrom().item(defaultMapper());
+                        return Uni.createFrom().item(withDefault(defaultMapper(), defaultContentType));
                     }
-                    return find(device.tenant(), name).map(expression -> expression
+                    return find(device.tenant(), name).map(expression -> withDefault(expression
                             .map(e -> compiledFor(device, name, e))
                             // A mapping deleted under a device (should not happen: delete refuses) maps nothing.
                             .orElseGet(() -> (p, ct, f, ch) -> {
                                 throw new MappingException("mapping-missing", "the device's mapping " + name
                                         + " does not exist");
-                            }));
+                            }), defaultContentType));
                 })
                 .invoke(mapper -> {
                     if (byDevice.size() > 100_000) {
@@ -108,6 +109,12 @@ public class PayloadMappings {
                     }
                     byDevice.put(device, new Cached(mapper, now.plus(config.cacheFor())));
                 });
+    }
+
+    /** A message that declares no content type is taken to be of the device's default, if it has one. */
+    private static DeviceMapper withDefault(DeviceMapper mapper, String defaultContentType) {
+        return defaultContentType == null ? mapper : (payload, contentType, feature, channel) -> mapper.map(payload,
+                contentType == null || contentType.isBlank() ? defaultContentType : contentType, feature, channel);
     }
 
     private DeviceMapper defaultMapper() {

@@ -117,6 +117,9 @@ public class DeviceRegistry {
             if (via != null && !via.isEmpty()) {
                 doc.append("via", via);
             }
+            if (defaultContentType != null) {
+                doc.append("defaultContentType", defaultContentType);
+            }
             return devices.replaceOne(Filters.eq("_id", id.toString()), doc, new ReplaceOptions().upsert(true))
                     .map(r -> existing.isEmpty());
         });
@@ -126,7 +129,7 @@ public class DeviceRegistry {
         return devices.find(Filters.eq("_id", id.toString())).collect().first()
                 .map(d -> Optional.ofNullable(d).map(doc -> new Device(id, doc.getBoolean("enabled", true),
                         doc.getDate("created").toInstant(), doc.getString("mapping"),
-                        doc.getList("via", String.class, List.of()))));
+                        doc.getList("via", String.class, List.of()), doc.getString("defaultContentType"))));
     }
 
     /**

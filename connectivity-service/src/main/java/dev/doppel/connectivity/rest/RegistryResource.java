@@ -68,9 +68,11 @@ public class RegistryResource {
 
     /**
      * {@code mapping}: the name of one of the tenant's payload mappings, or absent for the default;
-     * {@code via}: the device ids of the gateways that may act for this device (Hono's "via").
+     * {@code via}: the device ids of the gateways that may act for this device (Hono's "via");
+     * {@code defaults}: Hono's default message properties, of which {@code content-type} is taken: what
+     * a message of the device that declares no content type is.
      */
-    public record DeviceBody(Boolean enabled, String mapping, List<String> via) {
+    public record DeviceBody(Boolean enabled, String mapping, List<String> via, Map<String, Object> defaults) {
     }
 
     public record TenantBody(Boolean enabled) {
@@ -231,6 +233,7 @@ public class RegistryResource {
                         "via lists device ids of gateways of the same tenant, not the device itself", null));
             }
         }
+        String defaultContentType = defaultContentType(body == null ? null : body.defaults());
         Uni<Boolean> mappingKnown = mapping == null ? Uni.createFrom().item(true)
                 : mappings.find(tenant, mapping).map(Optional::isPresent);
         return mappingKnown.chain(known -> {
@@ -238,11 +241,37 @@ public class RegistryResource {
                 throw new ProblemException(Problem.of("mapping-not-found", "Unknown mapping", 400,
                         "tenant " + tenant + " has no payload mapping named " + mapping, null));
             }
-            return registry.putDevice(id, enabled, mapping, via);
+            return registry.putDevice(id, enabled, mapping, via, defaultContentType);
         }).invoke(() -> mappings.forget(id)).chain(created -> created
                 ? announce(id, true).replaceWith(Response.created(URI.create("/api/registry/devices/" + tenant + "/"
                         + deviceId)).entity(Map.of("id", deviceId, "tenant", tenant, "enabled", enabled)).build())
                 : Uni.createFrom().item(Response.noContent().build()));
+    }
+
+    /** type/subtype with optional parameters (RFC 6838 names). */
+    private static final java.util.regex.Pattern MEDIA_TYPE = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\\s*;\\s*[^;\\s=]+=[^;]*)*");
+
+    /** Hono's device defaults: only {@code content-type} means something here; anything else is refused, not ignored. */
+    private static String defaultContentType(Map<String, Object> defaults) {
+        if (defaults == null || defaults.isEmpty()) {
+            return null;
+        }
+        for (String key : defaults.keySet()) {
+            if (!"content-type".equals(key)) {
+                throw new ProblemException(Problem.of("unsupported-default", "Unsupported device default", 400,
+                        "defaults may name content-type only, not " + key, null));
+            }
+        }
+        Object value = defaults.get("content-type");
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof String type) || type.length() > 255 || !MEDIA_TYPE.matcher(type.trim()).matches()) {
+            throw new ProblemException(Problem.of("invalid-content-type", "Invalid default content type", 400,
+                    "defaults.content-type must be a media type such as application/json", null));
+        }
+        return type.trim();
     }
 
     @GET
@@ -258,6 +287,9 @@ public class RegistryResource {
             }
             if (!device.via().isEmpty()) {
                 out.put("via", device.via());
+            }
+            if (device.defaultContentType() != null) {
+                out.put("defaults", Map.of("content-type", device.defaultContentType()));
             }
             return out;
         }).orElseThrow(() -> notFound(id)));

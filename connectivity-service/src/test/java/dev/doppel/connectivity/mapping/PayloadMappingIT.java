@@ -14,7 +14,13 @@ import dev.doppel.devstack.testing.KafkaProbe;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.restassured.specification.RequestSpecification;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -97,5 +103,48 @@ class PayloadMappingIT {
                 .statusCode(400).body("type", containsString("mapping-not-found"));
         admin().get("/api/registry/mappings/demo/no-such-mapping").then().statusCode(404);
         admin().delete("/api/registry/mappings/demo/watts").then().statusCode(204);
+    }
+
+    @Test
+    void aDevicesDefaultContentTypeAppliesToMessagesThatDeclareNone() throws Exception {
+        putMapping("csv-climate", CSV);
+        register("csv-quiet", "csv-climate");
+        admin().body("{\"mapping\":\"csv-climate\",\"defaults\":{\"content-type\":\"text/plain\"}}")
+                .put("/api/registry/devices/demo/csv-2").then().statusCode(lessThan(300));
+        admin().body("[{\"type\":\"hashed-password\",\"auth-id\":\"csv-2\",\"secrets\":[{\"pwd-plain\":\""
+                + PASSWORD + "\"}]}]").put("/api/registry/credentials/demo/csv-2").then().statusCode(204);
+        admin().get("/api/registry/devices/demo/csv-2").then().body("defaults.content-type", equalTo("text/plain"));
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+                KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
+            // No Content-Type header at all (RestAssured always sends one, the JDK's client does not).
+            assertEquals(202, postWithoutContentType("csv-2", "22,41"));
+            ConsumerRecord<String, byte[]> r = KafkaProbe.await(telemetry, x -> "demo:csv-2".equals(x.key()),
+                    Duration.ofSeconds(10));
+            assertNotNull(r, "the report of a device with a default content type did not arrive");
+            assertEquals(Map.of("temperature", 22, "humidity", 41),
+                    KafkaProbe.read(r, TelemetryReceived.class).features().get("telemetry"));
+            // Without a default, an undeclared payload is taken to be JSON, and CSV is not.
+            assertEquals(400, postWithoutContentType("csv-quiet", "22,41"));
+            assertNull(KafkaProbe.await(telemetry, x -> "demo:csv-quiet".equals(x.key()), Duration.ofSeconds(2)));
+        }
+        admin().body("{\"defaults\":{\"content-type\":\"not a type\"}}").put("/api/registry/devices/demo/csv-2")
+                .then().statusCode(400).contentType("application/problem+json")
+                .body("type", containsString("invalid-content-type"));
+        admin().body("{\"defaults\":{\"ttl\":30}}").put("/api/registry/devices/demo/csv-2")
+                .then().statusCode(400).body("type", containsString("unsupported-default"));
+        // Refused updates changed nothing.
+        admin().get("/api/registry/devices/demo/csv-2").then().body("defaults.content-type", equalTo("text/plain"))
+                .body("mapping", equalTo("csv-climate"));
+    }
+
+    private static int postWithoutContentType(String deviceId, String body) throws Exception {
+        String auth = java.util.Base64.getEncoder().encodeToString((deviceId + "@demo:" + PASSWORD)
+                .getBytes(StandardCharsets.UTF_8));
+        HttpRequest request = HttpRequest.newBuilder(URI.create(RestAssured.baseURI + ":" + RestAssured.port
+                + "/telemetry")).header("Authorization", "Basic " + auth)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            return client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+        }
     }
 }
