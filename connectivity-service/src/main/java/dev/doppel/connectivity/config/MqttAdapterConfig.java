@@ -25,6 +25,13 @@ public interface MqttAdapterConfig {
     @WithDefault("10")
     int connectTimeoutSeconds();
 
+    /**
+     * Most devices a gateway takes commands for through {@code command//+/req/#}: a gateway with more
+     * subscribes per device ({@code command//{device}/req/#}).
+     */
+    @WithDefault("10000")
+    int maxDevicesPerGateway();
+
     /** MQTT over TLS (mqtts), beside the plain listener. */
     Tls tls();
 

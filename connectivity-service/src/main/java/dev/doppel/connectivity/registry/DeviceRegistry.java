@@ -99,13 +99,15 @@ public class DeviceRegistry {
     public Uni<Void> ensureIndexes() {
         return credentials.createIndex(Indexes.ascending("tenant", "deviceId"), new IndexOptions().name("tenant_device"))
                 .chain(() -> devices.createIndex(Indexes.ascending("tenant"), new IndexOptions().name("tenant")))
+                .chain(() -> devices.createIndex(Indexes.ascending("tenant", "via"), new IndexOptions().name("tenant_via")))
                 .chain(() -> trustedCas.createIndex(Indexes.ascending("tenant"),
                         new IndexOptions().name("tenant")))
                 .replaceWithVoid();
     }
 
     /** Creates or updates a device; {@code true} if it was created. */
-    public Uni<Boolean> putDevice(ThingId id, boolean enabled, String mapping, List<String> via) {
+    public Uni<Boolean> putDevice(ThingId id, boolean enabled, String mapping, List<String> via,
+            String defaultContentType) {
         return findDevice(id).chain(existing -> {
             Instant created = existing.map(Device::created).orElseGet(Instant::now);
             Document doc = new Document("_id", id.toString()).append("tenant", id.tenant())
@@ -142,6 +144,17 @@ public class DeviceRegistry {
         }
         return devices.find(Filters.and(Filters.eq("_id", device.toString()), Filters.ne("enabled", false),
                 Filters.eq("via", gateway.deviceId()))).collect().first().map(d -> d != null);
+    }
+
+    /**
+     * The enabled devices that name {@code gateway} in their {@code via}, at most {@code limit} of them
+     * (ordered by id, so a cut is the same each time).
+     */
+    public Uni<List<String>> devicesVia(ThingId gateway, int limit) {
+        return devices.find(Filters.and(Filters.eq("tenant", gateway.tenant()), Filters.eq("via", gateway.deviceId()),
+                Filters.ne("enabled", false)), new io.quarkus.mongodb.FindOptions()
+                        .projection(new Document("deviceId", 1)).sort(new Document("_id", 1)).limit(limit))
+                .map(d -> d.getString("deviceId")).collect().asList();
     }
 
     /** How many devices of the tenant use the named mapping. */

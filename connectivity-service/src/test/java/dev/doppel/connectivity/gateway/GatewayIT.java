@@ -10,6 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.doppel.connectivity.adapter.coap.CoapAdapter;
 import dev.doppel.connectivity.adapter.mqtt.MqttAdapter;
+import dev.doppel.contracts.CommandRequested;
+import dev.doppel.contracts.CommandStatus;
+import dev.doppel.contracts.CommandStatusChanged;
+import dev.doppel.contracts.DeviceConnectionChanged;
+import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
 import dev.doppel.devstack.testing.KafkaProbe;
@@ -20,6 +25,9 @@ import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.Base64;
 import java.util.Map;
 import java.util.UUID;
@@ -28,6 +36,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.awaitility.Awaitility;
 import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
@@ -69,6 +78,9 @@ class GatewayIT {
                 .put("/api/registry/credentials/demo/gw-1").then().statusCode(204);
         admin().body("{\"via\":[\"gw-1\"]}").put("/api/registry/devices/demo/behind-gw").then().statusCode(lessThan(300));
         admin().body("{}").put("/api/registry/devices/demo/not-behind").then().statusCode(lessThan(300));
+        admin().body("{\"via\":[\"gw-1\"]}").put("/api/registry/devices/demo/valve-gw").then().statusCode(lessThan(300));
+        admin().body("{\"via\":[\"gw-1\"],\"enabled\":false}").put("/api/registry/devices/demo/off-gw").then()
+                .statusCode(lessThan(300));
     }
 
     @Test
@@ -101,6 +113,91 @@ class GatewayIT {
         gateway.publish("telemetry/demo/not-behind", "{\"level\":3}".getBytes(StandardCharsets.UTF_8), 0, false);
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !gateway.isConnected());
         gateway.close();
+    }
+
+    @Test
+    void overMqttAGatewayTakesAndAnswersTheCommandsOfItsDevices() throws Exception {
+        register();
+        MqttClient gateway = new MqttClient("tcp://127.0.0.1:" + mqtt.port(), "gw-1-cmd-" + UUID.randomUUID(),
+                new MemoryPersistence());
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setUserName("gw-1@demo");
+        o.setPassword(PASSWORD.toCharArray());
+        gateway.connect(o);
+        BlockingQueue<String[]> received = new LinkedBlockingQueue<>();
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+                KafkaConsumer<String, byte[]> connections = kafka.subscribe(Topics.DEVICE_CONNECTIONS);
+                KafkaConsumer<String, byte[]> statuses = kafka.subscribe(Topics.COMMAND_STATUS)) {
+            // Hono's form for the commands of all devices that name the gateway in their via.
+            IMqttToken all = gateway.subscribeWithResponse(new String[] {"command//+/req/#"}, new int[] {1},
+                    new org.eclipse.paho.client.mqttv3.IMqttMessageListener[] {(topic, msg) -> received.add(
+                            new String[] {topic, new String(msg.getPayload(), StandardCharsets.UTF_8)})});
+            assertEquals(1, all.getGrantedQos()[0]);
+            // Its enabled devices are connected now, for command-service and the twins.
+            java.util.Set<String> online = new java.util.TreeSet<>();
+            KafkaProbe.await(connections, r -> {
+                if (KafkaProbe.read(r, DeviceConnectionChanged.class).ttd() == -1) {
+                    online.add(r.key());
+                }
+                return online.containsAll(java.util.List.of("demo:behind-gw", "demo:valve-gw"));
+            }, Duration.ofSeconds(10));
+            assertTrue(online.containsAll(java.util.List.of("demo:behind-gw", "demo:valve-gw")),
+                    "not announced connected through their gateway: " + online);
+            assertEquals(null, KafkaProbe.await(connections, r -> "demo:off-gw".equals(r.key())
+                    || "demo:not-behind".equals(r.key()), Duration.ofSeconds(1)), "only the gateway's enabled devices");
+
+            String id = UUID.randomUUID().toString();
+            kafka.sendEvent(Topics.COMMANDS, "demo:valve-gw", EventTypes.COMMAND_REQUESTED, "/test",
+                    new CommandRequested(id, "demo:valve-gw", "open", "application/json",
+                            "{\"percent\":30}".getBytes(StandardCharsets.UTF_8), true, Instant.now(),
+                            Instant.now().plusSeconds(30), null));
+            String[] command = received.poll(10, TimeUnit.SECONDS);
+            assertNotNull(command, "the gateway got no command for its device");
+            assertEquals("command//valve-gw/req/" + id + "/open", command[0]);
+            assertEquals("{\"percent\":30}", command[1]);
+            assertNotNull(awaitStatus(statuses, id, CommandStatus.DELIVERED), "the gateway's PUBACK is the delivery");
+
+            gateway.publish("command//valve-gw/res/" + id + "/200", "{\"opened\":30}".getBytes(StandardCharsets.UTF_8),
+                    1, false);
+            CommandStatusChanged done = awaitStatus(statuses, id, CommandStatus.SUCCEEDED);
+            assertNotNull(done, "the gateway's answer for its device did not settle the command");
+            assertEquals("demo:valve-gw", done.thingId());
+            assertEquals(200, done.statusCode());
+
+            // A device that does not name the gateway: its subscription is refused (0x80), the connection stays.
+            IMqttToken foreign = gateway.subscribeWithResponse(new String[] {"command//not-behind/req/#"}, new int[] {1},
+                    new org.eclipse.paho.client.mqttv3.IMqttMessageListener[] {(topic, msg) -> received.add(
+                            new String[] {topic, "?"})});
+            assertEquals(0x80, foreign.getGrantedQos()[0]);
+            assertTrue(gateway.isConnected());
+
+            // Gone from its command subscription, its devices are disconnected.
+            gateway.unsubscribe("command//+/req/#");
+            assertNotNull(KafkaProbe.await(connections, r -> "demo:valve-gw".equals(r.key())
+                    && KafkaProbe.read(r, DeviceConnectionChanged.class).ttd() == 0, Duration.ofSeconds(10)),
+                    "unsubscribing did not disconnect the gateway's devices");
+
+            // One device by name; then an answer for a device that is not its own closes the connection.
+            gateway.subscribe("command//behind-gw/req/#", 1);
+            assertNotNull(KafkaProbe.await(connections, r -> "demo:behind-gw".equals(r.key())
+                    && KafkaProbe.read(r, DeviceConnectionChanged.class).ttd() == -1, Duration.ofSeconds(10)));
+            try {
+                gateway.publish("command//not-behind/res/" + UUID.randomUUID() + "/200", new byte[0], 1, false);
+            } catch (org.eclipse.paho.client.mqttv3.MqttException expected) {
+                // refused: the connection closes while Paho still waits for the PUBACK
+            }
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !gateway.isConnected());
+        gateway.close();
+    }
+
+    private static CommandStatusChanged awaitStatus(KafkaConsumer<String, byte[]> statuses, String id,
+            CommandStatus status) {
+        ConsumerRecord<String, byte[]> r = KafkaProbe.await(statuses, x -> {
+            CommandStatusChanged s = KafkaProbe.read(x, CommandStatusChanged.class);
+            return id.equals(s.commandId()) && s.status() == status;
+        }, Duration.ofSeconds(10));
+        return r == null ? null : KafkaProbe.read(r, CommandStatusChanged.class);
     }
 
     @Test

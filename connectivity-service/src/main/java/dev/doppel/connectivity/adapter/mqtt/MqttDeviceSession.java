@@ -58,7 +58,12 @@ final class MqttDeviceSession implements CommandSink {
     private final Map<Integer, CommandRequested> inFlight = new ConcurrentHashMap<>();
     /** Commands on their way on this connection, from the hand-over until the router knows the PUBACK. */
     private final java.util.Set<String> sending = ConcurrentHashMap.newKeySet();
-    private volatile MqttTopic.CommandFilter commandFilter;
+    /** The device's subscription to its own commands, or null. */
+    private volatile MqttTopic.CommandSubscription commandFilter;
+    /** A gateway's subscription to the commands of all its devices ({@code command//+/req/#}), or null. */
+    private MqttTopic.CommandSubscription allDevices;
+    /** Devices this gateway takes commands for on this connection, by device id, with the subscription that asked. */
+    private final Map<String, Behind> behind = new ConcurrentHashMap<>();
     private Instant lastSourceTime = Instant.EPOCH;
     private boolean closing;
 
@@ -212,12 +217,44 @@ final class MqttDeviceSession implements CommandSink {
     }
 
     private void onCommandResponse(MqttPublishMessage msg, MqttTopic.CommandResponse response, byte[] payload) {
-        Uni<Void> sent = router.respond(device.toString(), response.requestId(), response.status(),
+        if (response.deviceId().isEmpty() || response.deviceId().equals(device.deviceId())) {
+            answer(msg, device, response, payload);
+            return;
+        }
+        // A gateway answers for one of its devices: one it takes commands for here, or that names it in its via.
+        ThingId target;
+        try {
+            target = ThingId.of(device.tenant(), response.deviceId());
+        } catch (IllegalArgumentException e) {
+            reject("invalid-device-id", msg.topicName(), e.getMessage());
+            return;
+        }
+        Uni<Boolean> allowed = behind.containsKey(target.deviceId()) ? Uni.createFrom().item(true)
+                : registry.isGatewayFor(device, target);
+        allowed.emitOn(r -> ctx.runOnContext(v -> r.run())).subscribe().with(ok -> {
+            if (closing) {
+                return;
+            }
+            if (ok) {
+                answer(msg, target, response, payload);
+            } else {
+                reject("not-a-gateway", msg.topicName(), device.deviceId() + " is not a gateway of "
+                        + target.deviceId());
+            }
+        }, failure -> {
+            MqttAdapter.LOG.warnf("registry unavailable for gateway %s: %s; closing so it retries", device,
+                    failure.getMessage());
+            close();
+        });
+    }
+
+    private void answer(MqttPublishMessage msg, ThingId target, MqttTopic.CommandResponse response, byte[] payload) {
+        Uni<Void> sent = router.respond(target.toString(), response.requestId(), response.status(),
                 guessContentType(payload), payload, TRANSPORT);
         if (sent == null) {
             // Late (after timeout) or not a command of this device: dropped, counted, not an offence.
             metrics.counter("doppel.mqtt.rejected", "reason", "unknown-request-id").increment();
-            MqttAdapter.LOG.infof("dropped answer of %s to unknown request id %s", device, response.requestId());
+            MqttAdapter.LOG.infof("dropped answer of %s to unknown request id %s", target, response.requestId());
             if (msg.qosLevel() == MqttQoS.AT_LEAST_ONCE) {
                 endpoint.publishAcknowledge(msg.messageId());
             }
@@ -234,37 +271,138 @@ final class MqttDeviceSession implements CommandSink {
     // ---- subscriptions -----------------------------------------------------------------------------
 
     private void onSubscribe(MqttSubscribeMessage msg) {
-        List<MqttQoS> granted = new ArrayList<>();
-        boolean commands = false;
-        for (MqttTopicSubscription s : msg.topicSubscriptions()) {
-            MqttTopic.CommandFilter filter = MqttTopic.CommandFilter.of(s.topicName());
-            if (filter == null) {
+        List<MqttTopicSubscription> wanted = msg.topicSubscriptions();
+        List<Uni<MqttQoS>> outcomes = new ArrayList<>();
+        for (MqttTopicSubscription s : wanted) {
+            MqttTopic.CommandSubscription sub = MqttTopic.CommandSubscription.parse(s.topicName());
+            MqttQoS qos = s.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttQoS.AT_MOST_ONCE : MqttQoS.AT_LEAST_ONCE;
+            if (sub == null) {
                 metrics.counter("doppel.mqtt.rejected", "reason", "unknown-subscription").increment();
-                granted.add(MqttQoS.FAILURE);
+                outcomes.add(Uni.createFrom().item(MqttQoS.FAILURE));
+            } else if (sub.own()) {
+                outcomes.add(Uni.createFrom().item(() -> {
+                    boolean first = commandFilter == null;
+                    commandFilter = sub;
+                    if (first) {
+                        router.register(device.toString(), this);
+                        announce(device, -1);
+                    }
+                    return qos;
+                }));
             } else {
-                commandFilter = filter;
-                commands = true;
-                granted.add(s.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttQoS.AT_MOST_ONCE : MqttQoS.AT_LEAST_ONCE);
+                outcomes.add(subscribeForDevices(sub).map(ok -> ok ? qos : MqttQoS.FAILURE));
             }
         }
-        endpoint.subscribeAcknowledge(msg.messageId(), granted);
-        if (commands) {
-            router.register(device.toString(), this);
-            announce(-1);
+        if (outcomes.isEmpty()) {
+            endpoint.subscribeAcknowledge(msg.messageId(), List.of());
+            return;
         }
+        // Granted once each subscription holds: a command sent after the SUBACK finds the device reachable.
+        Uni.join().all(outcomes).andFailFast().emitOn(r -> ctx.runOnContext(v -> r.run())).subscribe().with(granted -> {
+            if (endpoint.isConnected()) {
+                endpoint.subscribeAcknowledge(msg.messageId(), granted);
+            }
+        }, failure -> {
+            MqttAdapter.LOG.warnf("registry unavailable for subscription of %s: %s; closing so it retries", device,
+                    failure.getMessage());
+            close();
+        });
+    }
+
+    /**
+     * A gateway asks for the commands of its devices: all that name it in their {@code via} (as the
+     * registry has them now), or one. Each becomes reachable here, and connected for the rest of the system.
+     */
+    private Uni<Boolean> subscribeForDevices(MqttTopic.CommandSubscription sub) {
+        Uni<List<String>> devices;
+        if (sub.all()) {
+            devices = registry.devicesVia(device, config.maxDevicesPerGateway()).invoke(ids -> {
+                if (ids.size() >= config.maxDevicesPerGateway()) {
+                    MqttAdapter.LOG.warnf("gateway %s acts for %d devices or more; commands reach the first %d "
+                            + "through %s, the others need a subscription of their own", device, ids.size(),
+                            config.maxDevicesPerGateway(), sub.filter());
+                }
+            });
+        } else {
+            ThingId target;
+            try {
+                target = ThingId.of(device.tenant(), sub.deviceId());
+            } catch (IllegalArgumentException e) {
+                metrics.counter("doppel.mqtt.rejected", "reason", "invalid-device-id").increment();
+                return Uni.createFrom().item(false);
+            }
+            devices = registry.isGatewayFor(device, target).map(ok -> ok ? List.of(sub.deviceId()) : List.of());
+        }
+        return devices.emitOn(r -> ctx.runOnContext(v -> r.run())).map(ids -> {
+            if (closing || !endpoint.isConnected()) {
+                return false;
+            }
+            if (!sub.all() && ids.isEmpty()) {
+                metrics.counter("doppel.mqtt.rejected", "reason", "not-a-gateway").increment();
+                MqttAdapter.LOG.infof("%s may not take commands for %s: not its gateway", device, sub.deviceId());
+                return false;
+            }
+            if (sub.all()) {
+                allDevices = sub;
+            }
+            for (String id : ids) {
+                Behind held = behind.get(id);
+                // A subscription for one device outranks the one for all.
+                if (held == null || !sub.all() || held.subscription().all()) {
+                    Behind now = new Behind(id, sub);
+                    behind.put(id, now);
+                    router.register(now.thingId.toString(), now);
+                    if (held == null) {
+                        announce(now.thingId, -1);
+                    }
+                }
+            }
+            return true;
+        });
     }
 
     private void onUnsubscribe(MqttUnsubscribeMessage msg) {
-        boolean wasSubscribed = commandFilter != null;
         for (String t : msg.topics()) {
-            if (commandFilter != null && commandFilter.filter.equals(t)) {
-                commandFilter = null;
+            MqttTopic.CommandSubscription sub = MqttTopic.CommandSubscription.parse(t);
+            if (sub == null) {
+                continue;
+            }
+            if (sub.own()) {
+                if (commandFilter != null && commandFilter.shortForm() == sub.shortForm()) {
+                    commandFilter = null;
+                    router.unregister(device.toString(), this);
+                    announce(device, 0);
+                }
+            } else if (sub.all()) {
+                if (sub.equals(allDevices)) {
+                    allDevices = null;
+                    for (Behind b : List.copyOf(behind.values())) {
+                        if (b.subscription().all()) {
+                            drop(b);
+                        }
+                    }
+                }
+            } else {
+                Behind b = behind.get(sub.deviceId());
+                if (b != null && b.subscription().equals(sub)) {
+                    if (allDevices != null) {
+                        // Still one of all the gateway's devices.
+                        Behind now = new Behind(b.deviceId(), allDevices);
+                        behind.put(b.deviceId(), now);
+                        router.register(now.thingId.toString(), now);
+                    } else {
+                        drop(b);
+                    }
+                }
             }
         }
         endpoint.unsubscribeAcknowledge(msg.messageId());
-        if (wasSubscribed && commandFilter == null) {
-            router.unregister(device.toString(), this);
-            announce(0);
+    }
+
+    private void drop(Behind b) {
+        if (behind.remove(b.deviceId(), b)) {
+            router.unregister(b.thingId.toString(), b);
+            announce(b.thingId, 0);
         }
     }
 
@@ -272,23 +410,65 @@ final class MqttDeviceSession implements CommandSink {
         if (commandFilter != null) {
             commandFilter = null;
             router.unregister(device.toString(), this);
-            announce(0);
+            announce(device, 0);
+        }
+        allDevices = null;
+        for (Behind b : List.copyOf(behind.values())) {
+            drop(b);
         }
     }
 
-    private void announce(int ttd) {
-        downstream.connection(new DeviceConnectionChanged(UUID.randomUUID().toString(), device.toString(), ttd,
+    private void announce(ThingId thing, int ttd) {
+        downstream.connection(new DeviceConnectionChanged(UUID.randomUUID().toString(), thing.toString(), ttd,
                 TRANSPORT, Instant.now())).subscribe().with(ok -> {
-                }, failure -> MqttAdapter.LOG.warnf("could not announce ttd=%d for %s: %s", ttd, device,
+                }, failure -> MqttAdapter.LOG.warnf("could not announce ttd=%d for %s: %s", ttd, thing,
                         failure.getMessage()));
+    }
+
+    /** A device behind this gateway connection: its commands go out on the gateway's connection. */
+    private final class Behind implements CommandSink {
+
+        private final String deviceId;
+        private final ThingId thingId;
+        private final MqttTopic.CommandSubscription subscription;
+
+        Behind(String deviceId, MqttTopic.CommandSubscription subscription) {
+            this.deviceId = deviceId;
+            this.thingId = ThingId.of(device.tenant(), deviceId);
+            this.subscription = subscription;
+        }
+
+        String deviceId() {
+            return deviceId;
+        }
+
+        MqttTopic.CommandSubscription subscription() {
+            return subscription;
+        }
+
+        @Override
+        public void deliver(CommandRequested command) {
+            send(command, this, deviceId);
+        }
+
+        @Override
+        public String transport() {
+            return TRANSPORT;
+        }
     }
 
     // ---- service → device --------------------------------------------------------------------------
 
     @Override
     public void deliver(CommandRequested command) {
+        send(command, null, null);
+    }
+
+    /** Sends on this connection a command of the device itself ({@code via} null) or of one behind it. */
+    private void send(CommandRequested command, Behind via, String deviceInTopic) {
         ctx.runOnContext(v -> {
-            MqttTopic.CommandFilter filter = commandFilter;
+            MqttTopic.CommandSubscription filter = via == null ? commandFilter
+                    : behind.get(via.deviceId()) == via ? via.subscription() : null;
             if (filter == null || !endpoint.isConnected()) {
                 return;
             }
@@ -297,7 +477,8 @@ final class MqttDeviceSession implements CommandSink {
             if (router.wasAcknowledged(command.commandId()) || !sending.add(command.commandId())) {
                 return; // handed over again while on its way, or after the device acknowledged it
             }
-            String topic = filter.topic(command.responseRequired() ? command.commandId() : null, command.subject());
+            String topic = filter.topic(deviceInTopic, command.responseRequired() ? command.commandId() : null,
+                    command.subject());
             byte[] payload = command.payload() == null ? new byte[0] : command.payload();
             endpoint.publish(topic, Buffer.buffer(payload), MqttQoS.AT_LEAST_ONCE, false, false)
                     .onSuccess(messageId -> {
@@ -308,7 +489,7 @@ final class MqttDeviceSession implements CommandSink {
                     })
                     .onFailure(t -> sending.remove(command.commandId()))
                     .onFailure(t -> MqttAdapter.LOG.warnf("could not send command %s to %s: %s", command.commandId(),
-                            device, t.getMessage()));
+                            command.thingId(), t.getMessage()));
         });
     }
 

@@ -7,14 +7,16 @@ import java.util.Map;
 
 /**
  * A device-side topic in Eclipse Hono's MQTT form: {@code telemetry|t|event|e[/{tenant}/{device}][/?bag]}
- * for reports, {@code command///res/{req-id}/{status}} (or {@code c///s/...}) for command answers.
+ * for reports, {@code command///res/{req-id}/{status}} (or {@code c///s/...}) for command answers, and
+ * {@code command//{device}/res/{req-id}/{status}} for a gateway's answer on behalf of a device.
  */
 public sealed interface MqttTopic {
 
     record Report(String channel, String tenant, String deviceId, Map<String, String> bag) implements MqttTopic {
     }
 
-    record CommandResponse(String requestId, int status) implements MqttTopic {
+    /** {@code deviceId} is empty when the connected device answers for itself. */
+    record CommandResponse(String deviceId, String requestId, int status) implements MqttTopic {
     }
 
     /** Returns null for topics a device may not publish to. */
@@ -49,10 +51,10 @@ public sealed interface MqttTopic {
         }
         boolean longForm = "command".equals(s[0]) && s.length == 6 && "res".equals(s[3]);
         boolean shortForm = "c".equals(s[0]) && s.length == 6 && "s".equals(s[3]);
-        if ((longForm || shortForm) && s[1].isEmpty() && s[2].isEmpty() && !s[4].isEmpty() && q < 0) {
+        if ((longForm || shortForm) && s[1].isEmpty() && !s[4].isEmpty() && q < 0) {
             try {
                 int status = Integer.parseInt(s[5]);
-                return status >= 200 && status <= 599 ? new CommandResponse(s[4], status) : null;
+                return status >= 200 && status <= 599 ? new CommandResponse(s[2], s[4], status) : null;
             } catch (NumberFormatException e) {
                 return null;
             }
@@ -80,31 +82,57 @@ public sealed interface MqttTopic {
         return out;
     }
 
-    /** The subscription filters through which a device asks for its commands. */
-    enum CommandFilter {
-        LONG("command///req/#", "command///req/"),
-        SHORT("c///q/#", "c///q/");
+    /**
+     * A subscription through which a device asks for commands, in Hono's forms: its own
+     * ({@code command///req/#}, short {@code c///q/#}), as a gateway those of all devices that name it in
+     * their {@code via} ({@code command//+/req/#}), or of one of them ({@code command//{device}/req/#}).
+     *
+     * @param deviceId empty for the device's own commands, {@code +} for all its devices, else one device
+     */
+    record CommandSubscription(boolean shortForm, String deviceId) {
 
-        final String filter;
-        final String prefix;
+        static final String ALL = "+";
 
-        CommandFilter(String filter, String prefix) {
-            this.filter = filter;
-            this.prefix = prefix;
-        }
-
-        static CommandFilter of(String filter) {
-            for (CommandFilter f : values()) {
-                if (f.filter.equals(filter)) {
-                    return f;
-                }
+        /** Returns null for filters that are not a command subscription. */
+        static CommandSubscription parse(String filter) {
+            if (filter == null || filter.length() > 1024) {
+                return null;
             }
-            return null;
+            String[] s = filter.split("/", -1);
+            if (s.length != 5 || !s[1].isEmpty() || !"#".equals(s[4])) {
+                return null;
+            }
+            boolean longForm = "command".equals(s[0]) && "req".equals(s[3]);
+            boolean shortForm = "c".equals(s[0]) && "q".equals(s[3]);
+            if (!longForm && !shortForm) {
+                return null;
+            }
+            String device = s[2];
+            if (!device.isEmpty() && !ALL.equals(device) && (device.contains("+") || device.contains("#"))) {
+                return null;
+            }
+            return new CommandSubscription(shortForm, device);
         }
 
-        /** {@code command///req/{req-id}/{subject}}; one-way commands have an empty req-id. */
-        String topic(String requestId, String subject) {
-            return prefix + (requestId == null ? "" : requestId) + "/" + subject;
+        boolean own() {
+            return deviceId.isEmpty();
+        }
+
+        boolean all() {
+            return ALL.equals(deviceId);
+        }
+
+        String filter() {
+            return shortForm ? "c//" + deviceId + "/q/#" : "command//" + deviceId + "/req/#";
+        }
+
+        /**
+         * {@code command//{device}/req/{req-id}/{subject}}, the device empty for the connected device's
+         * own commands; one-way commands have an empty req-id.
+         */
+        String topic(String device, String requestId, String subject) {
+            return (shortForm ? "c//" : "command//") + (device == null ? "" : device) + (shortForm ? "/q/" : "/req/")
+                    + (requestId == null ? "" : requestId) + "/" + subject;
         }
     }
 }

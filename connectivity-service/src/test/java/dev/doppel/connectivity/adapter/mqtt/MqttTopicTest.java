@@ -1,7 +1,7 @@
 package dev.doppel.connectivity.adapter.mqtt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.Map;
@@ -21,8 +21,12 @@ class MqttTopicTest {
 
     @Test
     void commandResponses() {
-        assertEquals(new MqttTopic.CommandResponse("abc", 200), MqttTopic.parse("command///res/abc/200"));
-        assertEquals(new MqttTopic.CommandResponse("abc", 503), MqttTopic.parse("c///s/abc/503"));
+        assertEquals(new MqttTopic.CommandResponse("", "abc", 200), MqttTopic.parse("command///res/abc/200"));
+        assertEquals(new MqttTopic.CommandResponse("", "abc", 503), MqttTopic.parse("c///s/abc/503"));
+        // A gateway answers for one of its devices.
+        assertEquals(new MqttTopic.CommandResponse("dev-1", "abc", 200), MqttTopic.parse("command//dev-1/res/abc/200"));
+        assertEquals(new MqttTopic.CommandResponse("dev-1", "abc", 404), MqttTopic.parse("c//dev-1/s/abc/404"));
+        assertNull(MqttTopic.parse("command/demo/dev-1/res/abc/200"));
         assertNull(MqttTopic.parse("command///res/abc/99"));
         assertNull(MqttTopic.parse("command///res//200"));
         assertNull(MqttTopic.parse("command///res/abc/ok"));
@@ -37,10 +41,26 @@ class MqttTopicTest {
     }
 
     @Test
-    void commandTopicsForBothSubscriptionForms() {
-        assertEquals("command///req/id1/switch", MqttTopic.CommandFilter.LONG.topic("id1", "switch"));
-        assertEquals("c///q//switch", MqttTopic.CommandFilter.SHORT.topic(null, "switch"));
-        assertInstanceOf(MqttTopic.CommandFilter.class, MqttTopic.CommandFilter.of("command///req/#"));
-        assertNull(MqttTopic.CommandFilter.of("#"));
+    void commandSubscriptionsOfADeviceAndOfAGateway() {
+        MqttTopic.CommandSubscription own = MqttTopic.CommandSubscription.parse("command///req/#");
+        assertEquals(new MqttTopic.CommandSubscription(false, ""), own);
+        assertTrue(own.own());
+        assertEquals("command///req/id1/switch", own.topic(null, "id1", "switch"));
+        MqttTopic.CommandSubscription ownShort = MqttTopic.CommandSubscription.parse("c///q/#");
+        assertEquals("c///q//switch", ownShort.topic(null, null, "switch"));
+
+        MqttTopic.CommandSubscription all = MqttTopic.CommandSubscription.parse("command//+/req/#");
+        assertTrue(all.all());
+        assertEquals("command//dev-1/req/id1/switch", all.topic("dev-1", "id1", "switch"));
+        assertEquals("c//dev-1/q/id1/switch", MqttTopic.CommandSubscription.parse("c//+/q/#")
+                .topic("dev-1", "id1", "switch"));
+        MqttTopic.CommandSubscription one = MqttTopic.CommandSubscription.parse("command//dev-1/req/#");
+        assertEquals("dev-1", one.deviceId());
+        assertEquals("command//dev-1/req/#", one.filter());
+
+        for (String f : new String[] {"#", "command/#", "command//+/res/#", "command/demo//req/#", "c//+/req/#",
+                "command//a+b/req/#", "command//#/req/#", "command///req/+"}) {
+            assertNull(MqttTopic.CommandSubscription.parse(f), f);
+        }
     }
 }
