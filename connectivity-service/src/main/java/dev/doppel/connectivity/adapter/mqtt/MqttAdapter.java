@@ -194,7 +194,8 @@ public class MqttAdapter {
                 }, failure -> {
                     LOG.warnf("registry unavailable while authenticating a client certificate: %s",
                             failure.getMessage());
-                    endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+                    refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, "registry-unavailable",
+                            null);
                 });
     }
 
@@ -221,7 +222,8 @@ public class MqttAdapter {
                     }
                 }, failure -> {
                     LOG.warnf("registry unavailable while authenticating %s: %s", username, failure.getMessage());
-                    endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+                    refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, "registry-unavailable",
+                            null);
                 });
     }
 
@@ -244,7 +246,8 @@ public class MqttAdapter {
                     }
                 }, failure -> {
                     LOG.warnf("registry unavailable while connecting %s: %s", device, failure.getMessage());
-                    endpoint.reject(MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE);
+                    refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, "registry-unavailable",
+                            null);
                 });
     }
 
@@ -262,11 +265,20 @@ public class MqttAdapter {
         metrics.counter("doppel.mqtt.connects", "outcome", "accepted").increment();
     }
 
-    /** {@code who}: the username or the certificate the client logged in with, for the log; null if neither. */
+    /**
+     * {@code code}: MQTT 3.1.1's; an MQTT 5 client gets its MQTT 5 counterpart and the reason as its
+     * reason string. {@code who}: the username or the certificate the client logged in with, for the
+     * log; null if neither.
+     */
     private void refuse(MqttEndpoint endpoint, MqttConnectReturnCode code, String reason, String who) {
         metrics.counter("doppel.mqtt.connects", "outcome", reason).increment();
-        LOG.infof("refused MQTT connection from %s (client id '%s'%s): %s", endpoint.remoteAddress(),
-                endpoint.clientIdentifier(), who == null ? "" : ", " + who, reason);
-        endpoint.reject(code);
+        LOG.infof("refused MQTT connection from %s (client id '%s', MQTT %s%s): %s", endpoint.remoteAddress(),
+                endpoint.clientIdentifier(), Mqtt5.speaks5(endpoint) ? "5" : "3.1.1", who == null ? "" : ", " + who,
+                reason);
+        if (Mqtt5.speaks5(endpoint)) {
+            endpoint.reject(Mqtt5.connack(endpoint, code, reason), Mqtt5.reasonString(endpoint, reason));
+        } else {
+            endpoint.reject(code);
+        }
     }
 }

@@ -24,6 +24,8 @@ import io.vertx.mqtt.MqttTopicSubscription;
 import io.vertx.mqtt.messages.MqttPublishMessage;
 import io.vertx.mqtt.messages.MqttSubscribeMessage;
 import io.vertx.mqtt.messages.MqttUnsubscribeMessage;
+import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
+import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -105,12 +107,12 @@ final class MqttDeviceSession implements CommandSink {
         }
         Buffer payload = msg.payload();
         if (payload.length() > config.maxPayloadBytes()) {
-            reject("payload-too-large", msg.topicName(), "payload of " + payload.length() + " bytes exceeds "
+            reject("payload-too-large", msg, "payload of " + payload.length() + " bytes exceeds "
                     + config.maxPayloadBytes());
             return;
         }
         if (msg.qosLevel() == MqttQoS.EXACTLY_ONCE) {
-            reject("qos-not-supported", msg.topicName(), "QoS 2 is not supported");
+            reject("qos-not-supported", msg, "QoS 2 is not supported");
             return;
         }
         MqttTopic topic = MqttTopic.parse(msg.topicName());
@@ -119,18 +121,18 @@ final class MqttDeviceSession implements CommandSink {
         } else if (topic instanceof MqttTopic.CommandResponse response) {
             onCommandResponse(msg, response, payload.getBytes());
         } else {
-            reject("unknown-topic", msg.topicName(), "devices may publish to telemetry, event and command///res only");
+            reject("unknown-topic", msg, "devices may publish to telemetry, event and command///res only");
         }
     }
 
     private void onReport(MqttPublishMessage msg, MqttTopic.Report topic, byte[] payload) {
         if ("event".equals(topic.channel()) && msg.qosLevel() != MqttQoS.AT_LEAST_ONCE) {
-            reject("event-needs-qos1", msg.topicName(), "events must be published with QoS 1");
+            reject("event-needs-qos1", msg, "events must be published with QoS 1");
             return;
         }
         String tenant = topic.tenant().isEmpty() ? device.tenant() : topic.tenant();
         if (!tenant.equals(device.tenant())) {
-            reject("not-authorized", msg.topicName(), "a device reports only within its own tenant");
+            reject("not-authorized", msg, "a device reports only within its own tenant");
             return;
         }
         if (topic.deviceId().isEmpty() || topic.deviceId().equals(device.deviceId())) {
@@ -142,7 +144,7 @@ final class MqttDeviceSession implements CommandSink {
         try {
             target = ThingId.of(tenant, topic.deviceId());
         } catch (IllegalArgumentException e) {
-            reject("invalid-device-id", msg.topicName(), e.getMessage());
+            reject("invalid-device-id", msg, e.getMessage());
             return;
         }
         Instant sourceTime = nextSourceTime();
@@ -161,7 +163,7 @@ final class MqttDeviceSession implements CommandSink {
                         return;
                     }
                     if (targetMapper == null) {
-                        reject("not-a-gateway", msg.topicName(), device.deviceId() + " is not a gateway of "
+                        reject("not-a-gateway", msg, device.deviceId() + " is not a gateway of "
                                 + target.deviceId() + " (its registration has no via naming it)");
                     } else {
                         forward(msg, topic, target, targetMapper, payload, sourceTime);
@@ -180,18 +182,19 @@ final class MqttDeviceSession implements CommandSink {
             if (msg.qosLevel() == MqttQoS.AT_MOST_ONCE) {
                 count(topic.channel(), "rate-limited"); // at most once: dropped
             } else {
-                // Closing is MQTT 3.1.1's only way to say no: the device retries after reconnecting.
-                reject("rate-limited", msg.topicName(), "more than " + tenantLimits.messagesPerSecond()
+                // MQTT 3.1.1 can only close (the device retries after reconnecting); MQTT 5 gets PUBACK 0x97.
+                reject("rate-limited", msg, "more than " + tenantLimits.messagesPerSecond()
                         + " messages per second");
             }
             return;
         }
         MappedReport mapped;
         try {
-            mapped = targetMapper.map(payload, topic.bag().get("content-type"), topic.bag().get("feature"),
-                    topic.channel());
+            String contentType = topic.bag().get("content-type");
+            mapped = targetMapper.map(payload, contentType != null ? contentType : Mqtt5.contentType(msg),
+                    topic.bag().get("feature"), topic.channel());
         } catch (MappingException e) {
-            reject(e.reason(), msg.topicName(), e.getMessage());
+            reject(e.reason(), msg, e.getMessage());
             return;
         }
         TelemetryReceived report = TelemetryReceived.of(UUID.randomUUID().toString(), target, topic.channel(),
@@ -226,7 +229,7 @@ final class MqttDeviceSession implements CommandSink {
         try {
             target = ThingId.of(device.tenant(), response.deviceId());
         } catch (IllegalArgumentException e) {
-            reject("invalid-device-id", msg.topicName(), e.getMessage());
+            reject("invalid-device-id", msg, e.getMessage());
             return;
         }
         Uni<Boolean> allowed = behind.containsKey(target.deviceId()) ? Uni.createFrom().item(true)
@@ -238,7 +241,7 @@ final class MqttDeviceSession implements CommandSink {
             if (ok) {
                 answer(msg, target, response, payload);
             } else {
-                reject("not-a-gateway", msg.topicName(), device.deviceId() + " is not a gateway of "
+                reject("not-a-gateway", msg, device.deviceId() + " is not a gateway of "
                         + target.deviceId());
             }
         }, failure -> {
@@ -249,8 +252,9 @@ final class MqttDeviceSession implements CommandSink {
     }
 
     private void answer(MqttPublishMessage msg, ThingId target, MqttTopic.CommandResponse response, byte[] payload) {
+        String declared = Mqtt5.contentType(msg);
         Uni<Void> sent = router.respond(target.toString(), response.requestId(), response.status(),
-                guessContentType(payload), payload, TRANSPORT);
+                declared != null ? declared : guessContentType(payload), payload, TRANSPORT);
         if (sent == null) {
             // Late (after timeout) or not a command of this device: dropped, counted, not an offence.
             metrics.counter("doppel.mqtt.rejected", "reason", "unknown-request-id").increment();
@@ -272,13 +276,14 @@ final class MqttDeviceSession implements CommandSink {
 
     private void onSubscribe(MqttSubscribeMessage msg) {
         List<MqttTopicSubscription> wanted = msg.topicSubscriptions();
-        List<Uni<MqttQoS>> outcomes = new ArrayList<>();
+        List<Uni<MqttSubAckReasonCode>> outcomes = new ArrayList<>();
         for (MqttTopicSubscription s : wanted) {
             MqttTopic.CommandSubscription sub = MqttTopic.CommandSubscription.parse(s.topicName());
-            MqttQoS qos = s.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttQoS.AT_MOST_ONCE : MqttQoS.AT_LEAST_ONCE;
+            MqttSubAckReasonCode granted = s.qualityOfService() == MqttQoS.AT_MOST_ONCE ? MqttSubAckReasonCode.GRANTED_QOS0
+                    : MqttSubAckReasonCode.GRANTED_QOS1;
             if (sub == null) {
                 metrics.counter("doppel.mqtt.rejected", "reason", "unknown-subscription").increment();
-                outcomes.add(Uni.createFrom().item(MqttQoS.FAILURE));
+                outcomes.add(Uni.createFrom().item(MqttSubAckReasonCode.TOPIC_FILTER_INVALID));
             } else if (sub.own()) {
                 outcomes.add(Uni.createFrom().item(() -> {
                     boolean first = commandFilter == null;
@@ -287,20 +292,25 @@ final class MqttDeviceSession implements CommandSink {
                         router.register(device.toString(), this);
                         announce(device, -1);
                     }
-                    return qos;
+                    return granted;
                 }));
             } else {
-                outcomes.add(subscribeForDevices(sub).map(ok -> ok ? qos : MqttQoS.FAILURE));
+                outcomes.add(subscribeForDevices(sub).map(ok -> ok ? granted : MqttSubAckReasonCode.NOT_AUTHORIZED));
             }
         }
         if (outcomes.isEmpty()) {
-            endpoint.subscribeAcknowledge(msg.messageId(), List.of());
+            endpoint.subscribeAcknowledge(msg.messageId(), List.<MqttQoS>of());
             return;
         }
         // Granted once each subscription holds: a command sent after the SUBACK finds the device reachable.
-        Uni.join().all(outcomes).andFailFast().emitOn(r -> ctx.runOnContext(v -> r.run())).subscribe().with(granted -> {
-            if (endpoint.isConnected()) {
-                endpoint.subscribeAcknowledge(msg.messageId(), granted);
+        Uni.join().all(outcomes).andFailFast().emitOn(r -> ctx.runOnContext(v -> r.run())).subscribe().with(codes -> {
+            if (!endpoint.isConnected()) {
+                return;
+            }
+            if (Mqtt5.speaks5(endpoint)) {
+                endpoint.subscribeAcknowledge(msg.messageId(), codes, new io.netty.handler.codec.mqtt.MqttProperties());
+            } else {
+                endpoint.subscribeAcknowledge(msg.messageId(), codes.stream().map(Mqtt5::v311).toList());
             }
         }, failure -> {
             MqttAdapter.LOG.warnf("registry unavailable for subscription of %s: %s; closing so it retries", device,
@@ -518,11 +528,31 @@ final class MqttDeviceSession implements CommandSink {
         return lastSourceTime;
     }
 
-    /** MQTT 3.1.1 has no error reply to a PUBLISH: the connection is closed, counted, and logged once. */
-    private void reject(String reason, String topic, String detail) {
+    /**
+     * A message refused, counted and logged once. MQTT 3.1.1 has no error reply to a PUBLISH, so its
+     * connection is closed. An MQTT 5 client is told why: a QoS 1 message in its PUBACK's reason code
+     * (the connection stays), otherwise in a DISCONNECT's.
+     */
+    private void reject(String reason, MqttPublishMessage msg, String detail) {
         metrics.counter("doppel.mqtt.rejected", "reason", reason).increment();
-        MqttAdapter.LOG.infof("closing connection of %s: message on '%s' rejected (%s): %s", device,
-                topic.length() > 128 ? topic.substring(0, 128) + "..." : topic, reason, detail);
+        String topic = msg.topicName() == null ? "" : msg.topicName();
+        topic = topic.length() > 128 ? topic.substring(0, 128) + "..." : topic;
+        boolean v5 = Mqtt5.speaks5(endpoint);
+        MqttPubAckReasonCode code = v5 && msg.qosLevel() == MqttQoS.AT_LEAST_ONCE ? Mqtt5.pubAck(reason) : null;
+        String why = detail == null ? reason : reason + ": " + (detail.length() > 200 ? detail.substring(0, 200) : detail);
+        if (code != null) {
+            MqttAdapter.LOG.infof("refused message of %s on '%s' with PUBACK 0x%02x (%s): %s", device, topic,
+                    code.value(), reason, detail);
+            if (endpoint.isConnected()) {
+                endpoint.publishAcknowledge(msg.messageId(), code, Mqtt5.reasonString(endpoint, why));
+            }
+            return;
+        }
+        MqttAdapter.LOG.infof("closing connection of %s: message on '%s' rejected (%s): %s", device, topic, reason,
+                detail);
+        if (v5 && endpoint.isConnected()) {
+            endpoint.disconnect(Mqtt5.disconnect(reason), Mqtt5.reasonString(endpoint, why));
+        }
         close();
     }
 
