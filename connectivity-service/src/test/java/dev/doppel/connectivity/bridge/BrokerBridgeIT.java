@@ -16,17 +16,14 @@ import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
-import dev.doppel.devstack.Ports;
 import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.MosquittoBroker;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -56,14 +53,9 @@ class BrokerBridgeIT {
 
     @Test
     void aFleetOnItsOwnBrokerReportsIntoTwinsAndTakesCommands() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/mosquitto")), "mosquitto not installed");
-        int port = Ports.free();
-        Path dir = Files.createTempDirectory("bridge-broker-");
-        Files.writeString(dir.resolve("mosquitto.conf"), "listener " + port + " 127.0.0.1\nallow_anonymous true\n"
-                + "persistence false\n");
-        Process broker = new ProcessBuilder("/usr/sbin/mosquitto", "-c", dir.resolve("mosquitto.conf").toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
-        try {
+        assumeTrue(MosquittoBroker.installed(), "mosquitto or mosquitto-clients not installed");
+        try (MosquittoBroker broker = MosquittoBroker.start()) {
+            int port = broker.port();
             admin().body("{}").put("/api/registry/devices/demo/plant-m1").then().statusCode(lessThan(300));
             admin().body("""
                     {"uri":"tcp://127.0.0.1:%d","username":"doppel","password":"bridge-secret",
@@ -80,8 +72,8 @@ class BrokerBridgeIT {
                     KafkaConsumer<String, byte[]> connections = kafka.subscribe(Topics.DEVICE_CONNECTIONS);
                     KafkaConsumer<String, byte[]> statuses = kafka.subscribe(Topics.COMMAND_STATUS)) {
                 // An unregistered device's data is skipped, the registered one's arrives.
-                pub(port, "plant/north/meters/ghost/data", "{\"kwh\":1}");
-                pub(port, "plant/north/meters/plant-m1/data", "{\"kwh\":12.5}");
+                broker.publish("plant/north/meters/ghost/data", "{\"kwh\":1}");
+                broker.publish("plant/north/meters/plant-m1/data", "{\"kwh\":12.5}");
                 ConsumerRecord<String, byte[]> r = KafkaProbe.await(telemetry,
                         x -> x.key().equals("demo:plant-m1") || x.key().equals("demo:ghost"), Duration.ofSeconds(15));
                 assertNotNull(r, "the bridged report did not arrive");
@@ -90,8 +82,8 @@ class BrokerBridgeIT {
                 assertEquals(Map.of("north", Map.of("kwh", 12.5)), t.features());
                 assertEquals("mqtt-bridge", t.transport());
                 // An oversized message is skipped, not a jam: the ones after it still arrive.
-                pub(port, "plant/north/meters/plant-m1/data", "{\"blob\":\"" + "x".repeat(300 * 1024) + "\"}");
-                pub(port, "plant/north/meters/plant-m1/data", "{\"kwh\":13}");
+                broker.publish("plant/north/meters/plant-m1/data", "{\"blob\":\"" + "x".repeat(300 * 1024) + "\"}");
+                broker.publish("plant/north/meters/plant-m1/data", "{\"kwh\":13}");
                 ConsumerRecord<String, byte[]> next = KafkaProbe.await(telemetry,
                         x -> x.key().equals("demo:plant-m1"), Duration.ofSeconds(15));
                 assertNotNull(next, "the message after an oversized one did not arrive");
@@ -118,7 +110,7 @@ class BrokerBridgeIT {
                     CommandStatusChanged s = KafkaProbe.read(x, CommandStatusChanged.class);
                     return id.equals(s.commandId()) && s.status() == CommandStatus.SENT;
                 }, Duration.ofSeconds(10)), "the broker taking the command is its SENT");
-                pub(port, "plant/res/plant-m1/" + id + "/200", "{\"reset\":true}");
+                broker.publish("plant/res/plant-m1/" + id + "/200", "{\"reset\":true}");
                 ConsumerRecord<String, byte[]> done = KafkaProbe.await(statuses, x -> {
                     CommandStatusChanged s = KafkaProbe.read(x, CommandStatusChanged.class);
                     return id.equals(s.commandId()) && s.status() == CommandStatus.SUCCEEDED;
@@ -136,9 +128,6 @@ class BrokerBridgeIT {
                 assertNotNull(offline);
                 assertEquals(0, KafkaProbe.read(offline, DeviceConnectionChanged.class).ttd());
             }
-        } finally {
-            broker.destroy();
-            broker.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
@@ -156,16 +145,5 @@ class BrokerBridgeIT {
                 .body("detail", containsString("subscription 1: device: {0} must name a '+' level"))
                 .body("detail", containsString("commandTopic"));
         admin().get("/api/registry/connections/demo/none").then().statusCode(404);
-    }
-
-    private static void pub(int port, String topic, String message) throws IOException, InterruptedException {
-        // From a file: a command line argument is limited to 128 KiB.
-        Path file = Files.createTempFile("bridge-message-", ".json");
-        Files.writeString(file, message);
-        Process p = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(port), "-t", topic,
-                "-q", "1", "-f", file.toString()).redirectErrorStream(true).start();
-        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-        Files.delete(file);
     }
 }
