@@ -22,6 +22,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -70,11 +71,11 @@ public class HttpAdapterResource {
     @POST
     @Path("telemetry")
     @Consumes(MediaType.WILDCARD)
-    @Operation(summary = "Device: send telemetry (Hono HTTP adapter)", description = "Basic auth auth-id@tenant; hono-ttd waits for a command.")
+    @Operation(summary = "Device: send telemetry (Hono HTTP adapter)", description = "Basic auth auth-id@tenant; hono-ttd (header or query parameter) waits for a command.")
     public Uni<Response> telemetry(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, @HeaderParam("hono-ttd") String ttd,
-            byte[] body, HttpServerResponse response) {
-        return report("telemetry", authorization, contentType, ttd, body, response);
+            @QueryParam("hono-ttd") String ttdQuery, byte[] body, HttpServerResponse response) {
+        return report("telemetry", authorization, contentType, either(ttd, ttdQuery), body, response);
     }
 
     @POST
@@ -83,18 +84,19 @@ public class HttpAdapterResource {
     @Operation(summary = "Device: send an event (Hono HTTP adapter)")
     public Uni<Response> event(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, @HeaderParam("hono-ttd") String ttd,
-            byte[] body, HttpServerResponse response) {
-        return report("event", authorization, contentType, ttd, body, response);
+            @QueryParam("hono-ttd") String ttdQuery, byte[] body, HttpServerResponse response) {
+        return report("event", authorization, contentType, either(ttd, ttdQuery), body, response);
     }
 
     @POST
     @Path("command/res/{requestId}")
     @Consumes(MediaType.WILDCARD)
-    @Operation(summary = "Device: answer a command (Hono HTTP adapter)", description = "Header hono-cmd-status carries the status code.")
+    @Operation(summary = "Device: answer a command (Hono HTTP adapter)", description = "Header or query parameter hono-cmd-status carries the status code.")
     public Uni<Response> commandResponse(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("requestId") String requestId, @HeaderParam("hono-cmd-status") String status,
+            @QueryParam("hono-cmd-status") String statusQuery,
             @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
-        int code = parseStatus(status);
+        int code = parseStatus(either(status, statusQuery));
         return authenticate(authorization).chain(device -> {
             Uni<Void> sent = router.respond(device.toString(), requestId, code, contentType, body == null ? new byte[0]
                     : body, TRANSPORT);
@@ -115,8 +117,9 @@ public class HttpAdapterResource {
     public Uni<Response> gatewayTelemetry(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId,
             @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, @HeaderParam("hono-ttd") String ttd,
-            byte[] body, HttpServerResponse response) {
-        return report("telemetry", authorization, target(tenant, deviceId), contentType, ttd, body, response);
+            @QueryParam("hono-ttd") String ttdQuery, byte[] body, HttpServerResponse response) {
+        return report("telemetry", authorization, target(tenant, deviceId), contentType, either(ttd, ttdQuery), body,
+                response);
     }
 
     @PUT
@@ -126,8 +129,9 @@ public class HttpAdapterResource {
     public Uni<Response> gatewayEvent(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @PathParam("tenant") String tenant, @PathParam("deviceId") String deviceId,
             @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, @HeaderParam("hono-ttd") String ttd,
-            byte[] body, HttpServerResponse response) {
-        return report("event", authorization, target(tenant, deviceId), contentType, ttd, body, response);
+            @QueryParam("hono-ttd") String ttdQuery, byte[] body, HttpServerResponse response) {
+        return report("event", authorization, target(tenant, deviceId), contentType, either(ttd, ttdQuery), body,
+                response);
     }
 
     private static ThingId target(String tenant, String deviceId) {
@@ -254,6 +258,11 @@ public class HttpAdapterResource {
 
     private static ProblemException unauthorized(String detail) {
         return new ProblemException(Problem.of("device-unauthorized", "Unauthorized", 401, detail, null));
+    }
+
+    /** Hono's HTTP adapter takes hono-ttd and hono-cmd-status as a header or as a query parameter; the header wins. */
+    private static String either(String header, String query) {
+        return header != null ? header : query;
     }
 
     private static int parseTtd(String ttd) {

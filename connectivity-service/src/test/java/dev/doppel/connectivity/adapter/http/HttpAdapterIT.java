@@ -121,4 +121,42 @@ class HttpAdapterIT {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         org.junit.jupiter.api.Assertions.assertTrue(ms >= 1500, "it waited " + ms + " ms");
     }
+
+    @Test
+    void honoTtdAndHonoCmdStatusWorkAsQueryParametersToo() throws Exception {
+        register("http-4");
+        long t0 = System.nanoTime();
+        device("http-4", PASSWORD).contentType("application/json").body("{}").post("/telemetry?hono-ttd=2").then()
+                .statusCode(202);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        org.junit.jupiter.api.Assertions.assertTrue(ms >= 1500, "hono-ttd as a query parameter did not wait: " + ms);
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+                KafkaConsumer<String, byte[]> statuses = kafka.subscribe(Topics.COMMAND_STATUS)) {
+            CompletableFuture<Response> polling = CompletableFuture.supplyAsync(() -> device("http-4", PASSWORD)
+                    .contentType("application/json").body("{}").post("/event?hono-ttd=20"));
+            String id = UUID.randomUUID().toString();
+            Response answer = null;
+            // Sent until the wait has begun (the command goes out only while the device waits).
+            for (int i = 0; i < 20 && answer == null; i++) {
+                kafka.sendEvent(Topics.COMMANDS, "demo:http-4", EventTypes.COMMAND_REQUESTED, "/test",
+                        new CommandRequested(id, "demo:http-4", "reset", "text/plain", new byte[0], true, Instant.now(),
+                                Instant.now().plusSeconds(30), null));
+                try {
+                    answer = polling.get(1, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException notYet) {
+                    // the wait had not begun yet
+                }
+            }
+            assertNotNull(answer, "no command came back to the waiting device");
+            assertEquals(id, answer.header("hono-cmd-req-id"));
+            device("http-4", PASSWORD).body("").post("/command/res/" + id + "?hono-cmd-status=204").then()
+                    .statusCode(202);
+            ConsumerRecord<String, byte[]> done = KafkaProbe.await(statuses, x -> {
+                CommandStatusChanged s = KafkaProbe.read(x, CommandStatusChanged.class);
+                return id.equals(s.commandId()) && s.status() == CommandStatus.SUCCEEDED;
+            }, Duration.ofSeconds(10));
+            assertNotNull(done, "the answer with hono-cmd-status as a query parameter was not reported");
+            assertEquals(204, KafkaProbe.read(done, CommandStatusChanged.class).statusCode());
+        }
+    }
 }
