@@ -106,7 +106,7 @@ class DeviceProtocolsIT {
     // ---- HTTP, with curl as the device ---------------------------------------------------------------
 
     /**
-     * Runs the device side as telemetry.md shows it, with curl: a report, a command queued while the
+     * Runs the device side as http.md shows it, with curl: a report, a command queued while the
      * device was away and picked up by its next report with {@code hono-ttd}, the device's answer; then
      * a command sent and waited for while curl waits for it.
      */
