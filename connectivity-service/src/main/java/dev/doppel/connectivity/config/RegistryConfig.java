@@ -12,4 +12,12 @@ public interface RegistryConfig {
     /** PBKDF2-HMAC-SHA256 iterations for new password hashes; stored per hash, so it can be raised later. */
     @WithDefault("100000")
     int pbkdf2Iterations();
+
+    /**
+     * How long a password that matched its stored hash is taken as matching again without a new
+     * PBKDF2 check (an HTTP device sends it with every request). A changed credential does not match
+     * an older entry. 0 checks every time.
+     */
+    @WithDefault("5m")
+    java.time.Duration verifiedPasswordKept();
 }

@@ -44,9 +44,11 @@ public class DeviceRegistry {
     private final ReactiveMongoCollection<Document> tenants;
     private final ReactiveMongoCollection<Document> trustedCas;
     private final RegistryConfig config;
+    private final VerifiedPasswords verifiedPasswords;
 
     public DeviceRegistry(ReactiveMongoClient mongo, RegistryConfig config) {
         this.config = config;
+        this.verifiedPasswords = new VerifiedPasswords(config.verifiedPasswordKept(), java.time.Clock.systemUTC());
         this.devices = mongo.getDatabase(config.database()).getCollection("devices");
         this.credentials = mongo.getDatabase(config.database()).getCollection("credentials");
         this.tenants = mongo.getDatabase(config.database()).getCollection("tenants");
@@ -369,18 +371,42 @@ public class DeviceRegistry {
      */
     public Uni<AuthResult> authenticate(String tenant, String authId, String password) {
         return credentials.find(Filters.eq("_id", credentialId(tenant, HASHED_PASSWORD, authId))).collect().first()
-                .chain(cred -> Uni.createFrom().item(() -> verify(cred, password))
-                        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                        .chain(ok -> {
-                            if (!ok) {
-                                return Uni.createFrom().item(AuthResult.badCredentials());
-                            }
-                            ThingId id = ThingId.of(tenant, cred.getString("deviceId"));
-                            return isTenantEnabled(tenant).chain(tenantEnabled -> findDevice(id).map(device -> device
-                                    .map(d -> !tenantEnabled ? new AuthResult(AuthResult.Outcome.TENANT_DISABLED, id)
-                                            : d.enabled() ? AuthResult.ok(id) : AuthResult.disabled(id))
-                                    .orElse(AuthResult.badCredentials())));
-                        }));
+                .chain(cred -> {
+                    String stored = storedHashes(cred);
+                    Uni<Boolean> matches = stored != null && password != null
+                            && verifiedPasswords.matchedLately(stored, password) ? Uni.createFrom().item(true)
+                                    : Uni.createFrom().item(() -> verify(cred, password))
+                                            .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                                            .invoke(ok -> {
+                                                if (ok) {
+                                                    verifiedPasswords.matched(stored, password);
+                                                }
+                                            });
+                    return matches.chain(ok -> {
+                        if (!ok) {
+                            return Uni.createFrom().item(AuthResult.badCredentials());
+                        }
+                        // Enabled or not is read every time: a device or tenant disabled counts at once.
+                        ThingId id = ThingId.of(tenant, cred.getString("deviceId"));
+                        return isTenantEnabled(tenant).chain(tenantEnabled -> findDevice(id).map(device -> device
+                                .map(d -> !tenantEnabled ? new AuthResult(AuthResult.Outcome.TENANT_DISABLED, id)
+                                        : d.enabled() ? AuthResult.ok(id) : AuthResult.disabled(id))
+                                .orElse(AuthResult.badCredentials())));
+                    });
+                });
+    }
+
+    /** What a password credential's check depends on: its id and each secret's salt and hash; null if none. */
+    private static String storedHashes(Document cred) {
+        if (cred == null || !HASHED_PASSWORD.equals(cred.getString("type"))) {
+            return null;
+        }
+        StringBuilder out = new StringBuilder(cred.getString("_id"));
+        for (Document s : cred.getList("secrets", Document.class)) {
+            out.append('\n').append(s.getString("hashFunction")).append('/').append(s.getInteger("iterations"))
+                    .append('/').append(s.getString("salt")).append('/').append(s.getString("hash"));
+        }
+        return out.toString();
     }
 
     private static final PasswordHasher.Hash DUMMY = PasswordHasher.hash("dummy", 100_000);

@@ -159,4 +159,23 @@ class HttpAdapterIT {
             assertEquals(204, KafkaProbe.read(done, CommandStatusChanged.class).statusCode());
         }
     }
+
+    @Test
+    void aLoginRememberedForSpeedStillFollowsPasswordChangesAndDisabling() {
+        register("http-5");
+        String admin = RealInfrastructure.token("admin");
+        device("http-5", PASSWORD).contentType("application/json").body("{}").post("/telemetry").then().statusCode(202);
+        device("http-5", PASSWORD).contentType("application/json").body("{}").post("/telemetry").then().statusCode(202);
+        given().auth().oauth2(admin).contentType("application/json")
+                .body("[{\"type\":\"hashed-password\",\"auth-id\":\"http-5\",\"secrets\":[{\"pwd-plain\":\"new-password-5\"}]}]")
+                .put("/api/registry/credentials/demo/http-5").then().statusCode(204);
+        device("http-5", PASSWORD).contentType("application/json").body("{}").post("/telemetry").then()
+                .statusCode(401);
+        device("http-5", "new-password-5").contentType("application/json").body("{}").post("/telemetry").then()
+                .statusCode(202);
+        given().auth().oauth2(admin).contentType("application/json").body("{\"enabled\":false}")
+                .put("/api/registry/devices/demo/http-5").then().statusCode(204);
+        device("http-5", "new-password-5").contentType("application/json").body("{}").post("/telemetry").then()
+                .statusCode(403);
+    }
 }

@@ -1,0 +1,71 @@
+package dev.doppel.connectivity.registry;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Passwords lately found to match a stored hash, so that a device that logs in again (an HTTP device
+ * sends its password with every request) does not cost a full PBKDF2 each time. An entry names the
+ * stored hash it matched: a changed credential (new hash or salt) no longer matches it, so a password
+ * change counts at once. Only successes are kept; wrong passwords always cost the full check.
+ * Entries are HMACs under a key that lives only in this process's memory, never the password.
+ */
+final class VerifiedPasswords {
+
+    private static final int MAX_ENTRIES = 100_000;
+
+    private final Duration keptFor;
+    private final Clock clock;
+    private final byte[] key = new byte[32];
+    private final Map<String, Instant> entries = new ConcurrentHashMap<>();
+
+    VerifiedPasswords(Duration keptFor, Clock clock) {
+        this.keptFor = keptFor;
+        this.clock = clock;
+        new SecureRandom().nextBytes(key);
+    }
+
+    /** Whether this password matched these stored hashes lately. */
+    boolean matchedLately(String storedHashes, String password) {
+        if (keptFor.isZero()) {
+            return false;
+        }
+        Instant until = entries.get(entry(storedHashes, password));
+        return until != null && clock.instant().isBefore(until);
+    }
+
+    void matched(String storedHashes, String password) {
+        if (keptFor.isZero()) {
+            return;
+        }
+        if (entries.size() >= MAX_ENTRIES) {
+            Instant now = clock.instant();
+            entries.values().removeIf(until -> !now.isBefore(until));
+            if (entries.size() >= MAX_ENTRIES) {
+                entries.clear();
+            }
+        }
+        entries.put(entry(storedHashes, password), clock.instant().plus(keptFor));
+    }
+
+    private String entry(String storedHashes, String password) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            mac.update(storedHashes.getBytes(StandardCharsets.UTF_8));
+            mac.update((byte) 0);
+            return Base64.getEncoder().encodeToString(mac.doFinal(password.getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+}
