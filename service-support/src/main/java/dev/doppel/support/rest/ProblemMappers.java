@@ -14,7 +14,10 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response problem(ProblemException e, UriInfo uri) {
-        return respond(e.problem(), uri);
+        Response.ResponseBuilder r = builder(e.problem(), uri);
+        // Whole seconds, rounded up (RFC 9110 delay-seconds).
+        e.retryAfter().ifPresent(d -> r.header("Retry-After", Math.max(1, (d.toMillis() + 999) / 1000)));
+        return r.build();
     }
 
     @ServerExceptionMapper
@@ -32,8 +35,12 @@ public class ProblemMappers {
     }
 
     public static Response respond(Problem p, UriInfo uri) {
+        return builder(p, uri).build();
+    }
+
+    private static Response.ResponseBuilder builder(Problem p, UriInfo uri) {
         Problem withInstance = new Problem(p.type(), p.title(), p.status(), p.detail(),
                 p.instance() != null ? p.instance() : uri.getPath());
-        return Response.status(p.status()).type(Problem.MEDIA_TYPE).entity(withInstance).build();
+        return Response.status(p.status()).type(Problem.MEDIA_TYPE).entity(withInstance);
     }
 }
