@@ -13,7 +13,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
@@ -128,12 +131,20 @@ public final class KafkaBroker implements AutoCloseable {
     public void createTopics(List<String> topics, int partitions) {
         try (Admin admin = admin()) {
             for (String topic : topics) {
+                // The registry's topic keeps the latest word on every device, as in k8s/base/kafka-topics.yaml:
+                // command-service rebuilds its view of the registered devices from it.
+                Map<String, String> configs = Topics.DEVICES.equals(topic)
+                        ? Map.of("min.insync.replicas", "1", "cleanup.policy", "compact")
+                        : Map.of("min.insync.replicas", "1");
                 try {
-                    admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1)
-                            .configs(Map.of("min.insync.replicas", "1")))).all().get(30, TimeUnit.SECONDS);
+                    admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1).configs(configs)))
+                            .all().get(30, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw new IllegalStateException("cannot create topic " + topic, e.getCause());
+                    }
+                    if (Topics.DEVICES.equals(topic)) {
+                        compact(admin, topic); // a data directory from before: keep the registrations it still has
                     }
                 }
             }
@@ -142,6 +153,17 @@ public final class KafkaBroker implements AutoCloseable {
             throw new IllegalStateException(e);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new UncheckedIOException(new IOException("creating topics timed out", e));
+        }
+    }
+
+    private static void compact(Admin admin, String topic) throws InterruptedException,
+            java.util.concurrent.TimeoutException {
+        try {
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic),
+                    List.of(new AlterConfigOp(new ConfigEntry("cleanup.policy", "compact"), AlterConfigOp.OpType.SET))))
+                    .all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot make topic " + topic + " compacted", e.getCause());
         }
     }
 
