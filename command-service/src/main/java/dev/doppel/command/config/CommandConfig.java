@@ -39,4 +39,17 @@ public interface CommandConfig {
     /** How often the timers kept in MongoDB are checked (read by CommandTimers' schedule). */
     @WithDefault("1s")
     Duration sweepInterval();
+
+    KnownThings knownThings();
+
+    /** Commands go only to things in the device registry (dt.devices), as this instance's view of it knows them. */
+    interface KnownThings {
+
+        /**
+         * How long a command for a thing the view does not know waits for the view to reach the registry's
+         * latest registrations (a device registered a moment ago); then 503, as the answer is not yet known.
+         */
+        @WithDefault("5s")
+        Duration catchUpTimeout();
+    }
 }

@@ -5,6 +5,7 @@ import dev.doppel.command.messaging.StatusStream;
 import dev.doppel.command.rest.CommandRequests;
 import dev.doppel.command.rest.Timeouts;
 import dev.doppel.command.service.CommandService;
+import dev.doppel.command.service.KnownThings;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
@@ -40,12 +41,15 @@ public class CommandGraphQL {
     private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(CommandGraphQL.class);
 
     private final CommandService commands;
+    private final KnownThings known;
     private final StatusStream live;
     private final CommandConfig config;
     private final Caller caller;
 
-    public CommandGraphQL(CommandService commands, StatusStream live, CommandConfig config, Caller caller) {
+    public CommandGraphQL(CommandService commands, KnownThings known, StatusStream live, CommandConfig config,
+            Caller caller) {
         this.commands = commands;
+        this.known = known;
         this.live = live;
         this.config = config;
         this.caller = caller;
@@ -78,8 +82,8 @@ public class CommandGraphQL {
                         "a command needs a timeout above zero: how long its answer is awaited", null));
             }
             Duration queue = Timeouts.parse("ttl", ttl, config.defaultTtl(), config.maxTtl());
-            return commands.submit(new CommandService.Request(id.toString(), subject,
-                    json != null ? "application/json" : "text/plain", payload, wait, queue, responseRequired))
+            return known.require(id).chain(() -> commands.submit(new CommandService.Request(id.toString(), subject,
+                    json != null ? "application/json" : "text/plain", payload, wait, queue, responseRequired)))
                     .map(CommandNode::of);
         });
     }

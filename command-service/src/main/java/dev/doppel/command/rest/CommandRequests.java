@@ -6,7 +6,10 @@ import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
 import java.util.regex.Pattern;
 
-/** The checks every way of sending a command shares: thing (and its tenant), subject, size. */
+/**
+ * The checks every way of sending a command shares: thing (and its tenant), subject, size. Whether the
+ * thing is a registered device is asked last, of {@link dev.doppel.command.service.KnownThings}.
+ */
 public final class CommandRequests {
 
     private static final Pattern SUBJECT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._~:-]{0,127}");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.command.config.CommandConfig;
 import dev.doppel.command.mapping.CommandApiMapper;
 import dev.doppel.command.service.CommandService;
+import dev.doppel.command.service.KnownThings;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
@@ -40,12 +41,15 @@ public class CommandsResource {
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
     private final CommandService commands;
+    private final KnownThings known;
     private final CommandConfig config;
     private final Caller caller;
     private final ObjectMapper json;
 
-    public CommandsResource(CommandService commands, CommandConfig config, Caller caller, ObjectMapper json) {
+    public CommandsResource(CommandService commands, KnownThings known, CommandConfig config, Caller caller,
+            ObjectMapper json) {
         this.commands = commands;
+        this.known = known;
         this.config = config;
         this.caller = caller;
         this.json = json;
@@ -84,8 +88,8 @@ public class CommandsResource {
         // Keys are per caller: two users' "retry-1" are different requests.
         String key = idempotencyKey == null ? null : caller.name() + "|" + idempotencyKey;
         boolean responseRequired = body.responseRequired() == null || body.responseRequired();
-        return commands.submitOnce(new CommandService.Request(id.toString(), body.subject(), contentType, payload,
-                timeout, ttl, responseRequired), key).map(s -> {
+        return known.require(id).chain(() -> commands.submitOnce(new CommandService.Request(id.toString(),
+                body.subject(), contentType, payload, timeout, ttl, responseRequired), key)).map(s -> {
             Response.ResponseBuilder r = Response.accepted(Map.of("id", s.command().id(),
                     "status", s.command().status().name()))
                     .location(URI.create("/api/commands/" + s.command().id()))

@@ -4,6 +4,7 @@ import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
 import dev.doppel.command.config.CommandConfig;
 import dev.doppel.command.service.CommandService;
+import dev.doppel.command.service.KnownThings;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
@@ -32,11 +33,13 @@ public class InboxResource {
     public static final String COMMAND_ID_HEADER = "Doppel-Command-Id";
 
     private final CommandService commands;
+    private final KnownThings known;
     private final CommandConfig config;
     private final Caller caller;
 
-    public InboxResource(CommandService commands, CommandConfig config, Caller caller) {
+    public InboxResource(CommandService commands, KnownThings known, CommandConfig config, Caller caller) {
         this.commands = commands;
+        this.known = known;
         this.config = config;
         this.caller = caller;
     }
@@ -53,6 +56,10 @@ public class InboxResource {
         CommandRequests.size(payload, config.maxPayloadBytes());
         Duration timeout = Timeouts.parse(timeoutParam, config.defaultTimeout(), config.maxTimeout());
         String type = contentType == null || contentType.isBlank() ? MediaType.APPLICATION_OCTET_STREAM : contentType;
+        return known.require(id).chain(() -> deliver(id, subject, type, payload, timeout));
+    }
+
+    private Uni<Response> deliver(ThingId id, String subject, String type, byte[] payload, Duration timeout) {
         if (timeout.isZero()) {
             return commands.submit(new CommandService.Request(id.toString(), subject, type, payload, config.maxTimeout(),
                     Duration.ZERO, false))

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.doppel.command.RegisteredDevices;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
@@ -53,6 +54,7 @@ class CommandGraphQLIT {
     @Test
     void sendCommandPublishesItAndItCanBeReadBack() {
         String thing = "demo:gql-" + UUID.randomUUID().toString().substring(0, 8);
+        RegisteredDevices.register(thing);
         try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
                 KafkaConsumer<String, byte[]> commands = kafka.subscribe(Topics.COMMANDS)) {
             String id = gql("olivia", """

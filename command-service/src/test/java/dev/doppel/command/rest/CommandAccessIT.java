@@ -2,17 +2,24 @@ package dev.doppel.command.rest;
 
 import static io.restassured.RestAssured.given;
 
+import dev.doppel.command.RegisteredDevices;
 import dev.doppel.devstack.testing.AccessFixtures;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.specification.RequestSpecification;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Who may send and read commands: one assertion per role and per tenant boundary, real tokens. */
 @QuarkusTest
 @QuarkusTestResource(RealInfrastructure.class)
 class CommandAccessIT {
+
+    @BeforeAll
+    static void registerDevices() {
+        RegisteredDevices.register("demo:acc", "other:acc");
+    }
 
     private static RequestSpecification as(String user) {
         return given().auth().oauth2(RealInfrastructure.token(user));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.doppel.command.RegisteredDevices;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.Topics;
 import dev.doppel.devstack.testing.KafkaProbe;
@@ -22,12 +23,18 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The asynchronous commands API: 202 + Location, Idempotency-Key, listing by tenant, thing and status. */
 @QuarkusTest
 @QuarkusTestResource(RealInfrastructure.class)
 class CommandsApiIT {
+
+    @BeforeAll
+    static void registerDevices() {
+        RegisteredDevices.register("demo:async-1", "demo:async-2", "demo:async-3", "other:async-3");
+    }
 
     private static RequestSpecification as(String user) {
         return given().auth().oauth2(RealInfrastructure.token(user)).contentType("application/json");

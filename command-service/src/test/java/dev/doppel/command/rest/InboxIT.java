@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 
+import dev.doppel.command.RegisteredDevices;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
@@ -39,6 +40,7 @@ class InboxIT {
 
     @BeforeAll
     static void startDeviceSide() {
+        RegisteredDevices.register("demo:answering", "demo:failing", "demo:offline", "demo:silent");
         kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
         KafkaConsumer<String, byte[]> commands = kafka.subscribe(Topics.COMMANDS);
         devices = new Thread(() -> {
