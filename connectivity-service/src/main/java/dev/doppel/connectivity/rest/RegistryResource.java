@@ -242,10 +242,13 @@ public class RegistryResource {
                         "tenant " + tenant + " has no payload mapping named " + mapping, null));
             }
             return registry.putDevice(id, enabled, mapping, via, defaultContentType);
-        }).invoke(() -> mappings.forget(id)).chain(created -> created
-                ? announce(id, true).replaceWith(Response.created(URI.create("/api/registry/devices/" + tenant + "/"
-                        + deviceId)).entity(Map.of("id", deviceId, "tenant", tenant, "enabled", enabled)).build())
-                : Uni.createFrom().item(Response.noContent().build()));
+        }).invoke(() -> mappings.forget(id))
+                // Announced on every PUT, not only the first: announcing is idempotent, and a registration
+                // lost downstream (a recreated topic) comes back by registering the device again.
+                .chain(created -> announce(id, true).replaceWith(created
+                        ? Response.created(URI.create("/api/registry/devices/" + tenant + "/" + deviceId))
+                                .entity(Map.of("id", deviceId, "tenant", tenant, "enabled", enabled)).build()
+                        : Response.noContent().build()));
     }
 
     /** type/subtype with optional parameters (RFC 6838 names). */

@@ -251,6 +251,12 @@ class MqttAdapterIT {
             assertNotNull(created, "registration not announced");
             assertEquals(EventTypes.DEVICE_LIFECYCLE_CHANGED, KafkaProbe.header(created, "ce_type"));
             assertTrue(KafkaProbe.read(created, dev.doppel.contracts.DeviceLifecycleChanged.class).registered());
+            // Registering an existing device again announces it again (a lost registration comes back).
+            register("d-life", true);
+            ConsumerRecord<String, byte[]> again = KafkaProbe.await(devices, x -> "demo:d-life".equals(x.key()),
+                    Duration.ofSeconds(10));
+            assertNotNull(again, "a PUT of an existing device was not announced");
+            assertTrue(KafkaProbe.read(again, dev.doppel.contracts.DeviceLifecycleChanged.class).registered());
             asAdmin().delete("/api/registry/devices/demo/d-life").then().statusCode(204);
             ConsumerRecord<String, byte[]> removed = KafkaProbe.await(devices, x -> "demo:d-life".equals(x.key()),
                     Duration.ofSeconds(10));
