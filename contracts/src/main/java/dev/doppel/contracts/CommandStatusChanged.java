@@ -23,6 +23,12 @@ public record CommandStatusChanged(
 
     public static final String DEVICE_NOT_CONNECTED = "device-not-connected";
 
+    /**
+     * The reason of a {@code SENT} that another system took over for good (Hono's command API, a fleet's
+     * own broker): no {@code DELIVERED} will follow, so nothing should wait for one.
+     */
+    public static final String HANDED_OFF = "handed-off";
+
     @Override
     public String type() {
         return EventTypes.COMMAND_STATUS_CHANGED;

@@ -25,8 +25,9 @@ import java.util.Optional;
  * device has not reached), the device gets it as a command with subject {@value #SUBJECT} and body
  * {@code {"revision": n, "features": {feature: {property: value}}}}. One such command is in flight per
  * device. A newer delta replaces the body of one still queued (so an offline device gets only the
- * latest), or follows once the device acknowledged the one before. When the device has caught up (the
- * delta is empty), a queued one is cancelled.
+ * latest), or follows once the device acknowledged the one before (or Hono or a fleet's broker took it,
+ * which is all those report). When the device has caught up (the delta is empty), a queued one is
+ * cancelled.
  */
 @ApplicationScoped
 public class DesiredStatePush {
@@ -67,7 +68,9 @@ public class DesiredStatePush {
 
     /** A command changed state: if it was this device's desired-state command and is done, send the next. */
     public Uni<Void> onStatus(CommandStatusChanged status) {
-        if (status.status() != CommandStatus.DELIVERED && !status.status().isTerminal() || status.thingId() == null) {
+        boolean done = status.status() == CommandStatus.DELIVERED || status.status().isTerminal()
+                || status.status() == CommandStatus.SENT && CommandStatusChanged.HANDED_OFF.equals(status.reason());
+        if (!done || status.thingId() == null) {
             return Uni.createFrom().voidItem();
         }
         return desired.find(status.thingId()).chain(d -> d.isPresent() && status.commandId().equals(d.get().commandId())
@@ -95,9 +98,10 @@ public class DesiredStatePush {
                             .chain(replaced -> replaced ? desired.setCommandRevision(thingId, d.commandId(), d.revision())
                                     : pump(thingId)); // it was sent meanwhile: decide again
                 }
-                if (status == CommandStatus.SENT) {
+                if (status == CommandStatus.SENT && !handedOff(c.get())) {
                     return Uni.createFrom().voidItem(); // onStatus sends the next when the device acknowledged it
                 }
+                // Handed off to Hono or a fleet's broker: no DELIVERED will come, so the next may follow.
                 if (d.delta().isEmpty() || d.commandRevision() >= d.revision()) {
                     return Uni.createFrom().voidItem();
                 }
@@ -113,6 +117,11 @@ public class DesiredStatePush {
                         .onFailure(ProblemException.class).recoverWithNull().replaceWithVoid();
             });
         });
+    }
+
+    private static boolean handedOff(Command c) {
+        return c.history().stream().anyMatch(e -> e.status() == CommandStatus.SENT
+                && CommandStatusChanged.HANDED_OFF.equals(e.reason()));
     }
 
     private byte[] body(Desired d) {

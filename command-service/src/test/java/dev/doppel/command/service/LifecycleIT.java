@@ -231,6 +231,29 @@ class LifecycleIT {
         }
     }
 
+    @Test
+    void aDesiredStateHandedOffToHonoDoesNotHoldBackTheNext() {
+        // Hono's command API and a fleet's broker report SENT (handed off) and never DELIVERED.
+        String thing = unregistered("desired-hono");
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+                KafkaConsumer<String, byte[]> commands = kafka.subscribe(Topics.COMMANDS)) {
+            connect(kafka, thing);
+            change(kafka, thing, 3, Map.of("lamp", Map.of("on", true)));
+            List<CommandRequested> first = published(commands, thing, 1);
+            assertEquals(1, first.size(), "the delta was not sent");
+            kafka.sendEvent(Topics.COMMAND_STATUS, thing, EventTypes.COMMAND_STATUS_CHANGED, "/test",
+                    new CommandStatusChanged(UUID.randomUUID().toString(), first.get(0).commandId(), thing,
+                            CommandStatus.SENT, null, CommandStatusChanged.HANDED_OFF, null, null, Instant.now(), "hono"));
+            awaitStatus(first.get(0).commandId(), "SENT");
+            // A newer desired value goes out now, not once the first one's timer has run out.
+            change(kafka, thing, 4, Map.of("lamp", Map.of("on", false)));
+            List<CommandRequested> next = published(commands, thing, 1, Duration.ofSeconds(10));
+            assertEquals(1, next.size(), "the next desired state waited for a DELIVERED that never comes");
+            assertEquals("{\"revision\":4,\"features\":{\"lamp\":{\"on\":false}}}",
+                    new String(next.get(0).payload(), StandardCharsets.UTF_8));
+        }
+    }
+
     private static void change(KafkaProbe kafka, String thing, long revision, Map<String, Object> delta) {
         kafka.sendEvent(Topics.TWIN_CHANGES, thing, EventTypes.TWIN_CHANGED, "/twin-service",
                 new TwinChanged(UUID.randomUUID().toString(), thing, revision, revision - 1,

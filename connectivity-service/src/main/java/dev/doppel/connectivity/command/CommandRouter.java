@@ -146,6 +146,10 @@ public class CommandRouter {
 
     /** Reports a step in delivery (SENT, DELIVERED) seen by a protocol adapter. */
     public Uni<Void> reportStep(CommandRequested command, CommandStatus status, String transport) {
+        return reportStep(command, status, null, transport);
+    }
+
+    private Uni<Void> reportStep(CommandRequested command, CommandStatus status, String reason, String transport) {
         // The step's time is when it happened, not when its event is written after the store below.
         Instant at = clock.instant();
         Uni<Void> remembered = Uni.createFrom().voidItem();
@@ -154,7 +158,7 @@ public class CommandRouter {
             remembered = acknowledgedStore.mark(command.commandId(), at);
         }
         return remembered.chain(() -> downstream.commandStatus(new CommandStatusChanged(UUID.randomUUID().toString(),
-                command.commandId(), command.thingId(), status, null, null, null, null, at, transport)));
+                command.commandId(), command.thingId(), status, null, reason, null, null, at, transport)));
     }
 
     /**
@@ -166,7 +170,7 @@ public class CommandRouter {
         Instant at = clock.instant();
         acknowledged.put(command.commandId(), at);
         return acknowledgedStore.mark(command.commandId(), at)
-                .chain(() -> reportStep(command, CommandStatus.SENT, transport));
+                .chain(() -> reportStep(command, CommandStatus.SENT, CommandStatusChanged.HANDED_OFF, transport));
     }
 
     /**

@@ -124,8 +124,9 @@ class HonoNorthboundIT {
             assertEquals("{\"percent\":40}", new String(sent.value(), StandardCharsets.UTF_8));
             assertNotNull(KafkaProbe.await(statuses, x -> {
                 CommandStatusChanged s = KafkaProbe.read(x, CommandStatusChanged.class);
-                return id.equals(s.commandId()) && s.status() == CommandStatus.SENT;
-            }, Duration.ofSeconds(10)), "Hono taking the command is its SENT");
+                return id.equals(s.commandId()) && s.status() == CommandStatus.SENT
+                        && CommandStatusChanged.HANDED_OFF.equals(s.reason());
+            }, Duration.ofSeconds(10)), "Hono taking the command is its SENT, handed off");
             // Sent again (a new ttd made command-service retry it), Hono does not get it twice.
             kafka.sendEvent(Topics.COMMANDS, TENANT + ":valve-1", EventTypes.COMMAND_REQUESTED, "/test",
                     new CommandRequested(id, TENANT + ":valve-1", "open", "application/json",
