@@ -26,7 +26,12 @@ public class CommandRouter {
 
     static final java.time.Duration ACKNOWLEDGED_KEPT = java.time.Duration.ofHours(1);
 
-    private final Map<String, CommandSink> sinks = new ConcurrentHashMap<>();
+    /**
+     * The connections of this instance that hold each device, the latest first: a device may be held
+     * twice (connected itself and behind a gateway, or behind two gateways), and the other holder
+     * takes over when the latest lets go.
+     */
+    private final Map<String, java.util.Deque<CommandSink>> sinks = new ConcurrentHashMap<>();
     private final Map<String, CommandSink> tenantSinks = new ConcurrentHashMap<>();
     private final Map<String, CommandRequested> awaitingResponse = new ConcurrentHashMap<>();
     /** Commands a device acknowledged lately: sent again (after a reconnect), they are not delivered twice. */
@@ -54,14 +59,33 @@ public class CommandRouter {
     }
 
     public void register(String thingId, CommandSink sink) {
-        sinks.put(thingId, sink);
+        sinks.compute(thingId, (id, held) -> {
+            java.util.Deque<CommandSink> holders = held == null ? new java.util.concurrent.ConcurrentLinkedDeque<>()
+                    : held;
+            holders.remove(sink);
+            holders.addFirst(sink);
+            return holders;
+        });
         sessions.claim(thingId);
     }
 
-    public void unregister(String thingId, CommandSink sink) {
-        if (sinks.remove(thingId, sink)) {
+    /**
+     * Lets go of a device for one connection. Returns whether no connection of this instance holds it
+     * any more: only then is it gone (its {@code ttd=0} is for the caller to announce).
+     */
+    public boolean unregister(String thingId, CommandSink sink) {
+        boolean[] released = {false};
+        sinks.computeIfPresent(thingId, (id, holders) -> {
+            if (holders.remove(sink) && holders.isEmpty()) {
+                released[0] = true;
+                return null;
+            }
+            return holders.isEmpty() ? null : holders;
+        });
+        if (released[0]) {
             sessions.release(thingId);
         }
+        return !sinks.containsKey(thingId);
     }
 
     /** Whether the device acknowledged this command lately (on this instance, or before its restart once looked up). */
@@ -101,7 +125,8 @@ public class CommandRouter {
                 metrics.counter("doppel.commands.routed", "outcome", "duplicate", "transport", "none").increment();
                 return Uni.createFrom().voidItem();
             }
-            CommandSink sink = sinks.get(command.thingId());
+            java.util.Deque<CommandSink> holders = sinks.get(command.thingId());
+            CommandSink sink = holders == null ? null : holders.peekFirst();
             if (sink == null && !tenantSinks.isEmpty()) {
                 sink = tenantSinks.get(command.thingId().substring(0, Math.max(0, command.thingId().indexOf(':'))));
             }

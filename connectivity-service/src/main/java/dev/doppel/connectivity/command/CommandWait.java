@@ -79,10 +79,9 @@ public class CommandWait {
         return announce(device, ttd, transport)
                 .chain(() -> Uni.createFrom().completionStage(next))
                 .ifNoItem().after(Duration.ofSeconds(ttd)).recoverWithItem(() -> null)
-                .onTermination().call(() -> {
-                    router.unregister(device.toString(), sink);
-                    return announce(device, 0, transport);
-                });
+                .onTermination().call(() -> router.unregister(device.toString(), sink)
+                        // Still held by another connection (MQTT, a gateway): it has not gone away.
+                        ? announce(device, 0, transport) : Uni.createFrom().voidItem());
     }
 
     /** The device has the command (the response carrying it was written): the transport's pick-up. */

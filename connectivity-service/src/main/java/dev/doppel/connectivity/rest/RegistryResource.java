@@ -253,7 +253,7 @@ public class RegistryResource {
 
     /** type/subtype with optional parameters (RFC 6838 names). */
     private static final java.util.regex.Pattern MEDIA_TYPE = java.util.regex.Pattern.compile(
-            "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\\s*;\\s*[^;\\s=]+=[^;]*)*");
+            "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\\s*;\\s*[^;\\s=\\p{Cntrl}]+=[^;\\p{Cntrl}]*)*");
 
     /** Hono's device defaults: only {@code content-type} means something here; anything else is refused, not ignored. */
     private static String defaultContentType(Map<String, Object> defaults) {

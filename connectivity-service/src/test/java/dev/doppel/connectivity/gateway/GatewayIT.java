@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.lessThan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.doppel.connectivity.adapter.coap.CoapAdapter;
@@ -81,6 +82,86 @@ class GatewayIT {
         admin().body("{\"via\":[\"gw-1\"]}").put("/api/registry/devices/demo/valve-gw").then().statusCode(lessThan(300));
         admin().body("{\"via\":[\"gw-1\"],\"enabled\":false}").put("/api/registry/devices/demo/off-gw").then()
                 .statusCode(lessThan(300));
+        admin().body("{}").put("/api/registry/devices/demo/gw-3").then().statusCode(lessThan(300));
+        admin().body("[{\"type\":\"hashed-password\",\"auth-id\":\"gw-3\",\"secrets\":[{\"pwd-plain\":\"" + PASSWORD
+                + "\"}]}]").put("/api/registry/credentials/demo/gw-3").then().statusCode(204);
+        admin().body("{\"via\":[\"gw-1\",\"gw-3\"]}").put("/api/registry/devices/demo/dual-gw").then()
+                .statusCode(lessThan(300));
+    }
+
+    private MqttClient connectGateway(String gatewayId) throws Exception {
+        MqttClient gateway = new MqttClient("tcp://127.0.0.1:" + mqtt.port(), gatewayId + "-" + UUID.randomUUID(),
+                new MemoryPersistence());
+        MqttConnectOptions o = new MqttConnectOptions();
+        o.setUserName(gatewayId + "@demo");
+        o.setPassword(PASSWORD.toCharArray());
+        gateway.connect(o);
+        return gateway;
+    }
+
+    private static void sendCommand(KafkaProbe kafka, String thingId, String id) {
+        kafka.sendEvent(Topics.COMMANDS, thingId, EventTypes.COMMAND_REQUESTED, "/test",
+                new CommandRequested(id, thingId, "ping", "application/json", "{}".getBytes(StandardCharsets.UTF_8),
+                        true, Instant.now(), Instant.now().plusSeconds(30), null));
+    }
+
+    @Test
+    void aDeviceBehindTwoGatewaysStaysReachableWhileOneOfThemIsThere() throws Exception {
+        register();
+        MqttClient first = connectGateway("gw-1");
+        MqttClient second = connectGateway("gw-3");
+        BlockingQueue<String> atFirst = new LinkedBlockingQueue<>();
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+                KafkaConsumer<String, byte[]> connections = kafka.subscribe(Topics.DEVICE_CONNECTIONS)) {
+            first.subscribe("command//+/req/#", 1, (topic, msg) -> atFirst.add(topic));
+            second.subscribe("command//+/req/#", 1, (topic, msg) -> {
+            });
+            second.disconnect();
+            second.close();
+            assertEquals(null, KafkaProbe.await(connections, r -> "demo:dual-gw".equals(r.key())
+                    && KafkaProbe.read(r, DeviceConnectionChanged.class).ttd() == 0, Duration.ofSeconds(3)),
+                    "the device was announced gone while another gateway still holds it");
+            String id = UUID.randomUUID().toString();
+            sendCommand(kafka, "demo:dual-gw", id);
+            String topic = atFirst.poll(10, TimeUnit.SECONDS);
+            assertEquals("command//dual-gw/req/" + id + "/ping", topic, "the remaining gateway did not get the command");
+            first.disconnect();
+            assertNotNull(KafkaProbe.await(connections, r -> "demo:dual-gw".equals(r.key())
+                    && KafkaProbe.read(r, DeviceConnectionChanged.class).ttd() == 0, Duration.ofSeconds(10)),
+                    "gone with its last gateway");
+        } finally {
+            first.close();
+        }
+    }
+
+    @Test
+    void aGatewayTakenOffADevicesViaGetsNoMoreOfItsCommands() throws Exception {
+        register();
+        admin().body("{\"via\":[\"gw-1\"]}").put("/api/registry/devices/demo/revoked-gw").then()
+                .statusCode(lessThan(300));
+        MqttClient gateway = connectGateway("gw-1");
+        BlockingQueue<String> received = new LinkedBlockingQueue<>();
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+                KafkaConsumer<String, byte[]> connections = kafka.subscribe(Topics.DEVICE_CONNECTIONS)) {
+            gateway.subscribe("command//+/req/#", 1, (topic, msg) -> received.add(topic));
+            assertNotNull(KafkaProbe.await(connections, r -> "demo:revoked-gw".equals(r.key())
+                    && KafkaProbe.read(r, DeviceConnectionChanged.class).ttd() == -1, Duration.ofSeconds(10)));
+            admin().body("{}").put("/api/registry/devices/demo/revoked-gw").then().statusCode(204);
+            sendCommand(kafka, "demo:revoked-gw", UUID.randomUUID().toString());
+            assertNull(received.poll(3, TimeUnit.SECONDS), "the former gateway still got the device's command");
+            assertNotNull(KafkaProbe.await(connections, r -> "demo:revoked-gw".equals(r.key())
+                    && KafkaProbe.read(r, DeviceConnectionChanged.class).ttd() == 0, Duration.ofSeconds(10)),
+                    "the device is not reachable through its former gateway any more");
+
+            // Hono's form naming the gateway's own id is its own subscription, and its commands name it.
+            gateway.subscribe("command//gw-1/req/#", 1, (topic, msg) -> received.add(topic));
+            String own = UUID.randomUUID().toString();
+            sendCommand(kafka, "demo:gw-1", own);
+            assertEquals("command//gw-1/req/" + own + "/ping", received.poll(10, TimeUnit.SECONDS));
+        } finally {
+            gateway.disconnect();
+            gateway.close();
+        }
     }
 
     @Test

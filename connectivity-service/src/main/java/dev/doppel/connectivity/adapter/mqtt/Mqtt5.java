@@ -60,6 +60,20 @@ final class Mqtt5 {
     }
 
     /**
+     * A reason string for a PUBACK or SUBACK: only if the client did not turn problem information off
+     * (its CONNECT's Request Problem Information 0 allows reason strings on CONNACK and DISCONNECT only).
+     */
+    static MqttProperties problemReason(MqttEndpoint endpoint, String reason) {
+        MqttProperties connect = endpoint.connectProperties();
+        MqttProperties.MqttProperty<?> requested = connect == null ? null
+                : connect.getProperty(MqttProperties.MqttPropertyType.REQUEST_PROBLEM_INFORMATION.value());
+        if (requested != null && Integer.valueOf(0).equals(requested.value())) {
+            return new MqttProperties();
+        }
+        return reasonString(endpoint, reason);
+    }
+
+    /**
      * The PUBACK code for a refused QoS 1 message, or null when the refusal ends the connection (a
      * packet too large, QoS 2).
      */

@@ -26,6 +26,7 @@ import io.vertx.mqtt.messages.MqttSubscribeMessage;
 import io.vertx.mqtt.messages.MqttUnsubscribeMessage;
 import io.vertx.mqtt.messages.codes.MqttPubAckReasonCode;
 import io.vertx.mqtt.messages.codes.MqttSubAckReasonCode;
+import io.vertx.mqtt.messages.codes.MqttUnsubAckReasonCode;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ final class MqttDeviceSession implements CommandSink {
     private final DeviceRegistry.Limits tenantLimits;
     /** Devices this connection was lately found to be the gateway of, and until when that holds. */
     private final Map<String, Instant> gatewayFor = new ConcurrentHashMap<>();
-    private static final java.time.Duration GATEWAY_CHECK_KEPT = java.time.Duration.ofSeconds(10);
+    private static final int GATEWAY_CHECK_SECONDS = 10;
     private final CommandRouter router;
     private final MeterRegistry metrics;
     private final Map<Integer, CommandRequested> inFlight = new ConcurrentHashMap<>();
@@ -66,6 +67,9 @@ final class MqttDeviceSession implements CommandSink {
     private MqttTopic.CommandSubscription allDevices;
     /** Devices this gateway takes commands for on this connection, by device id, with the subscription that asked. */
     private final Map<String, Behind> behind = new ConcurrentHashMap<>();
+    /** Counts UNSUBSCRIBEs; by filter, the count at its last one, so a SUBSCRIBE answered later can tell. */
+    private long subscriptionChanges;
+    private final Map<String, Long> unsubscribedAt = new java.util.HashMap<>();
     private Instant lastSourceTime = Instant.EPOCH;
     private boolean closing;
 
@@ -148,15 +152,7 @@ final class MqttDeviceSession implements CommandSink {
             return;
         }
         Instant sourceTime = nextSourceTime();
-        Instant now = Instant.now();
-        Instant allowedUntil = gatewayFor.get(target.deviceId());
-        Uni<Boolean> allowed = allowedUntil != null && now.isBefore(allowedUntil) ? Uni.createFrom().item(true)
-                : registry.isGatewayFor(device, target).invoke(ok -> {
-                    if (ok) {
-                        gatewayFor.put(target.deviceId(), now.plus(GATEWAY_CHECK_KEPT));
-                    }
-                });
-        allowed.chain(ok -> ok ? mappings.forDevice(target) : Uni.createFrom().nullItem())
+        mayActFor(target).chain(ok -> ok ? mappings.forDevice(target) : Uni.createFrom().nullItem())
                 .emitOn(r -> ctx.runOnContext(v -> r.run()))
                 .subscribe().with(targetMapper -> {
                     if (closing) {
@@ -173,6 +169,27 @@ final class MqttDeviceSession implements CommandSink {
                             failure.getMessage());
                     close();
                 });
+    }
+
+    /**
+     * Whether this connection's device is (still) the gateway of {@code target}, as the registry says:
+     * a positive answer is kept for {@value #GATEWAY_CHECK_SECONDS} s, so removing the gateway from the
+     * device's {@code via} (or disabling the device) counts within that time, for reports, commands and
+     * answers alike.
+     */
+    private Uni<Boolean> mayActFor(ThingId target) {
+        Instant now = Instant.now();
+        Instant allowedUntil = gatewayFor.get(target.deviceId());
+        if (allowedUntil != null && now.isBefore(allowedUntil)) {
+            return Uni.createFrom().item(true);
+        }
+        return registry.isGatewayFor(device, target).invoke(ok -> {
+            if (ok) {
+                gatewayFor.put(target.deviceId(), now.plusSeconds(GATEWAY_CHECK_SECONDS));
+            } else {
+                gatewayFor.remove(target.deviceId());
+            }
+        });
     }
 
     /** Maps a report of {@code target} (this device, or one it is the gateway of) and sends it on. */
@@ -224,7 +241,7 @@ final class MqttDeviceSession implements CommandSink {
             answer(msg, device, response, payload);
             return;
         }
-        // A gateway answers for one of its devices: one it takes commands for here, or that names it in its via.
+        // A gateway answers for one of its devices: one that names it in its via.
         ThingId target;
         try {
             target = ThingId.of(device.tenant(), response.deviceId());
@@ -232,9 +249,7 @@ final class MqttDeviceSession implements CommandSink {
             reject("invalid-device-id", msg, e.getMessage());
             return;
         }
-        Uni<Boolean> allowed = behind.containsKey(target.deviceId()) ? Uni.createFrom().item(true)
-                : registry.isGatewayFor(device, target);
-        allowed.emitOn(r -> ctx.runOnContext(v -> r.run())).subscribe().with(ok -> {
+        mayActFor(target).emitOn(r -> ctx.runOnContext(v -> r.run())).subscribe().with(ok -> {
             if (closing) {
                 return;
             }
@@ -284,7 +299,7 @@ final class MqttDeviceSession implements CommandSink {
             if (sub == null) {
                 metrics.counter("doppel.mqtt.rejected", "reason", "unknown-subscription").increment();
                 outcomes.add(Uni.createFrom().item(MqttSubAckReasonCode.TOPIC_FILTER_INVALID));
-            } else if (sub.own()) {
+            } else if (forSelf(sub)) {
                 outcomes.add(Uni.createFrom().item(() -> {
                     boolean first = commandFilter == null;
                     commandFilter = sub;
@@ -319,11 +334,17 @@ final class MqttDeviceSession implements CommandSink {
         });
     }
 
+    /** The device's own commands: {@code command///req/#}, or Hono's form naming its own id. */
+    private boolean forSelf(MqttTopic.CommandSubscription sub) {
+        return sub.own() || sub.deviceId().equals(device.deviceId());
+    }
+
     /**
      * A gateway asks for the commands of its devices: all that name it in their {@code via} (as the
      * registry has them now), or one. Each becomes reachable here, and connected for the rest of the system.
      */
     private Uni<Boolean> subscribeForDevices(MqttTopic.CommandSubscription sub) {
+        long asOf = subscriptionChanges;
         Uni<List<String>> devices;
         if (sub.all()) {
             devices = registry.devicesVia(device, config.maxDevicesPerGateway()).invoke(ids -> {
@@ -341,11 +362,14 @@ final class MqttDeviceSession implements CommandSink {
                 metrics.counter("doppel.mqtt.rejected", "reason", "invalid-device-id").increment();
                 return Uni.createFrom().item(false);
             }
-            devices = registry.isGatewayFor(device, target).map(ok -> ok ? List.of(sub.deviceId()) : List.of());
+            devices = mayActFor(target).map(ok -> ok ? List.of(sub.deviceId()) : List.of());
         }
         return devices.emitOn(r -> ctx.runOnContext(v -> r.run())).map(ids -> {
             if (closing || !endpoint.isConnected()) {
                 return false;
+            }
+            if (unsubscribedAt.getOrDefault(sub.filter(), Long.MIN_VALUE) > asOf) {
+                return true; // unsubscribed while the registry was asked: granted, and already gone again
             }
             if (!sub.all() && ids.isEmpty()) {
                 metrics.counter("doppel.mqtt.rejected", "reason", "not-a-gateway").increment();
@@ -359,59 +383,73 @@ final class MqttDeviceSession implements CommandSink {
                 Behind held = behind.get(id);
                 // A subscription for one device outranks the one for all.
                 if (held == null || !sub.all() || held.subscription().all()) {
-                    Behind now = new Behind(id, sub);
-                    behind.put(id, now);
-                    router.register(now.thingId.toString(), now);
-                    if (held == null) {
-                        announce(now.thingId, -1);
-                    }
+                    hold(new Behind(id, sub), held);
                 }
             }
             return true;
         });
     }
 
+    /** Makes {@code now} the holder of its device on this connection, in place of {@code before} (or null). */
+    private void hold(Behind now, Behind before) {
+        behind.put(now.deviceId(), now);
+        router.register(now.thingId.toString(), now);
+        if (before == null) {
+            announce(now.thingId, -1);
+        } else {
+            router.unregister(before.thingId.toString(), before);
+        }
+    }
+
     private void onUnsubscribe(MqttUnsubscribeMessage msg) {
+        List<MqttUnsubAckReasonCode> codes = new ArrayList<>();
         for (String t : msg.topics()) {
             MqttTopic.CommandSubscription sub = MqttTopic.CommandSubscription.parse(t);
-            if (sub == null) {
-                continue;
-            }
-            if (sub.own()) {
-                if (commandFilter != null && commandFilter.shortForm() == sub.shortForm()) {
-                    commandFilter = null;
-                    router.unregister(device.toString(), this);
-                    announce(device, 0);
-                }
-            } else if (sub.all()) {
-                if (sub.equals(allDevices)) {
-                    allDevices = null;
-                    for (Behind b : List.copyOf(behind.values())) {
-                        if (b.subscription().all()) {
+            boolean held = false;
+            if (sub != null) {
+                unsubscribedAt.put(sub.filter(), ++subscriptionChanges);
+                if (forSelf(sub)) {
+                    if (sub.equals(commandFilter)) {
+                        held = true;
+                        commandFilter = null;
+                        if (router.unregister(device.toString(), this)) {
+                            announce(device, 0);
+                        }
+                    }
+                } else if (sub.all()) {
+                    if (sub.equals(allDevices)) {
+                        held = true;
+                        allDevices = null;
+                        for (Behind b : List.copyOf(behind.values())) {
+                            if (b.subscription().all()) {
+                                drop(b);
+                            }
+                        }
+                    }
+                } else {
+                    Behind b = behind.get(sub.deviceId());
+                    if (b != null && b.subscription().equals(sub)) {
+                        held = true;
+                        if (allDevices != null) {
+                            hold(new Behind(b.deviceId(), allDevices), b); // still one of all the gateway's devices
+                        } else {
                             drop(b);
                         }
                     }
                 }
-            } else {
-                Behind b = behind.get(sub.deviceId());
-                if (b != null && b.subscription().equals(sub)) {
-                    if (allDevices != null) {
-                        // Still one of all the gateway's devices.
-                        Behind now = new Behind(b.deviceId(), allDevices);
-                        behind.put(b.deviceId(), now);
-                        router.register(now.thingId.toString(), now);
-                    } else {
-                        drop(b);
-                    }
-                }
             }
+            codes.add(held ? MqttUnsubAckReasonCode.SUCCESS : MqttUnsubAckReasonCode.NO_SUBSCRIPTION_EXISTED);
         }
-        endpoint.unsubscribeAcknowledge(msg.messageId());
+        if (Mqtt5.speaks5(endpoint)) {
+            endpoint.unsubscribeAcknowledge(msg.messageId(), codes, new io.netty.handler.codec.mqtt.MqttProperties());
+        } else {
+            endpoint.unsubscribeAcknowledge(msg.messageId());
+        }
     }
 
+    /** Lets go of a device behind this gateway; it is gone unless another connection here holds it. */
     private void drop(Behind b) {
-        if (behind.remove(b.deviceId(), b)) {
-            router.unregister(b.thingId.toString(), b);
+        if (behind.remove(b.deviceId(), b) && router.unregister(b.thingId.toString(), b)) {
             announce(b.thingId, 0);
         }
     }
@@ -419,8 +457,9 @@ final class MqttDeviceSession implements CommandSink {
     void closed() {
         if (commandFilter != null) {
             commandFilter = null;
-            router.unregister(device.toString(), this);
-            announce(device, 0);
+            if (router.unregister(device.toString(), this)) {
+                announce(device, 0);
+            }
         }
         allDevices = null;
         for (Behind b : List.copyOf(behind.values())) {
@@ -441,6 +480,8 @@ final class MqttDeviceSession implements CommandSink {
         private final String deviceId;
         private final ThingId thingId;
         private final MqttTopic.CommandSubscription subscription;
+        /** Commands that wait for a registry check under way (on the connection's context only), or null. */
+        private List<CommandRequested> checking;
 
         Behind(String deviceId, MqttTopic.CommandSubscription subscription) {
             this.deviceId = deviceId;
@@ -458,7 +499,34 @@ final class MqttDeviceSession implements CommandSink {
 
         @Override
         public void deliver(CommandRequested command) {
-            send(command, this, deviceId);
+            ctx.runOnContext(v -> {
+                if (checking != null) {
+                    checking.add(command); // in submission order, after the check under way
+                    return;
+                }
+                Instant until = gatewayFor.get(deviceId);
+                if (until != null && Instant.now().isBefore(until)) {
+                    send(command, this, deviceId);
+                    return;
+                }
+                // Still its gateway? A device taken off the gateway's via (or disabled) is let go instead.
+                checking = new ArrayList<>(List.of(command));
+                mayActFor(thingId).emitOn(r -> ctx.runOnContext(x -> r.run())).subscribe().with(ok -> {
+                    List<CommandRequested> waiting = checking;
+                    checking = null;
+                    if (ok) {
+                        waiting.forEach(c -> send(c, this, deviceId));
+                    } else {
+                        MqttAdapter.LOG.infof("%s is no longer the gateway of %s: its commands stop here", device,
+                                thingId);
+                        drop(this);
+                    }
+                }, failure -> {
+                    checking = null;
+                    MqttAdapter.LOG.warnf("registry unavailable; commands for %s not sent through gateway %s: %s",
+                            thingId, device, failure.getMessage());
+                });
+            });
         }
 
         @Override
@@ -474,6 +542,7 @@ final class MqttDeviceSession implements CommandSink {
         send(command, null, null);
     }
 
+
     /** Sends on this connection a command of the device itself ({@code via} null) or of one behind it. */
     private void send(CommandRequested command, Behind via, String deviceInTopic) {
         ctx.runOnContext(v -> {
@@ -482,12 +551,14 @@ final class MqttDeviceSession implements CommandSink {
             if (filter == null || !endpoint.isConnected()) {
                 return;
             }
+            // Hono's form that names the device's own id gets its commands on topics that name it too.
+            String inTopic = via != null ? deviceInTopic : filter.own() ? null : filter.deviceId();
             // Checked here, on the connection's context where PUBACKs are handled too, so that no
             // acknowledgement can slip in between the check and the send.
             if (router.wasAcknowledged(command.commandId()) || !sending.add(command.commandId())) {
                 return; // handed over again while on its way, or after the device acknowledged it
             }
-            String topic = filter.topic(deviceInTopic, command.responseRequired() ? command.commandId() : null,
+            String topic = filter.topic(inTopic, command.responseRequired() ? command.commandId() : null,
                     command.subject());
             byte[] payload = command.payload() == null ? new byte[0] : command.payload();
             endpoint.publish(topic, Buffer.buffer(payload), MqttQoS.AT_LEAST_ONCE, false, false)
@@ -544,7 +615,7 @@ final class MqttDeviceSession implements CommandSink {
             MqttAdapter.LOG.infof("refused message of %s on '%s' with PUBACK 0x%02x (%s): %s", device, topic,
                     code.value(), reason, detail);
             if (endpoint.isConnected()) {
-                endpoint.publishAcknowledge(msg.messageId(), code, Mqtt5.reasonString(endpoint, why));
+                endpoint.publishAcknowledge(msg.messageId(), code, Mqtt5.problemReason(endpoint, why));
             }
             return;
         }

@@ -187,6 +187,10 @@ class Mqtt5IT {
             assertNotNull(done, "the MQTT 5 device's answer did not settle the command");
             assertEquals("text/plain", KafkaProbe.read(done, CommandStatusChanged.class).contentType(),
                     "the answer's content type property is its content type");
+            IMqttToken unsub = device.unsubscribe(new String[] {"command///req/#", "c///q/#"});
+            unsub.waitForCompletion(WAIT_MS);
+            assertEquals(List.of(0x00, 0x11), java.util.Arrays.stream(unsub.getReasonCodes()).boxed().toList(),
+                    "UNSUBACK: success, and no subscription existed");
         } finally {
             device.disconnect().waitForCompletion(WAIT_MS);
             device.close();
