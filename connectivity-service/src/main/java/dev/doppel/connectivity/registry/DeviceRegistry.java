@@ -388,10 +388,12 @@ public class DeviceRegistry {
                         }
                         // Enabled or not is read every time: a device or tenant disabled counts at once.
                         ThingId id = ThingId.of(tenant, cred.getString("deviceId"));
-                        return isTenantEnabled(tenant).chain(tenantEnabled -> findDevice(id).map(device -> device
-                                .map(d -> !tenantEnabled ? new AuthResult(AuthResult.Outcome.TENANT_DISABLED, id)
-                                        : d.enabled() ? AuthResult.ok(id) : AuthResult.disabled(id))
-                                .orElse(AuthResult.badCredentials())));
+                        return status(id).map(status -> switch (status) {
+                            case ENABLED -> AuthResult.ok(id);
+                            case DISABLED -> AuthResult.disabled(id);
+                            case TENANT_DISABLED -> new AuthResult(AuthResult.Outcome.TENANT_DISABLED, id);
+                            case UNKNOWN -> AuthResult.badCredentials();
+                        });
                     });
                 });
     }

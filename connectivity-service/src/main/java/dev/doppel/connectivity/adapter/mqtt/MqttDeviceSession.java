@@ -178,11 +178,10 @@ final class MqttDeviceSession implements CommandSink {
      * answers alike.
      */
     private Uni<Boolean> mayActFor(ThingId target) {
-        Instant now = Instant.now();
-        Instant allowedUntil = gatewayFor.get(target.deviceId());
-        if (allowedUntil != null && now.isBefore(allowedUntil)) {
+        if (checkedLately(target.deviceId())) {
             return Uni.createFrom().item(true);
         }
+        Instant now = Instant.now();
         return registry.isGatewayFor(device, target).invoke(ok -> {
             if (ok) {
                 gatewayFor.put(target.deviceId(), now.plusSeconds(GATEWAY_CHECK_SECONDS));
@@ -190,6 +189,12 @@ final class MqttDeviceSession implements CommandSink {
                 gatewayFor.remove(target.deviceId());
             }
         });
+    }
+
+    /** Whether this connection was found to be the gateway of {@code deviceId} within the last 10 s. */
+    private boolean checkedLately(String deviceId) {
+        Instant until = gatewayFor.get(deviceId);
+        return until != null && Instant.now().isBefore(until);
     }
 
     /** Maps a report of {@code target} (this device, or one it is the gateway of) and sends it on. */
@@ -504,8 +509,7 @@ final class MqttDeviceSession implements CommandSink {
                     checking.add(command); // in submission order, after the check under way
                     return;
                 }
-                Instant until = gatewayFor.get(deviceId);
-                if (until != null && Instant.now().isBefore(until)) {
+                if (checkedLately(deviceId)) {
                     send(command, this, deviceId);
                     return;
                 }
