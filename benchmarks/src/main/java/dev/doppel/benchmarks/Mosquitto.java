@@ -1,11 +1,9 @@
 package dev.doppel.benchmarks;
 
-import dev.doppel.devstack.Ports;
+import dev.doppel.devstack.testing.MosquittoBroker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,15 +12,12 @@ import java.util.Map;
  */
 final class Mosquitto implements AutoCloseable {
 
-    private static final Path BIN = Path.of("/usr/sbin/mosquitto");
     private static final Path PASSWD = Path.of("/usr/bin/mosquitto_passwd");
 
-    private final Process process;
-    private final int port;
+    private final MosquittoBroker broker;
 
-    private Mosquitto(Process process, int port) {
-        this.process = process;
-        this.port = port;
+    private Mosquitto(MosquittoBroker broker) {
+        this.broker = broker;
     }
 
     /** Anonymous clients allowed. */
@@ -35,11 +30,10 @@ final class Mosquitto implements AutoCloseable {
      * them itself ({@code mosquitto_passwd -U}: PBKDF2-SHA512, 101 iterations).
      */
     static Mosquitto start(Path dir, Map<String, String> passwords) throws IOException, InterruptedException {
-        if (!Files.isExecutable(BIN)) {
+        if (!Files.isExecutable(MosquittoBroker.BROKER)) {
             throw new IllegalStateException("the reference needs Debian's mosquitto: apt-get install mosquitto");
         }
-        int port = Ports.free();
-        StringBuilder conf = new StringBuilder("listener " + port + " 127.0.0.1\npersistence false\n"
+        StringBuilder conf = new StringBuilder("persistence false\n"
                 + "max_inflight_messages 0\nmax_queued_messages 100000\nmax_connections -1\n");
         if (passwords == null) {
             conf.append("allow_anonymous true\n");
@@ -56,32 +50,25 @@ final class Mosquitto implements AutoCloseable {
             // cannot enter this private temporary directory: keep it root (it listens on loopback only).
             conf.append("allow_anonymous false\npassword_file ").append(file).append("\nuser root\n");
         }
-        Path confFile = dir.resolve("mosquitto.conf");
-        Files.writeString(confFile, conf);
-        Process p = new ProcessBuilder(List.of(BIN.toString(), "-c", confFile.toString())).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("mosquitto.log").toFile()).start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!Ports.isOpen("127.0.0.1", port) && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        System.out.println("[reference] mosquitto on " + port);
-        return new Mosquitto(p, port);
+        MosquittoBroker broker = MosquittoBroker.start(dir, conf.toString());
+        System.out.println("[reference] mosquitto on " + broker.port());
+        return new Mosquitto(broker);
     }
 
     int port() {
-        return port;
+        return broker.port();
     }
 
     String uri() {
-        return "tcp://127.0.0.1:" + port;
+        return broker.uri();
     }
 
     long pid() {
-        return process.pid();
+        return broker.pid();
     }
 
     @Override
     public void close() {
-        process.destroy();
+        broker.close();
     }
 }

@@ -35,10 +35,17 @@ public final class MosquittoBroker implements AutoCloseable {
 
     /** Starts a broker and waits until it accepts connections. */
     public static MosquittoBroker start() throws IOException {
+        return start(Files.createTempDirectory("mosquitto-"), "allow_anonymous true\npersistence false\n");
+    }
+
+    /**
+     * Starts a broker on a free loopback port with the given configuration lines (all but the listener),
+     * its configuration and log in {@code dir}, and waits until it accepts connections.
+     */
+    public static MosquittoBroker start(Path dir, String configuration) throws IOException {
         int port = Ports.free();
-        Path dir = Files.createTempDirectory("mosquitto-");
         Path conf = dir.resolve("mosquitto.conf");
-        Files.writeString(conf, "listener " + port + " 127.0.0.1\nallow_anonymous true\npersistence false\n");
+        Files.writeString(conf, "listener " + port + " 127.0.0.1\n" + configuration);
         Path log = dir.resolve("mosquitto.log");
         Process p = new ProcessBuilder(BROKER.toString(), "-c", conf.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -54,6 +61,10 @@ public final class MosquittoBroker implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    public long pid() {
+        return process.pid();
     }
 
     /** The broker's address as a bridge connection names it. */
