@@ -2,7 +2,6 @@ package dev.doppel.benchmarks;
 
 import dev.doppel.devstack.LocalSystem;
 import dev.doppel.devstack.Provisioner;
-import java.net.http.HttpClient;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
@@ -19,7 +18,6 @@ final class Fleet {
 
     private static final long TOKEN_RENEWAL_NANOS = TimeUnit.MINUTES.toNanos(2);
 
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private final LocalSystem system;
     private Provisioner provisioner;
@@ -84,12 +82,6 @@ final class Fleet {
     private synchronized void renew() {
         tokenTakenAt = System.nanoTime();
         String token = system.tokens().password("admin", "admin");
-        try {
-            // With an RPT the policy enforcer does not ask Keycloak for a decision on every PUT.
-            token = Uma.rpt(HTTP, system.keycloak().issuer(), token);
-        } catch (Exception e) {
-            System.err.println("[provisioning] no RPT (" + e + "); using the access token");
-        }
         provisioner = new Provisioner(system.service("connectivity-service").baseUrl(), token);
     }
 }

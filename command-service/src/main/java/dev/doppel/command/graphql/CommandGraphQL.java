@@ -11,6 +11,7 @@ import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
+import dev.doppel.support.security.Roles;
 import io.smallrye.graphql.api.Subscription;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -37,7 +38,6 @@ import org.eclipse.microprofile.graphql.Query;
 @GraphQLApi
 public class CommandGraphQL {
 
-    static final String OPERATOR_ROLE = "dt-operator";
     private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(CommandGraphQL.class);
 
     private final CommandService commands;
@@ -63,10 +63,7 @@ public class CommandGraphQL {
             @Description("how long it may wait for an offline device, e.g. 1h; 0: now or never") @Name("ttl") String ttl,
             @DefaultValue("true") @Name("responseRequired") boolean responseRequired) {
         return guarded(() -> {
-            if (!caller.isAdmin() && !caller.hasRole(OPERATOR_ROLE)) {
-                throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
-                        "sending commands takes role dt-operator or dt-admin", null));
-            }
+            caller.require("sending commands", Roles.OPERATOR, Roles.ADMIN);
             ThingId id = CommandRequests.thing(thingId, caller);
             CommandRequests.subject(subject);
             if (json != null && text != null) {
@@ -125,6 +122,7 @@ public class CommandGraphQL {
     public Multi<StatusEvent> commandStatusChanged(@Name("thingId") String thingId) {
         Set<String> tenants;
         try {
+            requireRead();
             if (thingId != null) {
                 CommandRequests.thing(thingId, caller);
             }
@@ -139,9 +137,18 @@ public class CommandGraphQL {
                 .map(StatusEvent::of);
     }
 
-    /** Problems reach the client with their message; anything else is logged here and reads "System error". */
-    private static <T> Uni<T> guarded(Supplier<Uni<? extends T>> operation) {
-        return Uni.createFrom().<T>deferred(operation).onFailure(t -> !(t instanceof ProblemException))
-                .invoke(t -> LOG.error("GraphQL operation failed", t));
+    /**
+     * Problems reach the client with their message; anything else is logged here and reads "System error".
+     * Every operation reads commands, so this is where the read role is checked.
+     */
+    private <T> Uni<T> guarded(Supplier<Uni<? extends T>> operation) {
+        return Uni.createFrom().<T>deferred(() -> {
+            requireRead();
+            return operation.get();
+        }).onFailure(t -> !(t instanceof ProblemException)).invoke(t -> LOG.error("GraphQL operation failed", t));
+    }
+
+    private void requireRead() {
+        caller.require("reading commands", Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN);
     }
 }

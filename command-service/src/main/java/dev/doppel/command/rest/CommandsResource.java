@@ -11,7 +11,9 @@ import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
+import dev.doppel.support.security.Roles;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -36,6 +38,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 /** Commands as resources: send without waiting, read their status and history, list them. */
 @Path("/api/commands")
 @Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
 public class CommandsResource {
 
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
@@ -61,6 +64,7 @@ public class CommandsResource {
     }
 
     @POST
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Send a command without waiting", description = "202 with Location; an Idempotency-Key makes repeats return the first command.")
     public Uni<Response> send(SendCommand body, @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey) {
@@ -146,6 +150,7 @@ public class CommandsResource {
     }
 
     @DELETE
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @Path("/{id}")
     @Operation(summary = "Cancel a command", description = "Only while its device has not acknowledged it (QUEUED or SENT); 409 after that.")
     public Uni<Map<String, Object>> cancel(@PathParam("id") String id) {

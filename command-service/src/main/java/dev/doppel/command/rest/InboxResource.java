@@ -1,14 +1,16 @@
 package dev.doppel.command.rest;
 
-import dev.doppel.support.rest.ProblemException;
-import dev.doppel.support.security.Caller;
 import dev.doppel.command.config.CommandConfig;
 import dev.doppel.command.service.CommandService;
 import dev.doppel.command.service.KnownThings;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
+import dev.doppel.support.rest.ProblemException;
+import dev.doppel.support.security.Caller;
+import dev.doppel.support.security.Roles;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -28,6 +30,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
  * {@code timeout=0} does not wait and answers 202 with the command id.
  */
 @Path("/api/2/things/{thingId}/inbox/messages/{subject}")
+@RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
 public class InboxResource {
 
     public static final String COMMAND_ID_HEADER = "Doppel-Command-Id";

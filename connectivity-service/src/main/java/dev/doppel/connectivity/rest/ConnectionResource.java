@@ -6,7 +6,9 @@ import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
+import dev.doppel.support.security.Roles;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -26,6 +28,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
  */
 @Path("/api/registry/connections/{tenant}/{name}")
 @Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed({Roles.DEVICE_ADMIN, Roles.ADMIN})
 public class ConnectionResource {
 
     private static final NamedInTenant NAMED = new NamedInTenant("connection", "connection");

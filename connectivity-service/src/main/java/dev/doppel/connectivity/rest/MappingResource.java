@@ -10,8 +10,10 @@ import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
+import dev.doppel.support.security.Roles;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -35,6 +37,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
  */
 @Path("/api/registry/mappings/{tenant}/{name}")
 @Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed({Roles.DEVICE_ADMIN, Roles.ADMIN})
 public class MappingResource {
 
     private static final NamedInTenant NAMED = new NamedInTenant("payload mapping", "mapping");

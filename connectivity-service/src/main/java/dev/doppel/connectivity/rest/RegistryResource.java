@@ -1,7 +1,5 @@
 package dev.doppel.connectivity.rest;
 
-import dev.doppel.support.rest.ProblemException;
-import dev.doppel.support.security.Caller;
 import dev.doppel.connectivity.adapter.modbus.ModbusPlan;
 import dev.doppel.connectivity.adapter.modbus.ModbusPlans;
 import dev.doppel.connectivity.limits.DeviceLimits;
@@ -12,7 +10,11 @@ import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.DeviceLifecycleChanged;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
+import dev.doppel.support.rest.ProblemException;
+import dev.doppel.support.security.Caller;
+import dev.doppel.support.security.Roles;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -41,6 +43,7 @@ import java.util.Set;
  */
 @Path("/api/registry")
 @Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed({Roles.DEVICE_ADMIN, Roles.ADMIN})
 public class RegistryResource {
 
     private final DeviceRegistry registry;

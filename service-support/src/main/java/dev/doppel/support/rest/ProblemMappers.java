@@ -1,6 +1,7 @@
 package dev.doppel.support.rest;
 
 import dev.doppel.contracts.Problem;
+import io.quarkus.security.ForbiddenException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
@@ -25,6 +26,13 @@ public class ProblemMappers {
         int status = e.getResponse().getStatus();
         String title = e.getResponse().getStatusInfo().getReasonPhrase();
         return respond(Problem.of("http-" + status, title, status, e.getMessage(), null), uri);
+    }
+
+    /** A role check ({@code @RolesAllowed}) that refused the caller. */
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e, UriInfo uri) {
+        return respond(Problem.of("forbidden", "Forbidden", 403,
+                "the caller's roles do not allow this operation", null), uri);
     }
 
     @ServerExceptionMapper

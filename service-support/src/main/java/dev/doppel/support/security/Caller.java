@@ -1,5 +1,7 @@
 package dev.doppel.support.security;
 
+import dev.doppel.contracts.Problem;
+import dev.doppel.support.rest.ProblemException;
 import io.quarkus.security.identity.SecurityIdentity;
 import jakarta.enterprise.context.RequestScoped;
 import java.util.Collection;
@@ -8,15 +10,14 @@ import java.util.stream.Collectors;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 
 /**
- * Who is calling, as far as data goes: the Keycloak policy enforcer has already decided whether the
- * caller's roles allow the operation; this decides which tenants' data the caller may see. A
- * {@code dt-admin} sees every tenant; anyone else sees the tenants in the token's {@code tenants}
- * claim (set by Keycloak from the user's tenant groups).
+ * Who is calling, read from the validated token alone: its realm roles (see {@link Roles}; REST
+ * endpoints check them with {@code @RolesAllowed}, GraphQL operations with {@link #require}) and
+ * which tenants' data it may see. A {@code dt-admin} sees every tenant; anyone else sees the tenants
+ * in the token's {@code tenants} claim (set by Keycloak from the user's tenant groups).
  */
 @RequestScoped
 public class Caller {
 
-    public static final String ADMIN_ROLE = "dt-admin";
     public static final String TENANTS_CLAIM = "tenants";
 
     private final SecurityIdentity identity;
@@ -28,12 +29,27 @@ public class Caller {
     }
 
     public boolean isAdmin() {
-        return identity.hasRole(ADMIN_ROLE);
+        return identity.hasRole(Roles.ADMIN);
     }
 
-    /** A realm role of the caller; for decisions the policy enforcer cannot make by path (GraphQL). */
-    public boolean hasRole(String role) {
-        return identity.hasRole(role);
+    public boolean hasAnyRole(String... roles) {
+        for (String role : roles) {
+            if (identity.hasRole(role)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Refuses with a 403 problem unless the caller has one of the roles: for operations that
+     * {@code @RolesAllowed} cannot guard on its own (GraphQL, whose one path carries reads and writes).
+     */
+    public void require(String what, String... roles) {
+        if (!hasAnyRole(roles)) {
+            throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
+                    what + " takes role " + String.join(" or ", roles), null));
+        }
     }
 
     /** The caller's tenants; empty for an admin, who is not limited (see {@link #mayAccess}). */

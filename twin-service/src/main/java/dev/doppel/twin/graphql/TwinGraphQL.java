@@ -4,6 +4,7 @@ import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
+import dev.doppel.support.security.Roles;
 import dev.doppel.twin.model.Feature;
 import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.model.Twin;
@@ -12,9 +13,9 @@ import dev.doppel.twin.model.TwinTree;
 import dev.doppel.twin.rest.TwinProblems;
 import dev.doppel.twin.search.SearchOptions;
 import dev.doppel.twin.search.TwinSearch;
-import dev.doppel.twin.service.TwinEdits;
 import dev.doppel.twin.service.TwinEdits.Conditions;
 import dev.doppel.twin.service.TwinEdits.Edit;
+import dev.doppel.twin.service.TwinEdits;
 import dev.doppel.twin.service.TwinHistory;
 import dev.doppel.twin.service.TwinService;
 import dev.doppel.twin.service.TwinWatch;
@@ -48,7 +49,6 @@ import org.jboss.logging.Logger;
 @GraphQLApi
 public class TwinGraphQL {
 
-    static final String OPERATOR_ROLE = "dt-operator";
     private static final Logger LOG = Logger.getLogger(TwinGraphQL.class);
 
     private final TwinService twins;
@@ -210,11 +210,10 @@ public class TwinGraphQL {
     private Uni<TwinNode> write(String thingId, String path, Edit edit, Object value, Long expectedRevision,
             boolean desired) {
         return guarded(() -> {
-            boolean allowed = desired ? caller.isAdmin() || caller.hasRole(OPERATOR_ROLE) : caller.isAdmin();
-            if (!allowed) {
-                throw new ProblemException(Problem.of("forbidden", "Forbidden", 403, desired
-                        ? "writing desired properties takes role dt-operator or dt-admin"
-                        : "only dt-admin may change attributes; operators write desired properties", null));
+            if (desired) {
+                caller.require("writing desired properties", Roles.OPERATOR, Roles.ADMIN);
+            } else {
+                caller.require("changing attributes (operators write desired properties)", Roles.ADMIN);
             }
             ThingId id = ProblemException.parseThingId(thingId);
             if (!caller.mayAccess(id.tenant())) {
@@ -234,6 +233,7 @@ public class TwinGraphQL {
     public Multi<TwinChange> twinChanged(@Name("filter") String filter, @Name("ids") List<String> ids) {
         TwinWatch.Scope scope;
         try {
+            requireRead();
             // Fixed now: the subscription outlives the request that opened it.
             scope = TwinWatch.Scope.of(scope(), ids == null ? null : Set.copyOf(ids), filter);
         } catch (RuntimeException e) {
@@ -265,9 +265,19 @@ public class TwinGraphQL {
         return new ProblemException(Problem.of(slug, "Invalid argument", 400, detail, null));
     }
 
-    /** Runs an operation so that every known error, thrown or failed, reaches the client as its problem. */
-    private static <T> Uni<T> guarded(Supplier<Uni<? extends T>> operation) {
-        return Uni.createFrom().<T>deferred(operation).onFailure().transform(TwinGraphQL::problem);
+    /**
+     * Runs an operation so that every known error, thrown or failed, reaches the client as its problem.
+     * Every operation reads twins, so this is where the read role is checked.
+     */
+    private <T> Uni<T> guarded(Supplier<Uni<? extends T>> operation) {
+        return Uni.createFrom().<T>deferred(() -> {
+            requireRead();
+            return operation.get();
+        }).onFailure().transform(TwinGraphQL::problem);
+    }
+
+    private void requireRead() {
+        caller.require("reading twins", Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN);
     }
 
     private static Throwable problem(Throwable e) {

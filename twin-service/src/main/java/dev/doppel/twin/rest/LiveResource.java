@@ -3,10 +3,12 @@ package dev.doppel.twin.rest;
 import dev.doppel.contracts.Problem;
 import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
+import dev.doppel.support.security.Roles;
 import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.search.Rql;
 import dev.doppel.twin.service.TwinWatch;
 import io.smallrye.mutiny.Multi;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -26,6 +28,7 @@ import org.jboss.resteasy.reactive.RestStreamElementType;
  * for {@code ids} or things matching an RQL {@code filter}.
  */
 @Path("/api/2/things")
+@RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
 public class LiveResource {
 
     private final TwinWatch watch;

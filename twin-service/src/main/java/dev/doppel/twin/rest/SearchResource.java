@@ -3,12 +3,14 @@ package dev.doppel.twin.rest;
 import dev.doppel.contracts.Problem;
 import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
+import dev.doppel.support.security.Roles;
 import dev.doppel.twin.mapping.TwinApiMapper;
 import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.search.Rql;
 import dev.doppel.twin.search.SearchOptions;
 import dev.doppel.twin.search.TwinSearch;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -22,6 +24,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 /** Ditto's search: {@code /api/2/search/things?filter=RQL&option=sort(..),size(..),cursor(..)} and {@code /count}. */
 @Path("/api/2/search/things")
 @Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
 public class SearchResource {
 
     private final TwinSearch search;

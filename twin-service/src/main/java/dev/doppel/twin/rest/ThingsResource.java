@@ -5,17 +5,19 @@ import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
+import dev.doppel.support.security.Roles;
 import dev.doppel.twin.mapping.TwinApiMapper;
 import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.model.TwinPath;
 import dev.doppel.twin.model.TwinTree;
-import dev.doppel.twin.service.TwinEdits;
 import dev.doppel.twin.service.TwinEdits.Conditions;
 import dev.doppel.twin.service.TwinEdits.Edit;
+import dev.doppel.twin.service.TwinEdits;
 import dev.doppel.twin.service.TwinHistory;
 import dev.doppel.twin.service.TwinService;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -45,6 +47,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
  */
 @Path("/api/2/things")
 @Produces(MediaType.APPLICATION_JSON)
+@RolesAllowed({Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN})
 public class ThingsResource {
 
     public static final String MERGE_PATCH = "application/merge-patch+json";
@@ -173,6 +176,7 @@ public class ThingsResource {
     }
 
     @PUT
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @Path("/{thingId}")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Create or replace a thing", description = "201 with Location when created, 204 when replaced.")
@@ -182,6 +186,7 @@ public class ThingsResource {
     }
 
     @PUT
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @Path("/{thingId}/{path: .+}")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Create or replace a part of a thing")
@@ -191,6 +196,7 @@ public class ThingsResource {
     }
 
     @PATCH
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @Path("/{thingId}")
     @Consumes(MERGE_PATCH)
     @Operation(summary = "Merge a JSON merge patch (RFC 7396) into a thing")
@@ -200,6 +206,7 @@ public class ThingsResource {
     }
 
     @PATCH
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @Path("/{thingId}/{path: .+}")
     @Consumes(MERGE_PATCH)
     @Operation(summary = "Merge a JSON merge patch (RFC 7396) into a part of a thing")
@@ -209,12 +216,14 @@ public class ThingsResource {
     }
 
     @DELETE
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @Path("/{thingId}")
     public Uni<Response> deleteThing(@PathParam("thingId") String thingId, @HeaderParam("If-Match") String ifMatch) {
         return write(thingId, "", Edit.DELETE, null, ifMatch, null);
     }
 
     @DELETE
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @Path("/{thingId}/{path: .+}")
     public Uni<Response> deletePart(@PathParam("thingId") String thingId, @PathParam("path") String path,
             @HeaderParam("If-Match") String ifMatch) {

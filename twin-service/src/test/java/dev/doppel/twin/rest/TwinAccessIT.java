@@ -7,6 +7,8 @@ import static org.hamcrest.Matchers.equalTo;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.Topics;
+import dev.doppel.devstack.KeycloakServer;
+import dev.doppel.devstack.Tokens;
 import dev.doppel.devstack.testing.AccessFixtures;
 import dev.doppel.devstack.testing.KafkaProbe;
 import dev.doppel.devstack.testing.RealInfrastructure;
@@ -16,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -79,6 +82,54 @@ class TwinAccessIT {
     @Test
     void aRoleWithoutReadAccessToTwinsIsForbidden() {
         given().auth().oauth2(AccessFixtures.deviceAdmin()).get("/api/2/things/demo:acc-1").then().statusCode(403);
+    }
+
+    @Test
+    void rolesAreCheckedInTheServiceForEveryKindOfCall() {
+        // Without a read role: REST, search, SSE and GraphQL all refuse.
+        String dora = AccessFixtures.deviceAdmin();
+        given().auth().oauth2(dora).get("/api/2/search/things").then().statusCode(403);
+        given().auth().oauth2(dora).accept("text/event-stream").get("/api/2/things").then().statusCode(403);
+        given().auth().oauth2(dora).contentType("application/json").body("{\"query\":\"{ twin(id: \\\"demo:acc-1\\\") { thingId } }\"}")
+                .post("/graphql").then().statusCode(200).body("errors[0].extensions.problem.status", equalTo(403))
+                .body("data.twin", org.hamcrest.Matchers.nullValue());
+        // A viewer reads but writes nothing; an operator writes desired state.
+        String desired = "/api/2/things/demo:acc-1/features/telemetry/desiredProperties/target";
+        given().auth().oauth2(RealInfrastructure.token("victor")).contentType("application/json").body("21")
+                .put(desired).then().statusCode(403);
+        given().auth().oauth2(RealInfrastructure.token("olivia")).contentType("application/json").body("21")
+                .put(desired).then().statusCode(org.hamcrest.Matchers.oneOf(201, 204));
+    }
+
+    @Test
+    void steadyApiTrafficMakesNoCallToKeycloak() throws Exception {
+        KeycloakServer keycloak = RealInfrastructure.keycloak();
+        String viewer = RealInfrastructure.token("victor");
+        String operator = RealInfrastructure.token("olivia");
+        String dora = AccessFixtures.deviceAdmin();
+        read("victor", "demo:acc-1", 200); // the realm's keys are fetched once, at the first token
+        long before = keycloak.realmRequests();
+        // Positive control: Keycloak counts a call made to it (a token issued).
+        new Tokens(keycloak.issuer()).password("victor", "victor");
+        long counted = keycloak.realmRequests();
+        Assertions.assertTrue(counted > before, "Keycloak's request count should grow with a token request");
+
+        String graphql = "{\"query\":\"{ twin(id: \\\"demo:acc-1\\\") { thingId } }\"}";
+        for (int i = 0; i < 30; i++) {
+            given().auth().oauth2(viewer).get("/api/2/things/demo:acc-" + (i % 3 + 1)).then()
+                    .statusCode(org.hamcrest.Matchers.oneOf(200, 404));
+            given().auth().oauth2(viewer).get("/api/2/search/things?filter=eq(thingId,\"demo:acc-1\")").then()
+                    .statusCode(200);
+            given().auth().oauth2(viewer).contentType("application/json").body(graphql).post("/graphql").then()
+                    .statusCode(200).body("data.twin.thingId", equalTo("demo:acc-1"));
+            given().auth().oauth2(operator).contentType("application/json").body(String.valueOf(i))
+                    .put("/api/2/things/demo:acc-1/features/telemetry/desiredProperties/setpoint").then()
+                    .statusCode(org.hamcrest.Matchers.oneOf(201, 204));
+            given().auth().oauth2(dora).get("/api/2/things/demo:acc-1").then().statusCode(403);
+            given().auth().oauth2("not.a.token").get("/api/2/things/demo:acc-1").then().statusCode(401);
+        }
+        Assertions.assertEquals(counted, keycloak.realmRequests(),
+                "180 API requests should have made no call to Keycloak");
     }
 
     @Test

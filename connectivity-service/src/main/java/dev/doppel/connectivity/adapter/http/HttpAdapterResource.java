@@ -2,10 +2,10 @@ package dev.doppel.connectivity.adapter.http;
 
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandWait;
-import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.limits.DeviceLimits;
-import dev.doppel.connectivity.mapping.PayloadMappings;
+import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.mapping.MappingException;
+import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceLogin;
 import dev.doppel.connectivity.registry.DeviceRegistry;
@@ -16,6 +16,7 @@ import dev.doppel.support.rest.ProblemException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerResponse;
+import jakarta.annotation.security.PermitAll;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -42,6 +43,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
  * {@code hono-cmd-status}.
  */
 @Path("/")
+@PermitAll
 public class HttpAdapterResource {
 
     static final String TRANSPORT = "http";
