@@ -26,7 +26,7 @@ public final class ZipkinServer implements AutoCloseable {
                 "the Zipkin runtime");
         ManagedProcess p = ManagedProcess.startJava("zipkin", List.of("-Xms32m", "-Xmx256m", "-XX:+UseSerialGC",
                 "-jar", jar.toString(), "--server.port=" + port, "--server.address=127.0.0.1",
-                "--zipkin.storage.type=mem", "--zipkin.storage.mem.max-spans=200000",
+                "--zipkin.storage.type=mem", "--zipkin.storage.mem.max-spans=30000",
                 "--logging.level.root=WARN"), log, home);
         ZipkinServer server = new ZipkinServer(p, port);
         try {

@@ -61,7 +61,9 @@ class EndToEndIT {
     static void startSystem() throws Exception {
         system = new LocalSystem(Files.createTempDirectory("doppel-e2e-"), LocalSystem.Layout.freePorts())
                 .withTracing(Ports.free());
-        system.startInfrastructure(null).startServices(LocalSystem.SERVICES, Map.of());
+        // Every trace recorded (the default samples 5 %), so the one message the trace test sends is.
+        system.startInfrastructure(null).startServices(LocalSystem.SERVICES,
+                Map.of("quarkus.otel.traces.sampler.arg", "1.0"));
         twin = system.service("twin-service");
         command = system.service("command-service");
         connectivity = system.service("connectivity-service");
