@@ -29,6 +29,11 @@ public final class ServiceProcess implements AutoCloseable {
         Path home = DoppelHome.locate();
         Path jar = DoppelHome.built(home.resolve(name).resolve("target/quarkus-app/quarkus-run.jar"), name);
         List<String> args = new ArrayList<>(List.of("-Xms64m", "-Xmx384m", "-XX:+UseSerialGC"));
+        // For profiling a run, e.g. DOPPEL_SERVICE_JVM_OPTS="-XX:StartFlightRecording=filename=/tmp/s-%p.jfr,settings=profile"
+        String extra = System.getenv("DOPPEL_SERVICE_JVM_OPTS");
+        if (extra != null && !extra.isBlank()) {
+            args.addAll(List.of(extra.trim().split("\\s+")));
+        }
         args.add("-Dquarkus.http.port=" + httpPort);
         config.forEach((k, v) -> args.add("-D" + k + "=" + v));
         args.add("-jar");

@@ -85,7 +85,7 @@ public class HistoryRepository {
         Date now = new Date();
         List<Document> docs = new ArrayList<>();
         for (Entry e : entries) {
-            docs.add(new Document("thingId", e.thingId()).append("tenant", tenant).append("path", e.path())
+            docs.add(new Document("_id", entryId(change, e.path())).append("thingId", e.thingId()).append("tenant", tenant).append("path", e.path())
                     .append("value", e.value()).append("revision", e.revision())
                     .append("time", e.time().toString()).append("timeDate", Date.from(e.time()))
                     .append("recorded", now).append("change", change));
@@ -94,10 +94,24 @@ public class HistoryRepository {
                 .onFailure(HistoryRepository::onlyDuplicates).recoverWithNull();
     }
 
-    /** How many entries of the write with this revision and change id the history holds. */
-    public Uni<Long> count(String thingId, long revision, String change) {
-        return history.countDocuments(Filters.and(Filters.eq("thingId", thingId), Filters.eq("revision", revision),
-                Filters.eq("change", change)));
+    /**
+     * How many of these paths of the write whose change event is {@code change} the history holds: a
+     * lookup by {@code _id}, so its cost does not grow with the history (a count by thing, revision
+     * and change is served by no index of the stand-in and scanned the whole collection).
+     */
+    public Uni<Integer> countPresent(String change, java.util.Collection<String> paths) {
+        List<String> ids = paths.stream().map(p -> entryId(change, p)).toList();
+        return history.find(Filters.in("_id", ids), new FindOptions().projection(new Document("_id", 1)))
+                .collect().asList().map(List::size);
+    }
+
+    /**
+     * An entry's id: its write's change id and its path, so an append repeated (a delivery finished
+     * twice) is refused by the store whatever its other indexes. Entries written before 2026-12-06
+     * have generated ids: their write's delivery is finished once more at most (same event id).
+     */
+    private static String entryId(String change, String path) {
+        return change + "/" + path;
     }
 
     /** Values of one path (and the paths below it) in time order. */

@@ -62,7 +62,7 @@ public class TwinHistory {
 
     /** Whether all entries of this write are in the history (an append cut short leaves some out). */
     public Uni<Boolean> contains(Outbox outbox) {
-        return repository.count(outbox.change().thingId(), outbox.revision(), outbox.id())
+        return repository.countPresent(outbox.id(), outbox.change().changes().keySet())
                 .map(n -> n >= outbox.change().changes().size());
     }
 
