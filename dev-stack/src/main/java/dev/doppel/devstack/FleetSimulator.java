@@ -9,7 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.MqttCallback;
+import org.eclipse.paho.client.mqttv3.MqttCallbackExtended;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
@@ -30,6 +30,10 @@ public final class FleetSimulator implements AutoCloseable {
         return t;
     });
 
+    /** Where Hono's MQTT adapter delivers a device's commands. */
+    static final String COMMANDS = "command///req/#";
+    static final int RECONNECT_DELAY_MAX_MILLIS = 5_000;
+
     public static String deviceId(int i) {
         return String.format(Locale.ROOT, "sim-%03d", i);
     }
@@ -43,11 +47,14 @@ public final class FleetSimulator implements AutoCloseable {
             options.setUserName(deviceId + "@" + tenant);
             options.setPassword(password.toCharArray());
             options.setAutomaticReconnect(true);
+            // Paho backs off up to 128 s by default: after connectivity restarts, most of the fleet
+            // stayed silent for minutes. A sensor that comes back within seconds is what users expect.
+            options.setMaxReconnectDelay(RECONNECT_DELAY_MAX_MILLIS);
             options.setCleanSession(true);
             options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
             client.setCallback(new Answerer(client));
             client.connect(options);
-            client.subscribe("command///req/#", 1);
+            client.subscribe(COMMANDS, 1);
             clients.add(client);
             double base = 18 + ThreadLocalRandom.current().nextDouble(6);
             scheduler.scheduleAtFixedRate(() -> publish(client, base), ThreadLocalRandom.current().nextLong(periodMillis),
@@ -70,7 +77,24 @@ public final class FleetSimulator implements AutoCloseable {
     }
 
     /** Answers {@code command///req/{req-id}/{subject}} on {@code command///res/{req-id}/200}. */
-    private record Answerer(MqttClient client) implements MqttCallback {
+    private record Answerer(MqttClient client) implements MqttCallbackExtended {
+
+        /** A clean session forgets subscriptions: after a reconnect the device subscribes again. */
+        @Override
+        public void connectComplete(boolean reconnect, String serverUri) {
+            if (!reconnect) {
+                return;
+            }
+            // From another thread: Paho forbids blocking calls inside its callbacks.
+            Thread.ofVirtual().start(() -> {
+                try {
+                    client.subscribe(COMMANDS, 1);
+                } catch (MqttException e) {
+                    // lost again: the next reconnect subscribes
+                }
+            });
+        }
+
         @Override
         public void messageArrived(String topic, MqttMessage message) {
             String[] s = topic.split("/", -1);

@@ -43,7 +43,11 @@ public final class MosquittoBroker implements AutoCloseable {
      * its configuration and log in {@code dir}, and waits until it accepts connections.
      */
     public static MosquittoBroker start(Path dir, String configuration) throws IOException {
-        int port = Ports.free();
+        return start(dir, configuration, Ports.free());
+    }
+
+    /** As {@link #start(Path, String)} on a given port: a broker that comes back where it was. */
+    public static MosquittoBroker start(Path dir, String configuration, int port) throws IOException {
         Path conf = dir.resolve("mosquitto.conf");
         Files.writeString(conf, "listener " + port + " 127.0.0.1\n" + configuration);
         Path log = dir.resolve("mosquitto.log");
