@@ -40,6 +40,17 @@ public interface CommandConfig {
     @WithDefault("1s")
     Duration sweepInterval();
 
+    /**
+     * How long a command is kept after it ended (its outcome readable by id and in lists); then it is
+     * removed, so the store does not grow with every command ever sent.
+     */
+    @WithDefault("7d")
+    Duration retention();
+
+    /** How often each replica removes what passed the retention (read by CommandRetention's schedule). */
+    @WithDefault("10m")
+    Duration retentionInterval();
+
     KnownThings knownThings();
 
     /** Commands go only to things in the device registry (dt.devices), as this instance's view of it knows them. */

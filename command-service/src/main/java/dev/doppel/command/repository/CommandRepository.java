@@ -34,8 +34,16 @@ public class CommandRepository {
         this.commands = mongo.getDatabase(config.database()).getCollection("commands");
     }
 
+    /**
+     * Declared indexes. {@code id_status} adds nothing to uniqueness: it is there because the stand-in
+     * serves a filter from an index only when the filter's keys are exactly a unique index's keys, so
+     * each status move is a flat {@code {_id, status}} compare-and-set it serves (real MongoDB serves it
+     * from {@code _id}); an {@code {_id, status: {$in}}} filter scanned every command ever stored.
+     */
     public Uni<Void> ensureIndexes() {
-        return commands.createIndex(Indexes.ascending("thingId", "createdAt"), new IndexOptions().name("thing_created"))
+        return commands.createIndex(Indexes.ascending("_id", "status"), new IndexOptions().name("id_status").unique(true))
+                .chain(() -> commands.createIndex(Indexes.ascending("thingId", "createdAt"),
+                        new IndexOptions().name("thing_created")))
                 .chain(() -> commands.createIndex(Indexes.ascending("dueAt"),
                         new IndexOptions().name("due").sparse(true)))
                 .chain(() -> commands.createIndex(Indexes.ascending("thingId", "status", "createdAt"),
@@ -143,10 +151,8 @@ public class CommandRepository {
             updates.add(set.at() == null ? Updates.unset("dueAt") : Updates.set("dueAt", Date.from(set.at())));
         }
         updates.add(Updates.set("modifiedAt", Date.from(at)));
-        return commands.findOneAndUpdate(Filters.and(Filters.eq("_id", id),
-                Filters.in("status", from.stream().map(Enum::name).toList())), Updates.combine(updates),
-                new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER))
-                .map(d -> Optional.ofNullable(d).map(CommandDocumentMapper::fromDocument));
+        return moveIf(id, d -> from.contains(CommandStatus.valueOf(d.getString("status"))), Updates.combine(updates))
+                .map(d -> d.map(CommandDocumentMapper::fromDocument));
     }
 
     /**
@@ -154,12 +160,47 @@ public class CommandRepository {
      * recorded, say) in its history only: the status stays, the history tells what happened.
      */
     public Uni<Boolean> noteLateStep(String id, CommandStatus step, Instant at, String reason) {
-        List<String> ended = java.util.Arrays.stream(CommandStatus.values()).filter(CommandStatus::isTerminal)
-                .map(Enum::name).toList();
-        return commands.updateOne(Filters.and(Filters.eq("_id", id), Filters.in("status", ended),
-                        Filters.ne("history.status", step.name())),
+        return moveIf(id, d -> CommandStatus.valueOf(d.getString("status")).isTerminal()
+                        && d.getList("history", Document.class, List.of()).stream()
+                                .noneMatch(h -> step.name().equals(h.getString("status"))),
                 Updates.push("history", CommandDocumentMapper.entry(new Command.StatusEntry(step, at, reason))))
-                .map(r -> r.getModifiedCount() == 1);
+                .map(Optional::isPresent);
+    }
+
+    /**
+     * Applies {@code update} if the command, as read now, passes {@code allowed}: read by id, then a
+     * compare-and-set on the status that was read (both served by an index whatever the number of
+     * commands). Another writer moving the status in between makes it read again; statuses only move
+     * forward, so that ends within as many tries as there are statuses.
+     */
+    private Uni<Optional<Document>> moveIf(String id, java.util.function.Predicate<Document> allowed, Bson update) {
+        return moveIf(id, allowed, update, CommandStatus.values().length + 1);
+    }
+
+    private Uni<Optional<Document>> moveIf(String id, java.util.function.Predicate<Document> allowed, Bson update,
+            int tries) {
+        return commands.find(Filters.eq("_id", id)).collect().first().chain(read -> {
+            if (read == null || !allowed.test(read)) {
+                return Uni.createFrom().item(Optional.<Document>empty());
+            }
+            return commands.findOneAndUpdate(new Document("_id", id).append("status", read.getString("status")),
+                            update, new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER))
+                    .chain(moved -> moved != null ? Uni.createFrom().item(Optional.of(moved))
+                            : tries > 1 ? moveIf(id, allowed, update, tries - 1)
+                            : Uni.createFrom().failure(new IllegalStateException(
+                                    "command " + id + " kept changing while its status was moved")));
+        });
+    }
+
+    /**
+     * Deletes the commands that ended (succeeded, failed, timed out, expired, cancelled) before
+     * {@code before}; returns how many went. Open commands stay, however old.
+     */
+    public Uni<Long> removeEnded(Instant before) {
+        List<String> ended = Arrays.stream(CommandStatus.values()).filter(CommandStatus::isTerminal).map(Enum::name)
+                .toList();
+        return commands.deleteMany(Filters.and(Filters.in("status", ended), Filters.lt("modifiedAt", Date.from(before))))
+                .map(r -> r.getDeletedCount());
     }
 
     /** Commands whose timer has run out (expiry or answer deadline), oldest first. */
@@ -185,7 +226,7 @@ public class CommandRepository {
 
     /** Replaces the payload of a command that has not been sent yet; says whether it did. */
     public Uni<Boolean> replacePayload(String id, byte[] payload) {
-        return commands.updateOne(Filters.and(Filters.eq("_id", id), Filters.eq("status", CommandStatus.QUEUED.name())),
+        return commands.updateOne(new Document("_id", id).append("status", CommandStatus.QUEUED.name()),
                 Updates.set("payload", new Binary(payload))).map(r -> r.getModifiedCount() == 1);
     }
 

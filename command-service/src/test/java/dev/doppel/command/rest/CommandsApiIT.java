@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.doppel.command.RegisteredDevices;
+import dev.doppel.command.service.CommandRetention;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.Topics;
 import dev.doppel.devstack.testing.KafkaProbe;
@@ -15,7 +16,9 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.specification.RequestSpecification;
 import java.nio.charset.StandardCharsets;
+import jakarta.inject.Inject;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -31,9 +34,30 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class CommandsApiIT {
 
+    @Inject
+    CommandRetention retention;
+
     @BeforeAll
     static void registerDevices() {
-        RegisteredDevices.register("demo:async-1", "demo:async-2", "demo:async-3", "other:async-3");
+        RegisteredDevices.register("demo:async-1", "demo:async-2", "demo:async-3", "other:async-3", "demo:async-4");
+    }
+
+    @Test
+    void endedCommandsAreRemovedAfterTheRetentionOpenOnesStay() {
+        String ended = as("olivia").body(body("demo:async-4")).post("/api/commands").then().statusCode(202)
+                .extract().path("id");
+        as("olivia").delete("/api/commands/" + ended).then().statusCode(200).body("status", equalTo("CANCELLED"));
+        String open = as("olivia").body(body("demo:async-4")).post("/api/commands").then().statusCode(202)
+                .extract().path("id");
+        // Kept while within the retention.
+        retention.removeEndedBefore(Instant.now().minus(Duration.ofHours(1))).await().atMost(Duration.ofSeconds(10));
+        as("olivia").get("/api/commands/" + ended).then().statusCode(200).body("status", equalTo("CANCELLED"));
+        // Past it: the ended one goes, the open one stays, however old.
+        long removed = retention.removeEndedBefore(Instant.now().plus(Duration.ofMinutes(1)))
+                .await().atMost(Duration.ofSeconds(10));
+        assertTrue(removed >= 1, "removed " + removed);
+        as("olivia").get("/api/commands/" + ended).then().statusCode(404);
+        as("olivia").get("/api/commands/" + open).then().statusCode(200).body("status", equalTo("QUEUED"));
     }
 
     private static RequestSpecification as(String user) {
