@@ -53,6 +53,12 @@ public final class AccessFixtures {
         return RealInfrastructure.token(DEVICE_ADMIN);
     }
 
+    /** A fresh token of the admin that expires 2 s after it was issued. */
+    public static String shortLived() {
+        ensure();
+        return new Tokens(RealInfrastructure.keycloak().issuer()).password("short-lived", "admin", "admin");
+    }
+
     /** A token of the right realm that has expired. */
     public static String expired() throws InterruptedException {
         ensure();

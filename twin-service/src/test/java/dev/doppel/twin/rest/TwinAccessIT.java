@@ -133,6 +133,16 @@ class TwinAccessIT {
     }
 
     @Test
+    void aTokenAcceptedWhileValidIsRefusedOnceItHasExpired() throws InterruptedException {
+        // Verified tokens are remembered (VerifiedTokens): never past their expiry.
+        String token = AccessFixtures.shortLived();
+        given().auth().oauth2(token).get("/api/2/things/demo:acc-1").then().statusCode(200);
+        given().auth().oauth2(token).get("/api/2/things/demo:acc-1").then().statusCode(200);
+        Thread.sleep(4000);
+        given().auth().oauth2(token).get("/api/2/things/demo:acc-1").then().statusCode(401);
+    }
+
+    @Test
     void noTokenOrABadTokenIs401() {
         given().get("/api/2/things/demo:acc-1").then().statusCode(401);
         given().auth().oauth2("not.a.token").get("/api/2/things/demo:acc-1").then().statusCode(401);
