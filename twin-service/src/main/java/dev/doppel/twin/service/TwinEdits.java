@@ -1,7 +1,5 @@
 package dev.doppel.twin.service;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.TwinChanged;
 import dev.doppel.twin.model.InvalidReport;
@@ -21,7 +19,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Writes through the API: PUT, merge PATCH and DELETE on the whole twin or any path in it, with
@@ -62,17 +59,14 @@ public class TwinEdits {
     private final TwinRepository repository;
     private final TwinHistory history;
     private final ChangeDelivery delivery;
-    private final ObjectMapper json;
-    private final int maxDocumentBytes;
+    private final TwinSizeLimit sizeLimit;
     private final Clock clock = Clock.systemUTC();
 
-    public TwinEdits(TwinRepository repository, TwinHistory history, ChangeDelivery delivery, ObjectMapper json,
-            @ConfigProperty(name = "doppel.twin.max-document-bytes", defaultValue = "262144") int maxDocumentBytes) {
+    public TwinEdits(TwinRepository repository, TwinHistory history, ChangeDelivery delivery, TwinSizeLimit sizeLimit) {
         this.repository = repository;
         this.history = history;
         this.delivery = delivery;
-        this.json = json;
-        this.maxDocumentBytes = maxDocumentBytes;
+        this.sizeLimit = sizeLimit;
     }
 
     public static String etag(Twin twin) {
@@ -121,7 +115,7 @@ public class TwinEdits {
                 }
             }
             Twin after = TwinTree.toTwin(tree, before, now);
-            checkSize(after);
+            sizeLimit.check(after);
             Map<String, Object> changes = new HashMap<>();
             changes.put(path.toString(), edit == Edit.DELETE ? null : TwinTree.get(TwinTree.of(after), path));
             Outbox outbox = history.outbox(change(id, after.revision(), before.revision(), changes, now,
@@ -182,17 +176,5 @@ public class TwinEdits {
             throw new InvalidReport("invalid-twin", "thingId in the body (" + bodyId + ") differs from the URL (" + id + ")");
         }
         return value;
-    }
-
-    private void checkSize(Twin twin) {
-        try {
-            int size = json.writeValueAsBytes(TwinTree.of(twin)).length;
-            if (size > maxDocumentBytes) {
-                throw new InvalidReport("too-large", "the thing would be " + size + " bytes; the limit is "
-                        + maxDocumentBytes);
-            }
-        } catch (JsonProcessingException e) {
-            throw new InvalidReport("invalid-twin", "the thing cannot be written as JSON");
-        }
     }
 }

@@ -7,9 +7,12 @@ import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.ReportValidator;
 import dev.doppel.twin.model.Twin;
-import dev.doppel.twin.repository.TwinRepository;
 import dev.doppel.twin.repository.TwinRepository.Stored;
+import dev.doppel.twin.repository.TwinRepository;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.context.Context;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
@@ -19,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.jboss.logging.Logger;
 
 /**
  * Applies device reports to twins: read, merge newer values, one conditional write, retry on a lost
@@ -29,17 +33,24 @@ import java.util.UUID;
 @ApplicationScoped
 public class TwinService {
 
+    private static final Logger LOG = Logger.getLogger(TwinService.class);
+
     static final int MAX_ATTEMPTS = 16;
 
     private final TwinRepository repository;
     private final TwinHistory history;
     private final ChangeDelivery delivery;
+    private final TwinSizeLimit sizeLimit;
+    private final Counter tooLarge;
     private final Clock clock;
 
-    public TwinService(TwinRepository repository, TwinHistory history, ChangeDelivery delivery) {
+    public TwinService(TwinRepository repository, TwinHistory history, ChangeDelivery delivery,
+            TwinSizeLimit sizeLimit, MeterRegistry metrics) {
         this.repository = repository;
         this.history = history;
         this.delivery = delivery;
+        this.sizeLimit = sizeLimit;
+        this.tooLarge = metrics.counter("doppel.twin.reports.rejected", "reason", "too-large");
         this.clock = Clock.systemUTC();
     }
 
@@ -94,6 +105,25 @@ public class TwinService {
                 .chain(found -> write(id, found, reports, trace, attempt));
     }
 
+    /**
+     * The reports would grow the twin past its size limit. One report alone is refused: counted,
+     * logged, nothing written, and the consumer moves on (it used to be written, and the twin grew
+     * without end). Several are applied one at a time, so only those that would overgrow it are refused.
+     */
+    private Uni<Optional<TwinChanged>> overLimit(ThingId id, List<ValidReport> reports, Context trace) {
+        if (reports.size() == 1) {
+            tooLarge.increment();
+            LOG.warnf("refused report %s for %s: it would grow the twin past doppel.twin.max-document-bytes",
+                    reports.get(0).eventId(), id);
+            return Uni.createFrom().item(Optional.empty());
+        }
+        return Multi.createFrom().iterable(reports)
+                .onItem().transformToUniAndConcatenate(r -> attempt(id, List.of(r), trace, 1))
+                .collect().asList()
+                .map(changes -> changes.stream().filter(Optional::isPresent).reduce((a, b) -> b)
+                        .orElse(Optional.empty()));
+    }
+
     private Uni<Optional<TwinChanged>> write(ThingId id, Optional<Stored> found, List<ValidReport> reports,
             Context trace, int attempt) {
         Instant now = clock.instant();
@@ -105,6 +135,9 @@ public class TwinService {
         }
         if (changes.isEmpty()) {
             return Uni.createFrom().item(Optional.empty());
+        }
+        if (!sizeLimit.fits(twin)) {
+            return overLimit(id, reports, trace);
         }
         TwinChanged change = new TwinChanged(UUID.randomUUID().toString(), id.toString(), twin.revision(), before,
                 changes, now, reports.get(reports.size() - 1).eventId(), twin.delta());

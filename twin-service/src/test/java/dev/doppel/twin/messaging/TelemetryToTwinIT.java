@@ -98,6 +98,32 @@ class TelemetryToTwinIT {
     }
 
     @Test
+    void aReportThatWouldGrowTheTwinPastItsLimitIsRefusedAndTheConsumerMovesOn() {
+        Instant now = Instant.now();
+        send(Reports.telemetry("demo:t5", Map.of("temperature", 20.0), now));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t5").then()
+                .statusCode(200).body("_revision", equalTo(1)));
+        // About 330 KB of new keys: past doppel.twin.max-document-bytes (262,144).
+        Map<String, Object> flood = new java.util.HashMap<>();
+        for (int i = 0; i < 3000; i++) {
+            flood.put("k" + i, "x".repeat(100));
+        }
+        send(Reports.telemetry("demo:t5", flood, now.plusMillis(1)));
+        send(Reports.telemetry("demo:t5", Map.of("temperature", 21.0), now.plusMillis(2)));
+        send(Reports.telemetry("demo:t6", Map.of("temperature", 5.0), now.plusMillis(2)));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            asAdmin().get("/api/2/things/demo:t5").then().statusCode(200)
+                    .body("features.telemetry.properties.temperature", equalTo(21.0f))
+                    .body("features.telemetry.properties.size()", equalTo(1))
+                    .body("_revision", equalTo(2));
+            asAdmin().get("/api/2/things/demo:t6").then().statusCode(200)
+                    .body("features.telemetry.properties.temperature", equalTo(5.0f));
+        });
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("doppel_twin_reports_rejected_total{reason=\"too-large\"}"), metrics);
+    }
+
+    @Test
     void eachChangeIsPublishedOnTwinChangesKeyedByThingId() {
         try (KafkaConsumer<String, byte[]> changes = kafka.subscribe(Topics.TWIN_CHANGES)) {
             send(Reports.telemetry("demo:t4", Map.of("temperature", 1.5), Instant.now()));
