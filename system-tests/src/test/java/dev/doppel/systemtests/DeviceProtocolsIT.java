@@ -7,7 +7,6 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.doppel.devstack.LocalSystem;
 import dev.doppel.devstack.Provisioner;
@@ -112,7 +111,7 @@ class DeviceProtocolsIT {
      */
     @Test
     void anHttpDeviceDrivenByCurlReportsIntoItsTwinAndAnswersCommands() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/curl")), "curl not installed");
+        assertTrue(Files.isExecutable(Path.of("/usr/bin/curl")), "this test needs curl: apt-get install curl");
         String user = "http-e2e@demo:" + PASSWORD;
         String adapter = connectivity.baseUrl();
         String twinUrl = twin.baseUrl() + "/api/2/things/demo:http-e2e";
@@ -292,7 +291,7 @@ class DeviceProtocolsIT {
      */
     @Test
     void aFleetOnItsOwnBrokerReportsIntoTwinsAndAnswersCommands() throws Exception {
-        assumeTrue(MosquittoBroker.installed(), "mosquitto or mosquitto-clients not installed");
+        assertTrue(MosquittoBroker.installed(), "this test needs Debian's mosquitto: apt-get install mosquitto mosquitto-clients");
         try (MosquittoBroker broker = MosquittoBroker.start()) {
             String registry = connectivity.baseUrl() + "/api/registry";
             admin().contentType("application/json").body("{\"enabled\":true}")

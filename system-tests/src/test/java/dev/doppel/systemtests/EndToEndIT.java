@@ -7,7 +7,6 @@ import static org.hamcrest.Matchers.greaterThan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.Topics;
@@ -233,7 +232,7 @@ class EndToEndIT {
      */
     @Test
     void aCoapDeviceReportsIntoItsTwinAndPicksUpItsCommand() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/coap-client-openssl")), "libcoap3-bin not installed");
+        assertTrue(Files.isExecutable(Path.of("/usr/bin/coap-client-openssl")), "this test needs coap-client-openssl: apt-get install libcoap3-bin");
         String psk = "coap-e2e-secret-key";
         new Provisioner(connectivity.baseUrl(), system.tokens().password("admin", "admin"))
                 .device("demo", "coap-e2e", PASSWORD, psk);
@@ -273,7 +272,7 @@ class EndToEndIT {
     /** Debian's mosquitto clients, a third-party MQTT implementation, as the README shows them. */
     @Test
     void mosquittoClientsWorkAsDocumented() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/mosquitto_pub")), "mosquitto-clients not installed");
+        assertTrue(Files.isExecutable(Path.of("/usr/bin/mosquitto_pub")), "this test needs mosquitto_pub: apt-get install mosquitto-clients");
         Process pub = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(mqttPort),
                 "-u", "sensor-1@demo", "-P", PASSWORD, "-t", "telemetry", "-q", "1", "-m", "{\"pressure\":1013}")
                 .redirectErrorStream(true).start();

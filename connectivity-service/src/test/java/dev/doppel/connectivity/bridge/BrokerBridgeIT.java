@@ -7,7 +7,6 @@ import static org.hamcrest.Matchers.lessThan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
@@ -53,7 +52,7 @@ class BrokerBridgeIT {
 
     @Test
     void aFleetOnItsOwnBrokerReportsIntoTwinsAndTakesCommands() throws Exception {
-        assumeTrue(MosquittoBroker.installed(), "mosquitto or mosquitto-clients not installed");
+        assertTrue(MosquittoBroker.installed(), "this test needs Debian's mosquitto: apt-get install mosquitto mosquitto-clients");
         try (MosquittoBroker broker = MosquittoBroker.start()) {
             int port = broker.port();
             admin().body("{}").put("/api/registry/devices/demo/plant-m1").then().statusCode(lessThan(300));

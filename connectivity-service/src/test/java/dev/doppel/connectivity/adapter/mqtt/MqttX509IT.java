@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
@@ -280,7 +279,7 @@ class MqttX509IT {
 
     @Test
     void mosquittoPublishesWithTheDeviceCertificate() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/mosquitto_pub")), "mosquitto_pub is not installed");
+        assertTrue(Files.isExecutable(Path.of("/usr/bin/mosquitto_pub")), "this test needs mosquitto_pub: apt-get install mosquitto-clients");
         setUpDemo();
         try (KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
             MqttTlsIT.run(new ProcessBuilder("/usr/bin/mosquitto_pub", "-h", "127.0.0.1",
