@@ -20,6 +20,8 @@ import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 import org.bson.types.Binary;
@@ -114,6 +116,13 @@ public class CommandRepository {
         /** @param at the new due time; null: no timer any more */
         record Set(Instant at) implements Due {
         }
+
+        /**
+         * Acknowledged at {@code acknowledgedAt}: the timer becomes the answer's deadline (the command's
+         * timeout from then), or none for a one-way command; taken from the command as the move reads it.
+         */
+        record AnswerDeadline(Instant acknowledgedAt) implements Due {
+        }
     }
 
     /**
@@ -133,7 +142,7 @@ public class CommandRepository {
 
     /**
      * Moves a command to {@code status} only from one of {@code from}. Returns the command as the move
-     * left it, or empty when it did not move; one round trip, so callers need no read after it.
+     * left it, or empty when it did not move, so callers need no read after it.
      */
     public Uni<Optional<Command>> advanceFrom(String id, List<CommandStatus> from, CommandStatus status, Instant at,
             String reason, Command.Response response, Due due) {
@@ -145,14 +154,24 @@ public class CommandRepository {
                     .append("contentType", response.contentType())
                     .append("payload", new Binary(response.payload() == null ? new byte[0] : response.payload()))));
         }
-        if (status.isTerminal()) {
-            updates.add(Updates.unset("dueAt"));
-        } else if (due instanceof Due.Set set) {
-            updates.add(set.at() == null ? Updates.unset("dueAt") : Updates.set("dueAt", Date.from(set.at())));
-        }
         updates.add(Updates.set("modifiedAt", Date.from(at)));
-        return moveIf(id, d -> from.contains(CommandStatus.valueOf(d.getString("status"))), Updates.combine(updates))
-                .map(d -> d.map(CommandDocumentMapper::fromDocument));
+        return moveIf(id, d -> from.contains(CommandStatus.valueOf(d.getString("status"))), read -> {
+            List<Bson> all = new ArrayList<>(updates);
+            Instant dueAt = status.isTerminal() ? null : switch (due) {
+                case Due.Keep keep -> null;
+                case Due.Set set -> set.at();
+                case Due.AnswerDeadline deadline -> answerDeadline(CommandDocumentMapper.fromDocument(read), deadline);
+            };
+            if (status.isTerminal() || !(due instanceof Due.Keep)) {
+                all.add(dueAt == null ? Updates.unset("dueAt") : Updates.set("dueAt", Date.from(dueAt)));
+            }
+            return Updates.combine(all);
+        }).map(d -> d.map(CommandDocumentMapper::fromDocument));
+    }
+
+    /** When the device's answer is due, counted from its acknowledgement; none for a one-way command. */
+    private static Instant answerDeadline(Command command, Due.AnswerDeadline deadline) {
+        return command.responseRequired() ? deadline.acknowledgedAt().plus(command.timeout()) : null;
     }
 
     /**
@@ -160,31 +179,32 @@ public class CommandRepository {
      * recorded, say) in its history only: the status stays, the history tells what happened.
      */
     public Uni<Boolean> noteLateStep(String id, CommandStatus step, Instant at, String reason) {
+        Bson note = Updates.push("history", CommandDocumentMapper.entry(new Command.StatusEntry(step, at, reason)));
         return moveIf(id, d -> CommandStatus.valueOf(d.getString("status")).isTerminal()
                         && d.getList("history", Document.class, List.of()).stream()
                                 .noneMatch(h -> step.name().equals(h.getString("status"))),
-                Updates.push("history", CommandDocumentMapper.entry(new Command.StatusEntry(step, at, reason))))
+                read -> note)
                 .map(Optional::isPresent);
     }
 
     /**
-     * Applies {@code update} if the command, as read now, passes {@code allowed}: read by id, then a
+     * Applies the update made from the command as read now, if it passes {@code allowed}: read by id, then a
      * compare-and-set on the status that was read (both served by an index whatever the number of
      * commands). Another writer moving the status in between makes it read again; statuses only move
      * forward, so that ends within as many tries as there are statuses.
      */
-    private Uni<Optional<Document>> moveIf(String id, java.util.function.Predicate<Document> allowed, Bson update) {
+    private Uni<Optional<Document>> moveIf(String id, Predicate<Document> allowed, Function<Document, Bson> update) {
         return moveIf(id, allowed, update, CommandStatus.values().length + 1);
     }
 
-    private Uni<Optional<Document>> moveIf(String id, java.util.function.Predicate<Document> allowed, Bson update,
+    private Uni<Optional<Document>> moveIf(String id, Predicate<Document> allowed, Function<Document, Bson> update,
             int tries) {
         return commands.find(Filters.eq("_id", id)).collect().first().chain(read -> {
             if (read == null || !allowed.test(read)) {
                 return Uni.createFrom().item(Optional.<Document>empty());
             }
             return commands.findOneAndUpdate(new Document("_id", id).append("status", read.getString("status")),
-                            update, new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER))
+                            update.apply(read), new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER))
                     .chain(moved -> moved != null ? Uni.createFrom().item(Optional.of(moved))
                             : tries > 1 ? moveIf(id, allowed, update, tries - 1)
                             : Uni.createFrom().failure(new IllegalStateException(
@@ -197,9 +217,7 @@ public class CommandRepository {
      * {@code before}; returns how many went. Open commands stay, however old.
      */
     public Uni<Long> removeEnded(Instant before) {
-        List<String> ended = Arrays.stream(CommandStatus.values()).filter(CommandStatus::isTerminal).map(Enum::name)
-                .toList();
-        return commands.deleteMany(Filters.and(Filters.in("status", ended), Filters.lt("modifiedAt", Date.from(before))))
+        return commands.deleteMany(Filters.and(Filters.in("status", ENDED), Filters.lt("modifiedAt", Date.from(before))))
                 .map(r -> r.getDeletedCount());
     }
 
@@ -231,6 +249,8 @@ public class CommandRepository {
     }
 
     private static final List<String> WAITING = List.of(CommandStatus.QUEUED.name(), CommandStatus.SENT.name());
+    private static final List<String> ENDED = Arrays.stream(CommandStatus.values()).filter(CommandStatus::isTerminal)
+            .map(Enum::name).toList();
     private static final List<String> WAITING_OR_DELIVERED = List.of(CommandStatus.QUEUED.name(),
             CommandStatus.SENT.name(), CommandStatus.DELIVERED.name());
 }

@@ -235,14 +235,9 @@ public class CommandService {
                 ? new Command.Response(status.statusCode(), status.contentType(), status.payload())
                 : null;
         Instant at = status.at() == null ? Instant.now() : status.at();
-        Uni<Due> due = Uni.createFrom().item(Due.KEEP);
-        if (status.status() == CommandStatus.DELIVERED) {
-            // Acknowledged: from now on the timer is the answer's deadline, or none for a one-way command.
-            due = repository.find(status.commandId()).map(c -> c
-                    .<Due>map(x -> new Due.Set(x.responseRequired() ? at.plus(x.timeout()) : null))
-                    .orElse(Due.KEEP));
-        }
-        return due.chain(d -> repository.advance(status.commandId(), status.status(), at, status.reason(), response, d))
+        // Acknowledged: from now on the timer is the answer's deadline, or none for a one-way command.
+        Due due = status.status() == CommandStatus.DELIVERED ? new Due.AnswerDeadline(at) : Due.KEEP;
+        return repository.advance(status.commandId(), status.status(), at, status.reason(), response, due)
                 .call(moved -> moved.isPresent() || status.status().isTerminal() ? Uni.createFrom().voidItem()
                         : repository.noteLateStep(status.commandId(), status.status(), at, status.reason()))
                 .invoke(moved -> moved.filter(c -> status.status().isTerminal())

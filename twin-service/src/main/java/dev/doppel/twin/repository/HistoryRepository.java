@@ -16,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -85,7 +86,8 @@ public class HistoryRepository {
         Date now = new Date();
         List<Document> docs = new ArrayList<>();
         for (Entry e : entries) {
-            docs.add(new Document("_id", entryId(change, e.path())).append("thingId", e.thingId()).append("tenant", tenant).append("path", e.path())
+            docs.add(new Document("_id", entryId(change, e.path())).append("thingId", e.thingId())
+                    .append("tenant", tenant).append("path", e.path())
                     .append("value", e.value()).append("revision", e.revision())
                     .append("time", e.time().toString()).append("timeDate", Date.from(e.time()))
                     .append("recorded", now).append("change", change));
@@ -99,7 +101,7 @@ public class HistoryRepository {
      * lookup by {@code _id}, so its cost does not grow with the history (a count by thing, revision
      * and change is served by no index of the stand-in and scanned the whole collection).
      */
-    public Uni<Integer> countPresent(String change, java.util.Collection<String> paths) {
+    public Uni<Integer> countPresent(String change, Collection<String> paths) {
         List<String> ids = paths.stream().map(p -> entryId(change, p)).toList();
         return history.find(Filters.in("_id", ids), new FindOptions().projection(new Document("_id", 1)))
                 .collect().asList().map(List::size);
