@@ -63,7 +63,7 @@ public class CommandGraphQL {
             @Description("how long it may wait for an offline device, e.g. 1h; 0: now or never") @Name("ttl") String ttl,
             @DefaultValue("true") @Name("responseRequired") boolean responseRequired) {
         return guarded(() -> {
-            caller.require("sending commands", Roles.OPERATOR, Roles.ADMIN);
+            caller.require("sending commands", Roles.STEER);
             ThingId id = CommandRequests.thing(thingId, caller);
             CommandRequests.subject(subject);
             if (json != null && text != null) {
@@ -149,6 +149,6 @@ public class CommandGraphQL {
     }
 
     private void requireRead() {
-        caller.require("reading commands", Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN);
+        caller.require("reading commands", Roles.READ);
     }
 }

@@ -32,7 +32,7 @@ public class Caller {
         return identity.hasRole(Roles.ADMIN);
     }
 
-    public boolean hasAnyRole(String... roles) {
+    public boolean hasAnyRole(Collection<String> roles) {
         for (String role : roles) {
             if (identity.hasRole(role)) {
                 return true;
@@ -45,7 +45,7 @@ public class Caller {
      * Refuses with a 403 problem unless the caller has one of the roles: for operations that
      * {@code @RolesAllowed} cannot guard on its own (GraphQL, whose one path carries reads and writes).
      */
-    public void require(String what, String... roles) {
+    public void require(String what, Collection<String> roles) {
         if (!hasAnyRole(roles)) {
             throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
                     what + " takes role " + String.join(" or ", roles), null));

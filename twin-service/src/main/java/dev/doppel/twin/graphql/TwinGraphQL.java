@@ -211,9 +211,9 @@ public class TwinGraphQL {
             boolean desired) {
         return guarded(() -> {
             if (desired) {
-                caller.require("writing desired properties", Roles.OPERATOR, Roles.ADMIN);
+                caller.require("writing desired properties", Roles.STEER);
             } else {
-                caller.require("changing attributes (operators write desired properties)", Roles.ADMIN);
+                caller.require("changing attributes (operators write desired properties)", List.of(Roles.ADMIN));
             }
             ThingId id = ProblemException.parseThingId(thingId);
             if (!caller.mayAccess(id.tenant())) {
@@ -277,7 +277,7 @@ public class TwinGraphQL {
     }
 
     private void requireRead() {
-        caller.require("reading twins", Roles.VIEWER, Roles.OPERATOR, Roles.ADMIN);
+        caller.require("reading twins", Roles.READ);
     }
 
     private static Throwable problem(Throwable e) {
