@@ -35,7 +35,13 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * clients, and the broker's own offline queue (persistent sessions) draining to the same number of
  * reconnecting clients.
  *
- * <pre>./doppel bench command [--seconds 10] [--devices 1000]</pre>
+ * <p>Every MQTT client here (the reference's requester and responder, doppel's answering devices)
+ * sends with TCP_NODELAY: with Nagle's algorithm a client's answer waits for the acknowledgement of its
+ * PUBACK, about 40 ms per round trip, and both sides would measure the client instead of the broker.
+ * Doppel's services are warmed up at concurrency 32 first ({@code --warmup}, seconds), so the JIT
+ * compiler is not part of the figure.
+ *
+ * <pre>./doppel bench command [--seconds 10] [--warmup 15] [--devices 1000]</pre>
  */
 public final class CommandBenchmark {
 
@@ -47,6 +53,9 @@ public final class CommandBenchmark {
     }
 
     private static Result measure(int concurrency, int seconds, RoundTrip op) throws InterruptedException {
+        // The clock time, to find the window in a profile taken meanwhile.
+        System.out.printf(Locale.ROOT, "[%s] concurrency %d for %d s (after a third of that as warm-up)%n",
+                java.time.LocalTime.now().withNano(0), concurrency, seconds);
         return ClosedLoop.measure(concurrency, seconds, (worker, random) -> op.run(worker));
     }
 
@@ -54,10 +63,12 @@ public final class CommandBenchmark {
     public static void main(String[] args) throws Exception {
         int seconds = 10;
         int devices = 1000;
+        int warmup = 15;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--devices" -> devices = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -98,6 +109,8 @@ public final class CommandBenchmark {
                     .timeout(Duration.ofSeconds(40)).POST(HttpRequest.BodyPublishers.ofString("{\"n\":1}")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
             Thread.sleep(2000); // the devices' subscriptions reach the router
+            System.out.println("[doppel] warming up for " + warmup + " s at concurrency 32 ...");
+            measure(32, warmup, roundTrip);
             ours[0] = measure(1, seconds, roundTrip);
             ours[1] = measure(32, seconds, roundTrip);
             for (MqttClient c : answering) {
@@ -354,6 +367,7 @@ public final class CommandBenchmark {
 
     private static MqttConnectOptions options(Boolean cleanSession) {
         MqttConnectOptions o = new MqttConnectOptions();
+        o.setSocketFactory(NoDelaySockets.INSTANCE);
         o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
         o.setMaxInflight(1000);
         o.setConnectionTimeout(30);

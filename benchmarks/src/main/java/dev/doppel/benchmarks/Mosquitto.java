@@ -33,7 +33,8 @@ final class Mosquitto implements AutoCloseable {
         if (!Files.isExecutable(MosquittoBroker.BROKER)) {
             throw new IllegalStateException("the reference needs Debian's mosquitto: apt-get install mosquitto");
         }
-        StringBuilder conf = new StringBuilder("persistence false\n"
+        // set_tcp_nodelay: doppel's MQTT server (Vert.x) sends without Nagle's delay too.
+        StringBuilder conf = new StringBuilder("persistence false\nset_tcp_nodelay true\n"
                 + "max_inflight_messages 0\nmax_queued_messages 100000\nmax_connections -1\n");
         if (passwords == null) {
             conf.append("allow_anonymous true\n");

@@ -7,11 +7,15 @@ import dev.doppel.command.service.PendingAnswers;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.support.messaging.EventRecords;
+import dev.doppel.support.messaging.KeyedBatch;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -20,11 +24,17 @@ import org.jboss.logging.Logger;
  * status is recorded exactly by one replica even after downtime; and once in a group of this
  * instance alone, so that a caller waiting on this instance hears the outcome whichever replica
  * recorded it. Recording is idempotent, so reading twice is harmless.
+ *
+ * <p>Both read batches: the statuses of one command in their order, different commands at once
+ * ({@link KeyedBatch}), so a store round trip per status no longer caps how many commands per second
+ * end. Statuses command-service published itself (QUEUED, and the ends it decides) were stored before
+ * they were published, so they are not recorded again.
  */
 @ApplicationScoped
 public class CommandStatusConsumer {
 
     private static final Logger LOG = Logger.getLogger(CommandStatusConsumer.class);
+    private static final int COMMANDS_AT_ONCE = 64;
 
     private final CommandService commands;
     private final DesiredStatePush desired;
@@ -44,21 +54,22 @@ public class CommandStatusConsumer {
     }
 
     @Incoming("command-status")
-    public Uni<Void> record(ConsumerRecord<String, byte[]> record) {
-        CommandStatusChanged status = parse(record);
-        if (status == null) {
-            return Uni.createFrom().voidItem();
-        }
+    public Uni<Void> record(ConsumerRecords<String, byte[]> records) {
+        return KeyedBatch.process(parse(records), CommandStatusChanged::commandId, this::record, COMMANDS_AT_ONCE);
+    }
+
+    private Uni<Void> record(CommandStatusChanged status) {
         return recordWithRetry(status).chain(() -> desired.onStatus(status)
                 .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8));
     }
 
     @Incoming("command-status-live")
-    public Uni<Void> notifyWaiting(ConsumerRecord<String, byte[]> record) {
-        CommandStatusChanged status = parse(record);
-        if (status == null) {
-            return Uni.createFrom().voidItem();
-        }
+    public Uni<Void> notifyWaiting(ConsumerRecords<String, byte[]> records) {
+        return KeyedBatch.process(parse(records), CommandStatusChanged::commandId, this::notifyWaiting,
+                COMMANDS_AT_ONCE);
+    }
+
+    private Uni<Void> notifyWaiting(CommandStatusChanged status) {
         live.emit(status);
         if (!status.status().isTerminal()) {
             return Uni.createFrom().voidItem();
@@ -68,8 +79,22 @@ public class CommandStatusConsumer {
     }
 
     private Uni<Void> recordWithRetry(CommandStatusChanged status) {
+        if (CommandService.SOURCE.equals(status.source())) {
+            return Uni.createFrom().voidItem(); // stored by the step that published it
+        }
         return commands.record(status).onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5))
                 .atMost(8).replaceWithVoid();
+    }
+
+    private List<CommandStatusChanged> parse(ConsumerRecords<String, byte[]> records) {
+        List<CommandStatusChanged> statuses = new ArrayList<>(records.count());
+        for (ConsumerRecord<String, byte[]> record : records) {
+            CommandStatusChanged status = parse(record);
+            if (status != null) {
+                statuses.add(status);
+            }
+        }
+        return statuses;
     }
 
     private CommandStatusChanged parse(ConsumerRecord<String, byte[]> record) {

@@ -3,6 +3,7 @@ package dev.doppel.connectivity.command;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.ReplaceOptions;
 import dev.doppel.connectivity.config.RegistryConfig;
+import io.quarkus.mongodb.FindOptions;
 import io.quarkus.mongodb.reactive.ReactiveMongoClient;
 import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
 import io.quarkus.scheduler.Scheduled;
@@ -36,8 +37,10 @@ public class AcknowledgedCommands {
                 .replaceWithVoid();
     }
 
+    /** A find by {@code _id} (a count is an aggregation, which the stand-in answers by scanning every entry). */
     public Uni<Boolean> contains(String commandId) {
-        return acknowledged.countDocuments(Filters.eq("_id", commandId)).map(n -> n > 0);
+        return acknowledged.find(Filters.eq("_id", commandId), new FindOptions().projection(new Document("_id", 1)).limit(1))
+                .collect().first().map(d -> d != null);
     }
 
     /** The MongoDB stand-in ignores TTL indexes: old entries are removed here. */

@@ -6,23 +6,29 @@ import dev.doppel.connectivity.command.DeviceSessions;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.support.messaging.EventRecords;
+import dev.doppel.support.messaging.KeyedBatch;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.function.Function;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 /**
  * Takes commands from {@code dt.commands} (the partitions this instance owns) and from
- * {@code dt.command-routes} (those handed to it) and gives them to the device's connection.
+ * {@code dt.command-routes} (those handed to it) and gives them to the device's connection. Both
+ * read batches: one device's commands in their order, different devices at once ({@link KeyedBatch}).
  */
 @ApplicationScoped
 public class CommandConsumer {
 
     private static final Logger LOG = Logger.getLogger(CommandConsumer.class);
+    private static final int DEVICES_AT_ONCE = 64;
 
     private final CommandRouter router;
     private final ObjectMapper json;
@@ -37,17 +43,31 @@ public class CommandConsumer {
     }
 
     @Incoming("commands")
-    public Uni<Void> consume(ConsumerRecord<String, byte[]> record) {
-        return routeSafely(read(record), router::route);
+    public Uni<Void> consume(ConsumerRecords<String, byte[]> records) {
+        return KeyedBatch.process(read(records, false), CommandRequested::thingId,
+                c -> routeSafely(c, router::route), DEVICES_AT_ONCE);
     }
 
     /** Commands other instances handed over; each instance reads them all and takes those for itself. */
     @Incoming("command-routes")
-    public Uni<Void> consumeHandedOver(ConsumerRecord<String, byte[]> record) {
-        if (!sessions.instance().equals(EventRecords.header(record, KafkaDownstreamSender.ROUTE_TO))) {
-            return Uni.createFrom().voidItem();
+    public Uni<Void> consumeHandedOver(ConsumerRecords<String, byte[]> records) {
+        return KeyedBatch.process(read(records, true), CommandRequested::thingId,
+                c -> routeSafely(c, router::routeHandedOver), DEVICES_AT_ONCE);
+    }
+
+    /** The batch's commands (for this instance only, when {@code handedOver}); malformed ones counted and left out. */
+    private List<CommandRequested> read(ConsumerRecords<String, byte[]> records, boolean handedOver) {
+        List<CommandRequested> commands = new ArrayList<>(records.count());
+        for (ConsumerRecord<String, byte[]> record : records) {
+            if (handedOver && !sessions.instance().equals(EventRecords.header(record, KafkaDownstreamSender.ROUTE_TO))) {
+                continue;
+            }
+            CommandRequested command = read(record);
+            if (command != null) {
+                commands.add(command);
+            }
         }
-        return routeSafely(read(record), router::routeHandedOver);
+        return commands;
     }
 
     /** A command that cannot be routed is logged and counted, and the channel goes on with the next. */
