@@ -6,6 +6,7 @@ import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.support.messaging.EventRecords;
 import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.service.TwinService;
+import dev.doppel.twin.service.TwinService.TwinReports;
 import dev.doppel.twin.service.TwinService.ValidReport;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -18,7 +19,6 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapPropagator;
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -36,20 +37,20 @@ import org.jboss.logging.Logger;
 
 /**
  * Consumes device reports ({@code dt.device-telemetry}, {@code dt.device-events}) in batches and
- * applies them to twins: the reports of one twin in their Kafka order with one write, different
- * twins concurrently. A batch is acknowledged (its offsets committed) only after every twin was
+ * applies them to twins: the reports of one twin in their Kafka order with one write, the batch's
+ * twins together ({@link TwinService#applyAll}: one read, one bulk write, one history insert). A batch is acknowledged (its offsets committed) only after every twin was
  * written and every change published and recorded, so a crash re-delivers it: the source-time check
  * makes the repeated reports harmless, and the repeated write finishes what the crash interrupted.
  *
  * <p>Each twin write is a span in the trace of the device message that caused it: its parent comes
  * from the record's {@code traceparent} header, and the other records of the batch for that twin are
- * links. {@code doppel.twin.write} times the writes.
+ * links. {@code doppel.twin.write} times the writes: per twin by outcome, and per batch
+ * ({@code outcome="batch"}).
  */
 @ApplicationScoped
 public class TelemetryConsumer {
 
     private static final Logger LOG = Logger.getLogger(TelemetryConsumer.class);
-    private static final int TWINS_IN_PARALLEL = 32;
 
     private final TwinService twins;
     private final ObjectMapper json;
@@ -100,30 +101,38 @@ public class TelemetryConsumer {
         if (byTwin.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return Multi.createFrom().iterable(byTwin.values())
-                .onItem().transformToUni(b -> applyToOneTwin(b.reports(), b.causes()))
-                .merge(TWINS_IN_PARALLEL)
-                .collect().last().replaceWithVoid();
-    }
-
-    private Uni<Void> applyToOneTwin(List<ValidReport> reports, List<Context> causes) {
-        Span span = writeSpan(reports.get(0).thingId().toString(), reports.size(), causes);
+        List<TwinReports> writes = new ArrayList<>(byTwin.size());
+        List<Span> spans = new ArrayList<>(byTwin.size());
+        for (Batch b : byTwin.values()) {
+            Span span = writeSpan(b.reports().get(0).thingId().toString(), b.reports().size(), b.causes());
+            spans.add(span);
+            writes.add(new TwinReports(b.reports().get(0).thingId(), b.reports(), Context.root().with(span)));
+        }
         Timer.Sample started = Timer.start(metrics);
-        return twins.apply(reports.get(0).thingId(), reports, Context.root().with(span))
+        return twins.applyAll(writes)
                 .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8)
-                .onItemOrFailure().invoke((change, failure) -> {
-                    String outcome = failure != null ? "failed" : change.isEmpty() ? "unchanged" : "applied";
-                    started.stop(writeTimers.computeIfAbsent(outcome, o -> Timer.builder("doppel.twin.write")
-                            .tag("outcome", o).publishPercentileHistogram().register(metrics)));
-                    if (failure != null) {
-                        span.setStatus(StatusCode.ERROR, failure.getMessage());
-                    } else {
-                        metrics.counter("doppel.twin.reports", "outcome", outcome).increment(reports.size());
+                .onItemOrFailure().invoke((changes, failure) -> {
+                    long nanos = started.stop(writeTimer("batch"));
+                    for (int i = 0; i < writes.size(); i++) {
+                        String outcome = failure != null ? "failed" : changes.get(i).isEmpty() ? "unchanged" : "applied";
+                        writeTimer(outcome).record(nanos, TimeUnit.NANOSECONDS);
+                        Span span = spans.get(i);
+                        if (failure != null) {
+                            span.setStatus(StatusCode.ERROR, failure.getMessage());
+                        } else {
+                            metrics.counter("doppel.twin.reports", "outcome", outcome)
+                                    .increment(writes.get(i).reports().size());
+                        }
+                        span.setAttribute("doppel.outcome", outcome);
+                        span.end();
                     }
-                    span.setAttribute("doppel.outcome", outcome);
-                    span.end();
                 })
                 .replaceWithVoid();
+    }
+
+    private Timer writeTimer(String outcome) {
+        return writeTimers.computeIfAbsent(outcome, o -> Timer.builder("doppel.twin.write")
+                .tag("outcome", o).publishPercentileHistogram().register(metrics));
     }
 
     /** The write's span: a child of the first report's trace, linked to the others. */

@@ -78,19 +78,28 @@ public class HistoryRepository {
                 .replaceWithVoid();
     }
 
-    /** Appends the entries of the write whose change event is {@code change}; entries already there are kept. */
-    public Uni<Void> append(List<Entry> entries, String tenant, String change) {
-        if (entries.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
+    /** The entries one twin write adds to the history, under the id of its change event. */
+    public record Write(String change, String tenant, List<Entry> entries) {
+    }
+
+    /**
+     * Appends the entries of these writes with one insert (a consumed batch's writes together); entries
+     * already there are kept, so appending a write again changes nothing.
+     */
+    public Uni<Void> append(List<Write> writes) {
         Date now = new Date();
         List<Document> docs = new ArrayList<>();
-        for (Entry e : entries) {
-            docs.add(new Document("_id", entryId(change, e.path())).append("thingId", e.thingId())
-                    .append("tenant", tenant).append("path", e.path())
-                    .append("value", e.value()).append("revision", e.revision())
-                    .append("time", e.time().toString()).append("timeDate", Date.from(e.time()))
-                    .append("recorded", now).append("change", change));
+        for (Write w : writes) {
+            for (Entry e : w.entries()) {
+                docs.add(new Document("_id", entryId(w.change(), e.path())).append("thingId", e.thingId())
+                        .append("tenant", w.tenant()).append("path", e.path())
+                        .append("value", e.value()).append("revision", e.revision())
+                        .append("time", e.time().toString()).append("timeDate", Date.from(e.time()))
+                        .append("recorded", now).append("change", w.change()));
+            }
+        }
+        if (docs.isEmpty()) {
+            return Uni.createFrom().voidItem();
         }
         return history.insertMany(docs, new InsertManyOptions().ordered(false)).replaceWithVoid()
                 .onFailure(HistoryRepository::onlyDuplicates).recoverWithNull();

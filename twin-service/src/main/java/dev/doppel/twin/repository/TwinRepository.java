@@ -1,7 +1,12 @@
 package dev.doppel.twin.repository;
 
 import com.mongodb.ErrorCategory;
+import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoWriteException;
+import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.InsertOneModel;
+import com.mongodb.client.model.ReplaceOneModel;
+import com.mongodb.client.model.WriteModel;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
@@ -13,7 +18,15 @@ import io.quarkus.mongodb.reactive.ReactiveMongoClient;
 import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.bson.Document;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -62,6 +75,64 @@ public class TwinRepository {
                         TwinDocumentMapper.outboxOf(d))));
     }
 
+    /** The twins among {@code ids} that exist, as read for a write, by thing id: one query for a whole batch. */
+    public Uni<Map<String, Stored>> findAllForWrite(Collection<ThingId> ids) {
+        return twins.find(Filters.in("_id", ids.stream().map(ThingId::toString).toList())).collect().asList()
+                .map(docs -> {
+                    Map<String, Stored> found = new HashMap<>();
+                    for (Document d : docs) {
+                        found.put(d.getString("_id"), new Stored(TwinDocumentMapper.fromDocument(d),
+                                TwinDocumentMapper.outboxOf(d)));
+                    }
+                    return found;
+                });
+    }
+
+    /**
+     * One conditional write of a batch: the twin with its outbox, replacing the revision that was read,
+     * or inserted when {@code expectedRevision} is null (the twin did not exist).
+     */
+    public record Write(Twin twin, Long expectedRevision, Outbox outbox) {
+    }
+
+    /**
+     * Writes a batch of twins with one bulk write (unordered; each replace filtered on exactly the keys of
+     * index id_revision, so the stand-in serves each from it). Returns the thing ids that were written;
+     * the others lost a race (another writer changed or created the twin after it was read). The bulk
+     * result only counts matches, so when some are missing the batch's twins are read again to tell
+     * which writes are in: those that hold this write's revision and outbox.
+     */
+    public Uni<Set<String>> writeAll(List<Write> writes) {
+        List<WriteModel<Document>> models = new ArrayList<>(writes.size());
+        for (Write w : writes) {
+            Document doc = TwinDocumentMapper.toDocument(w.twin(), w.outbox());
+            models.add(w.expectedRevision() == null ? new InsertOneModel<>(doc)
+                    : new ReplaceOneModel<>(atRevision(w.twin().thingId(), w.expectedRevision()), doc));
+        }
+        return twins.bulkWrite(models, new BulkWriteOptions().ordered(false))
+                .map(r -> r.getInsertedCount() + r.getMatchedCount())
+                .onFailure(TwinRepository::onlyDuplicateKeys)
+                .recoverWithItem(-1)
+                .chain(done -> done == writes.size()
+                        ? Uni.createFrom().item(writes.stream().map(w -> w.twin().thingId().toString())
+                                .collect(Collectors.toSet()))
+                        : whichAreIn(writes));
+    }
+
+    private Uni<Set<String>> whichAreIn(List<Write> writes) {
+        return findAllForWrite(writes.stream().map(w -> w.twin().thingId()).toList()).map(found -> {
+            Set<String> in = new HashSet<>();
+            for (Write w : writes) {
+                Stored s = found.get(w.twin().thingId().toString());
+                if (s != null && s.twin().revision() == w.twin().revision()
+                        && s.outbox().map(o -> o.id().equals(w.outbox().id())).orElse(false)) {
+                    in.add(w.twin().thingId().toString());
+                }
+            }
+            return in;
+        });
+    }
+
     /** Inserts a new twin with its outbox; {@code false} if another writer created it first. */
     public Uni<Boolean> insert(Twin twin, Outbox outbox) {
         return twins.insertOne(TwinDocumentMapper.toDocument(twin, outbox)).replaceWith(true)
@@ -107,6 +178,13 @@ public class TwinRepository {
     public Uni<Void> ensureSearchIndex(String field) {
         return twins.createIndex(Indexes.ascending("tenant", field), new IndexOptions().name("search_" + field))
                 .replaceWithVoid();
+    }
+
+    /** A bulk write whose only errors are inserts of twins another writer created first. */
+    private static boolean onlyDuplicateKeys(Throwable t) {
+        return t instanceof MongoBulkWriteException e && e.getWriteConcernError() == null
+                && e.getWriteErrors().stream().allMatch(w -> ErrorCategory.fromErrorCode(w.getCode())
+                        == ErrorCategory.DUPLICATE_KEY);
     }
 
     private static boolean isDuplicateKey(Throwable t) {

@@ -10,8 +10,10 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -67,17 +69,45 @@ public class ChangeDelivery {
 
     /** Publishes the change of a write just made, then appends its history. */
     public Uni<Void> deliver(Outbox outbox, Context trace) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        inFlight.put(outbox.id(), done);
-        return publisher.publish(outbox.change(), trace)
-                .chain(() -> history.append(outbox))
-                .invoke(() -> delivered.put(outbox.change().thingId(), outbox.id()))
+        return deliverAll(List.of(new Delivery(outbox, trace)));
+    }
+
+    /** A write's outbox and the trace its change continues. */
+    public record Delivery(Outbox outbox, Context trace) {
+    }
+
+    /**
+     * Publishes the changes of writes just made, all at once (each twin has one among them), then
+     * appends their history with one insert: the history of a change is still written only after the
+     * broker has it.
+     */
+    public Uni<Void> deliverAll(List<Delivery> deliveries) {
+        if (deliveries.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<CompletableFuture<Void>> done = new ArrayList<>(deliveries.size());
+        List<Uni<Void>> published = new ArrayList<>(deliveries.size());
+        List<Outbox> outboxes = new ArrayList<>(deliveries.size());
+        for (Delivery d : deliveries) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            inFlight.put(d.outbox().id(), f);
+            done.add(f);
+            outboxes.add(d.outbox());
+            published.add(publisher.publish(d.outbox().change(), d.trace()));
+        }
+        Uni<Void> all = published.size() == 1 ? published.get(0)
+                : Uni.join().all(published).andFailFast().replaceWithVoid();
+        return all
+                .chain(() -> history.append(outboxes))
+                .invoke(() -> outboxes.forEach(o -> delivered.put(o.change().thingId(), o.id())))
                 .onTermination().invoke((ok, failure, cancelled) -> {
-                    inFlight.remove(outbox.id(), done);
-                    if (failure == null && !cancelled) {
-                        done.complete(null);
-                    } else {
-                        done.completeExceptionally(failure != null ? failure : new CancellationException());
+                    for (int i = 0; i < outboxes.size(); i++) {
+                        inFlight.remove(outboxes.get(i).id(), done.get(i));
+                        if (failure == null && !cancelled) {
+                            done.get(i).complete(null);
+                        } else {
+                            done.get(i).completeExceptionally(failure != null ? failure : new CancellationException());
+                        }
                     }
                 });
     }

@@ -51,13 +51,17 @@ public class TwinHistory {
         return new Outbox(change, times);
     }
 
-    /** Appends the entries of one write; appending them again changes nothing. */
-    public Uni<Void> append(Outbox outbox) {
-        TwinChanged c = outbox.change();
-        List<Entry> entries = new ArrayList<>();
-        c.changes().forEach((path, value) -> entries.add(new Entry(c.thingId(), path, value, c.revision(),
-                outbox.times().get(path))));
-        return repository.append(entries, ThingId.parse(c.thingId()).tenant(), outbox.id());
+    /** Appends the entries of these writes, with one insert; appending them again changes nothing. */
+    public Uni<Void> append(List<Outbox> outboxes) {
+        List<HistoryRepository.Write> writes = new ArrayList<>(outboxes.size());
+        for (Outbox outbox : outboxes) {
+            TwinChanged c = outbox.change();
+            List<Entry> entries = new ArrayList<>();
+            c.changes().forEach((path, value) -> entries.add(new Entry(c.thingId(), path, value, c.revision(),
+                    outbox.times().get(path))));
+            writes.add(new HistoryRepository.Write(outbox.id(), ThingId.parse(c.thingId()).tenant(), entries));
+        }
+        return repository.append(writes);
     }
 
     /** Whether all entries of this write are in the history (an append cut short leaves some out). */

@@ -9,6 +9,7 @@ import dev.doppel.twin.model.ReportValidator;
 import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.repository.TwinRepository;
 import dev.doppel.twin.repository.TwinRepository.Stored;
+import dev.doppel.twin.repository.TwinRepository.Write;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.context.Context;
@@ -17,6 +18,9 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +30,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Applies device reports to twins: read, merge newer values, one conditional write, retry on a lost
- * race. Several reports for one twin (a consumed batch) are merged into that one write. The write
+ * race. Several reports for one twin (a consumed batch) are merged into that one write, and the twins
+ * of a batch are read, written and delivered together ({@link #applyAll}). The write
  * carries its change and history in the twin document ({@link Outbox}); they are delivered after it,
  * and finished by the next writer if this one stops first ({@link ChangeDelivery}).
  */
@@ -36,6 +41,7 @@ public class TwinService {
     private static final Logger LOG = Logger.getLogger(TwinService.class);
 
     static final int MAX_ATTEMPTS = 16;
+    static final int TWINS_PER_WRITE = 250;
 
     private final TwinRepository repository;
     private final TwinHistory history;
@@ -90,6 +96,104 @@ public class TwinService {
         return new ValidReport(id, features, attributes, report.sourceTime(), report.eventId());
     }
 
+    /** The reports of one twin in a consumed batch, and the trace its write continues. */
+    public record TwinReports(ThingId id, List<ValidReport> reports, Context trace) {
+    }
+
+    /**
+     * Applies a consumed batch, each twin's reports merged in order into one write of that twin: the
+     * batch's twins are read with one query, written with one bulk write, their changes published
+     * together and their history appended with one insert. A twin whose write lost a race (an API edit,
+     * another instance in a rebalance) or that would grow past its size limit is then applied alone.
+     * Returns each twin's change (in the batch's order), or empty when nothing changed.
+     *
+     * <p>At most {@value #TWINS_PER_WRITE} twins are in memory and in one bulk write at a time (a twin
+     * may be up to {@code doppel.twin.max-document-bytes}); a larger batch is written in parts, one
+     * after the other.
+     */
+    public Uni<List<Optional<TwinChanged>>> applyAll(List<TwinReports> batch) {
+        if (batch.size() <= TWINS_PER_WRITE) {
+            return applyPart(batch);
+        }
+        List<List<TwinReports>> parts = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i += TWINS_PER_WRITE) {
+            parts.add(batch.subList(i, Math.min(batch.size(), i + TWINS_PER_WRITE)));
+        }
+        return Multi.createFrom().iterable(parts)
+                .onItem().transformToUniAndConcatenate(this::applyPart)
+                .collect().in(ArrayList::new, List::addAll);
+    }
+
+    private Uni<List<Optional<TwinChanged>>> applyPart(List<TwinReports> batch) {
+        if (batch.size() == 1) {
+            TwinReports one = batch.get(0);
+            return apply(one.id(), one.reports(), one.trace()).map(List::of);
+        }
+        return repository.findAllForWrite(batch.stream().map(TwinReports::id).toList())
+                .call(found -> settleAll(found.values()))
+                .chain(found -> {
+                    Instant now = clock.instant();
+                    List<Optional<TwinChanged>> results = new ArrayList<>(Collections.nCopies(batch.size(),
+                            Optional.<TwinChanged>empty()));
+                    List<Integer> planned = new ArrayList<>();
+                    List<Write> writes = new ArrayList<>();
+                    List<Integer> alone = new ArrayList<>();
+                    for (int i = 0; i < batch.size(); i++) {
+                        TwinReports t = batch.get(i);
+                        Optional<Stored> stored = Optional.ofNullable(found.get(t.id().toString()));
+                        switch (merge(t.id(), stored, t.reports(), now)) {
+                            case Merge.Unchanged u -> { }
+                            case Merge.TooLarge l -> alone.add(i);
+                            case Merge.Planned p -> {
+                                planned.add(i);
+                                writes.add(new Write(p.twin(), stored.isPresent() ? p.before() : null, p.outbox()));
+                                results.set(i, Optional.of(p.outbox().change()));
+                            }
+                        }
+                    }
+                    if (writes.isEmpty()) {
+                        return applyAlone(batch, alone, results);
+                    }
+                    return repository.writeAll(writes).chain(written -> {
+                        List<ChangeDelivery.Delivery> deliveries = new ArrayList<>();
+                        for (int k = 0; k < planned.size(); k++) {
+                            int i = planned.get(k);
+                            if (written.contains(batch.get(i).id().toString())) {
+                                deliveries.add(new ChangeDelivery.Delivery(writes.get(k).outbox(), batch.get(i).trace()));
+                            } else {
+                                results.set(i, Optional.empty());
+                                alone.add(i);
+                            }
+                        }
+                        return delivery.deliverAll(deliveries).chain(() -> applyAlone(batch, alone, results));
+                    });
+                });
+    }
+
+    /** Finishes the deliveries the batch's twins owe (nothing to do for those this instance delivered). */
+    private Uni<Void> settleAll(Collection<Stored> found) {
+        List<Uni<Void>> settling = found.stream().filter(s -> s.outbox().isPresent())
+                .map(s -> delivery.settle(s.outbox())).toList();
+        return settling.isEmpty() ? Uni.createFrom().voidItem()
+                : Uni.join().all(settling).andFailFast().replaceWithVoid();
+    }
+
+    /** The twins of a batch that need a write of their own, each through {@link #apply}, at once. */
+    private Uni<List<Optional<TwinChanged>>> applyAlone(List<TwinReports> batch, List<Integer> alone,
+            List<Optional<TwinChanged>> results) {
+        if (alone.isEmpty()) {
+            return Uni.createFrom().item(results);
+        }
+        return Uni.join().all(alone.stream().map(i -> apply(batch.get(i).id(), batch.get(i).reports(),
+                        batch.get(i).trace())).toList())
+                .andFailFast().map(changes -> {
+                    for (int k = 0; k < alone.size(); k++) {
+                        results.set(alone.get(k), changes.get(k));
+                    }
+                    return results;
+                });
+    }
+
     /**
      * Applies the reports of one twin, in order, with a single write, then publishes the change (in
      * {@code trace}) and appends the history. Returns the change, or empty when nothing changed
@@ -124,9 +228,21 @@ public class TwinService {
                         .orElse(Optional.empty()));
     }
 
-    private Uni<Optional<TwinChanged>> write(ThingId id, Optional<Stored> found, List<ValidReport> reports,
-            Context trace, int attempt) {
-        Instant now = clock.instant();
+    /** What a twin's reports make of it: nothing new, too large, or a write to make. */
+    private sealed interface Merge {
+        record Unchanged() implements Merge {
+        }
+
+        record TooLarge() implements Merge {
+        }
+
+        /** The twin after the reports, the revision it had, and what the write owes. */
+        record Planned(Twin twin, long before, Outbox outbox) implements Merge {
+        }
+    }
+
+    /** Merges the reports, in order, into the twin as read (a new twin if none): newer values only. */
+    private Merge merge(ThingId id, Optional<Stored> found, List<ValidReport> reports, Instant now) {
         Twin twin = found.map(Stored::twin).orElseGet(() -> Twin.empty(id, now));
         long before = twin.revision();
         Map<String, Object> changes = new LinkedHashMap<>();
@@ -134,25 +250,35 @@ public class TwinService {
             changes.putAll(twin.applyReported(r.features(), r.attributes(), r.sourceTime(), now));
         }
         if (changes.isEmpty()) {
-            return Uni.createFrom().item(Optional.empty());
+            return new Merge.Unchanged();
         }
         if (!sizeLimit.fits(twin)) {
-            return overLimit(id, reports, trace);
+            return new Merge.TooLarge();
         }
         TwinChanged change = new TwinChanged(UUID.randomUUID().toString(), id.toString(), twin.revision(), before,
                 changes, now, reports.get(reports.size() - 1).eventId(), twin.delta());
-        Outbox outbox = history.outbox(change, twin);
-        Uni<Boolean> write = found.isPresent() ? repository.replace(twin, before, outbox)
-                : repository.insert(twin, outbox);
-        return write.chain(written -> {
-            if (written) {
-                return delivery.deliver(outbox, trace).replaceWith(Optional.of(change));
+        return new Merge.Planned(twin, before, history.outbox(change, twin));
+    }
+
+    private Uni<Optional<TwinChanged>> write(ThingId id, Optional<Stored> found, List<ValidReport> reports,
+            Context trace, int attempt) {
+        return switch (merge(id, found, reports, clock.instant())) {
+            case Merge.Unchanged u -> Uni.createFrom().item(Optional.empty());
+            case Merge.TooLarge l -> overLimit(id, reports, trace);
+            case Merge.Planned p -> {
+                Uni<Boolean> write = found.isPresent() ? repository.replace(p.twin(), p.before(), p.outbox())
+                        : repository.insert(p.twin(), p.outbox());
+                yield write.chain(written -> {
+                    if (written) {
+                        return delivery.deliver(p.outbox(), trace).replaceWith(Optional.of(p.outbox().change()));
+                    }
+                    if (attempt >= MAX_ATTEMPTS) {
+                        return Uni.createFrom().failure(new IllegalStateException(
+                                "twin " + id + " kept changing under a report; gave up after " + attempt + " attempts"));
+                    }
+                    return attempt(id, reports, trace, attempt + 1);
+                });
             }
-            if (attempt >= MAX_ATTEMPTS) {
-                return Uni.createFrom().failure(new IllegalStateException(
-                        "twin " + id + " kept changing under a report; gave up after " + attempt + " attempts"));
-            }
-            return attempt(id, reports, trace, attempt + 1);
-        });
+        };
     }
 }

@@ -108,7 +108,7 @@ class InterruptedWriteIT {
                 .body("revision", equalTo(List.of(1, 2)))
                 .body("time[0]", equalTo("2026-11-20T08:00:00Z")));
         // Two instances may both finish one write during a rebalance: its entries are still there once.
-        history.append(lost).await().atMost(Duration.ofSeconds(10));
+        history.append(java.util.List.of(lost)).await().atMost(Duration.ofSeconds(10));
         as("olivia").queryParam("path", TEMP).get("/api/2/things/demo:crash1/history").then()
                 .body("", hasSize(2));
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
