@@ -46,8 +46,14 @@ class TwinSubscriptionIT {
 
         @SuppressWarnings("unchecked")
         Map<String, Object> next(String type) throws InterruptedException {
+            return next(type, 20);
+        }
+
+        /** The next message of this type within the time given (pings and pongs in between are skipped). */
+        Map<String, Object> next(String type, long seconds) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
             while (true) {
-                Map<String, Object> m = messages.poll(20, TimeUnit.SECONDS);
+                Map<String, Object> m = messages.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 assertNotNull(m, "no '" + type + "' message from the server");
                 if (type.equals(m.get("type"))) {
                     return m;
@@ -97,7 +103,36 @@ class TwinSubscriptionIT {
 
     private static void subscribe(Session s, String id, String query) throws Exception {
         s.send(Map.of("id", id, "type", "subscribe", "payload", Map.of("query", query)));
-        Thread.sleep(1000); // no acknowledgement in the protocol: give the subscription a moment to be in place
+    }
+
+    /**
+     * The protocol does not acknowledge a subscription: reports a probe twin the subscription selects,
+     * a newer value each time, until one of its changes arrives. From then on the subscription is in
+     * place; later changes of the probe are skipped by {@link #nextChange}.
+     */
+    private static void awaitInPlace(Session s, KafkaProbe kafka, String probe, double temperature) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (int i = 0; System.nanoTime() < deadline; i++) {
+            report(kafka, probe, temperature + i);
+            Map<String, Object> m = s.messages().poll(2, TimeUnit.SECONDS);
+            while (m != null) {
+                if ("next".equals(m.get("type")) && probe.equals(change(m).get("thingId"))) {
+                    return;
+                }
+                m = s.messages().poll(100, TimeUnit.MILLISECONDS);
+            }
+        }
+        throw new AssertionError("the subscription never delivered the probe " + probe);
+    }
+
+    /** The next change of a thing other than the probe. */
+    private static Map<String, Object> nextChange(Session s, String probe) throws InterruptedException {
+        while (true) {
+            Map<String, Object> next = s.next("next");
+            if (!probe.equals(change(next).get("thingId"))) {
+                return next;
+            }
+        }
     }
 
     private static void report(KafkaProbe kafka, String thingId, double temperature) {
@@ -117,9 +152,10 @@ class TwinSubscriptionIT {
         Session s = connect("olivia");
         subscribe(s, "1", "subscription { twinChanged { thingId revision changes delta } }");
         try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            awaitInPlace(s, kafka, "demo:gq-sub-probe", 10.0);
             report(kafka, "other:gq-sub", 1.0);
             report(kafka, "demo:gq-sub", 21.5);
-            Map<String, Object> next = s.next("next");
+            Map<String, Object> next = nextChange(s, "demo:gq-sub-probe");
             assertEquals("1", next.get("id"));
             Map<String, Object> change = change(next);
             assertEquals("demo:gq-sub", change.get("thingId"), next.toString());
@@ -136,9 +172,10 @@ class TwinSubscriptionIT {
         subscribe(s, "hot", """
                 subscription { twinChanged(filter: "gt(features/telemetry/properties/temperature,30)") { thingId } }""");
         try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            awaitInPlace(s, kafka, "demo:gq-sub-probe-hot", 50.0);
             report(kafka, "demo:gq-sub-cold", 20.0);
             report(kafka, "demo:gq-sub-hot", 40.0);
-            assertEquals("demo:gq-sub-hot", change(s.next("next")).get("thingId"));
+            assertEquals("demo:gq-sub-hot", change(nextChange(s, "demo:gq-sub-probe-hot")).get("thingId"));
         }
         s.socket().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
     }
