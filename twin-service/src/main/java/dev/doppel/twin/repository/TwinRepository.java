@@ -71,8 +71,7 @@ public class TwinRepository {
 
     public Uni<Optional<Stored>> findForWrite(ThingId id) {
         return twins.find(Filters.eq("_id", id.toString())).collect().first()
-                .map(doc -> Optional.ofNullable(doc).map(d -> new Stored(TwinDocumentMapper.fromDocument(d),
-                        TwinDocumentMapper.outboxOf(d))));
+                .map(doc -> Optional.ofNullable(doc).map(TwinRepository::stored));
     }
 
     /** The twins among {@code ids} that exist, as read for a write, by thing id: one query for a whole batch. */
@@ -81,8 +80,7 @@ public class TwinRepository {
                 .map(docs -> {
                     Map<String, Stored> found = new HashMap<>();
                     for (Document d : docs) {
-                        found.put(d.getString("_id"), new Stored(TwinDocumentMapper.fromDocument(d),
-                                TwinDocumentMapper.outboxOf(d)));
+                        found.put(d.getString("_id"), stored(d));
                     }
                     return found;
                 });
@@ -131,6 +129,10 @@ public class TwinRepository {
             }
             return in;
         });
+    }
+
+    private static Stored stored(Document d) {
+        return new Stored(TwinDocumentMapper.fromDocument(d), TwinDocumentMapper.outboxOf(d));
     }
 
     /** Inserts a new twin with its outbox; {@code false} if another writer created it first. */

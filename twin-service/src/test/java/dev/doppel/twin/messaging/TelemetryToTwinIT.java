@@ -76,12 +76,17 @@ class TelemetryToTwinIT {
                 .body("_revision", equalTo(2)));
     }
 
+    /** The twin's first report (temperature 20.0 at {@code at}), and its revision 1 in the store. */
+    private void createWithFirstReport(String thingId, Instant at) {
+        send(Reports.telemetry(thingId, Map.of("temperature", 20.0), at));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/" + thingId).then()
+                .statusCode(200).body("_revision", equalTo(1)));
+    }
+
     @Test
     void malformedAndHostileEventsAreSkippedWithoutTouchingTheTwinOrStoppingTheConsumer() {
         Instant now = Instant.now();
-        send(Reports.telemetry("demo:t3", Map.of("temperature", 20.0), now));
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t3").then()
-                .statusCode(200).body("_revision", equalTo(1)));
+        createWithFirstReport("demo:t3", now);
         kafka.sendEvent(Topics.DEVICE_TELEMETRY, "demo:t3", EventTypes.TELEMETRY_RECEIVED, "/test",
                 "not json at all".getBytes(StandardCharsets.UTF_8));
         send(Reports.telemetry("demo:t3", Map.of("$where", "sleep(1000)"), now.plusMillis(1)));
@@ -100,9 +105,7 @@ class TelemetryToTwinIT {
     @Test
     void aReportThatWouldGrowTheTwinPastItsLimitIsRefusedAndTheConsumerMovesOn() {
         Instant now = Instant.now();
-        send(Reports.telemetry("demo:t5", Map.of("temperature", 20.0), now));
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> asAdmin().get("/api/2/things/demo:t5").then()
-                .statusCode(200).body("_revision", equalTo(1)));
+        createWithFirstReport("demo:t5", now);
         // About 330 KB of new keys: past doppel.twin.max-document-bytes (262,144).
         Map<String, Object> flood = new java.util.HashMap<>();
         for (int i = 0; i < 3000; i++) {
