@@ -55,7 +55,13 @@ final class BridgeClient {
     private final CommandRouter router;
     private final MeterRegistry metrics;
     private final Map<String, CommandSink> devices = new ConcurrentHashMap<>();
-    private final Map<Integer, CommandRequested> awaitingPuback = new ConcurrentHashMap<>();
+    /**
+     * Commands published and not yet acknowledged, by packet id. The PUBACK can be handled before the
+     * publish's own completion (they run on different threads), so whichever comes second hands the
+     * command off: {@link #PUBACKED} marks a PUBACK that came first.
+     */
+    private final Map<Integer, Object> awaitingPuback = new ConcurrentHashMap<>();
+    private static final Object PUBACKED = new Object();
     private volatile MqttClient client;
     private volatile boolean stopped;
     private volatile boolean connected;
@@ -316,17 +322,26 @@ final class BridgeClient {
                 "subject", command.subject(), "requestId", command.commandId()));
         c.publish(topic, Buffer.buffer(command.payload() == null ? new byte[0] : command.payload()),
                 MqttQoS.AT_LEAST_ONCE, false, false)
-                .onSuccess(packetId -> awaitingPuback.put(packetId, command))
+                .onSuccess(packetId -> {
+                    if (awaitingPuback.putIfAbsent(packetId, command) == PUBACKED) {
+                        awaitingPuback.remove(packetId);
+                        handOff(command);
+                    }
+                })
                 .onFailure(e -> LOG.warnf("bridge %s could not publish command %s: %s", key, command.commandId(),
                         e.getMessage()));
     }
 
     private void onPuback(Integer packetId) {
-        CommandRequested command = awaitingPuback.remove(packetId);
-        if (command != null) {
-            router.handedOff(command, TRANSPORT).subscribe().with(ok -> count("command", "sent"),
-                            f -> LOG.warnf("could not report %s as sent: %s", command.commandId(), f.getMessage()));
+        if (awaitingPuback.putIfAbsent(packetId, PUBACKED) instanceof CommandRequested command) {
+            awaitingPuback.remove(packetId);
+            handOff(command);
         }
+    }
+
+    private void handOff(CommandRequested command) {
+        router.handedOff(command, TRANSPORT).subscribe().with(ok -> count("command", "sent"),
+                f -> LOG.warnf("could not report %s as sent: %s", command.commandId(), f.getMessage()));
     }
 
     private void ack(MqttPublishMessage msg) {
