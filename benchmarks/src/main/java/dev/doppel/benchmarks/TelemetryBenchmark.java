@@ -16,49 +16,66 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.IMqttActionListener;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 
 /**
  * Telemetry throughput and latency, MQTT device to twin.
  *
- * <p>N simulated devices (Eclipse Paho, one connection each) publish QoS 1 telemetry as fast as their
- * PUBACKs come back, for S seconds. The same load first runs against Debian's mosquitto broker,
+ * <p>N simulated devices (Eclipse Paho, one connection each) publish QoS 1 telemetry, each keeping K
+ * publishes in flight (the next goes out when a PUBACK comes back), for W seconds of warm-up and then S
+ * measured seconds. The same load first runs against Debian's mosquitto broker,
  * the reference: a plain MQTT broker that stores nothing. Then it runs against Doppel (connectivity
  * → Kafka → twin-service → MongoDB stand-in) while a Kafka consumer of {@code dt.twin-changes} times
  * each value from publish to twin write. Figures are printed as absolute numbers and as ratios to the
  * reference, since the machines are shared and noisy.
  *
- * <pre>./doppel bench [--devices 20] [--seconds 20]</pre>
+ * <pre>./doppel bench telemetry [--devices 50] [--inflight 10] [--seconds 20] [--warmup 15]</pre>
  */
 public final class TelemetryBenchmark {
 
     private static final String PASSWORD = "bench-secret";
 
-    public static void main(String[] args) throws Exception {
-        int devices = 20;
+    /** What to run: devices (connections), publishes in flight on each, measured and warm-up seconds. */
+    static final class Options {
+        int devices = 50;
+        int inflight = 10;
         int seconds = 20;
+        int warmup = 15;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options = new Options();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--devices" -> devices = Integer.parseInt(args[++i]);
-                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "--devices" -> options.devices = Integer.parseInt(args[++i]);
+                case "--inflight" -> options.inflight = Integer.parseInt(args[++i]);
+                case "--seconds" -> options.seconds = Integer.parseInt(args[++i]);
+                case "--warmup" -> options.warmup = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         Path dir = Files.createTempDirectory("doppel-bench-");
-        System.out.printf(Locale.ROOT, "Telemetry benchmark: %d devices, QoS 1, %d s per run, %d cores%n", devices,
-                seconds, Runtime.getRuntime().availableProcessors());
+        System.out.printf(Locale.ROOT,
+                "Telemetry benchmark: %d devices x %d in flight, QoS 1, %d s warm-up + %d s measured per run, %d cores%n",
+                options.devices, options.inflight, options.warmup, options.seconds,
+                Runtime.getRuntime().availableProcessors());
 
-        Load reference = mosquittoReference(dir, devices, seconds);
-        Load doppel = doppelRun(dir, devices, seconds);
-
+        Load reference = mosquittoReference(dir, options);
+        Load[] runs = doppelRun(dir, options);
+        Load doppel = runs[0];
+        Load paced = runs[1];
         System.out.println();
         System.out.println("| measure | mosquitto (reference) | doppel | ratio |");
         System.out.println("|---|---|---|---|");
@@ -74,7 +91,19 @@ public final class TelemetryBenchmark {
         System.out.printf(Locale.ROOT, "| publish → twin written p99 ms | - | %.1f | |%n",
                 doppel.twinLatency.getValueAtPercentile(99) / 1000.0);
         System.out.printf(Locale.ROOT, "| values acknowledged but missing from twins after drain | - | %d | |%n",
-                doppel.missing);
+                doppel.missing + paced.missing);
+        System.out.println();
+        System.out.printf(Locale.ROOT, "At half that rate (%.0f/s offered, paced, other %d devices):%n", paced.offered,
+                options.devices);
+        System.out.println("| measure | doppel |");
+        System.out.println("|---|---|");
+        System.out.printf(Locale.ROOT, "| QoS 1 publishes acknowledged /s | %.0f |%n", paced.ackedPerSecond());
+        System.out.printf(Locale.ROOT, "| publish → PUBACK p99 ms | %.1f |%n",
+                paced.ackLatency.getValueAtPercentile(99) / 1000.0);
+        System.out.printf(Locale.ROOT, "| publish → twin written p50 ms | %.1f |%n",
+                paced.twinLatency.getValueAtPercentile(50) / 1000.0);
+        System.out.printf(Locale.ROOT, "| publish → twin written p99 ms | %.1f |%n",
+                paced.twinLatency.getValueAtPercentile(99) / 1000.0);
         System.exit(0);
     }
 
@@ -90,6 +119,7 @@ public final class TelemetryBenchmark {
         final AtomicLong twinUpdates = new AtomicLong();
         long missing;
         double seconds;
+        double offered;
 
         double ackedPerSecond() {
             return acked.get() / seconds;
@@ -100,28 +130,37 @@ public final class TelemetryBenchmark {
         }
     }
 
-    private static Load mosquittoReference(Path dir, int devices, int seconds) throws Exception {
+    private static Load mosquittoReference(Path dir, Options options) throws Exception {
         try (Mosquitto mosquitto = Mosquitto.start(dir)) {
             System.out.println("[reference] running load ...");
-            return drive(mosquitto.uri(), devices, seconds, i -> null, null);
+            return drive(mosquitto.uri(), options, 0, 0, options.warmup, i -> null, null);
         }
     }
 
-    private static Load doppelRun(Path dir, int devices, int seconds) throws Exception {
+    /**
+     * Doppel as fast as it answers, then at half that rate on as many other devices (their twins
+     * new): the latency a fleet sees when the system is not at its limit.
+     */
+    private static Load[] doppelRun(Path dir, Options options) throws Exception {
         System.out.println("[doppel] starting Kafka, MongoDB stand-in, Keycloak, twin-service and connectivity-service ...");
         try (LocalSystem system = new LocalSystem(dir, LocalSystem.Layout.freePorts())) {
             system.startInfrastructure(null).startServices(List.of("twin-service", "connectivity-service"),
                     Map.of("doppel.registry.pbkdf2-iterations", "10000"));
             Provisioner provisioner = new Provisioner(system.service("connectivity-service").baseUrl(),
                     system.tokens().password("admin", "admin"));
-            for (int i = 0; i < devices; i++) {
+            for (int i = 0; i < 2 * options.devices; i++) {
                 provisioner.device("bench", "dev-" + i, PASSWORD);
             }
             try (KafkaProbe probe = new KafkaProbe(system.kafka().bootstrapServers());
                     KafkaConsumer<String, byte[]> changes = probe.subscribe(Topics.TWIN_CHANGES)) {
-                System.out.println("[doppel] MQTT " + system.mqttPort() + ": running load ...");
-                return drive("tcp://127.0.0.1:" + system.mqttPort(), devices, seconds, i -> "dev-" + i + "@bench",
-                        changes);
+                System.out.println("[doppel] MQTT " + system.mqttPort() + ": running load at " + Instant.now()
+                        + " ...");
+                String uri = "tcp://127.0.0.1:" + system.mqttPort();
+                Load full = drive(uri, options, 0, 0, options.warmup, i -> "dev-" + i + "@bench", changes);
+                double half = full.ackedPerSecond() / 2;
+                System.out.printf(Locale.ROOT, "[doppel] at half that rate, %.0f/s, at %s ...%n", half, Instant.now());
+                Load paced = drive(uri, options, options.devices, half, 10, i -> "dev-" + i + "@bench", changes);
+                return new Load[] {full, paced};
             }
         }
     }
@@ -130,51 +169,86 @@ public final class TelemetryBenchmark {
         String user(int device);
     }
 
-    /** Closed loop: each device publishes, waits for its PUBACK, publishes again. */
-    private static Load drive(String uri, int devices, int seconds, Users users, KafkaConsumer<String, byte[]> changes)
-            throws Exception {
+    /**
+     * Closed loop per connection: each device keeps {@code inflight} QoS 1 publishes unacknowledged,
+     * publishing the next as soon as one is acknowledged. The first {@code warmup} seconds are load
+     * outside the measured window (the JIT compiles the hot paths there).
+     */
+    private static Load drive(String uri, Options options, int first, double rate, int warmup, Users users,
+            KafkaConsumer<String, byte[]> changes) throws Exception {
+        int devices = options.devices;
         Load load = new Load();
+        load.offered = rate;
+        // Paced: each device publishes on its own schedule, rate / devices per second (still bounded in flight).
+        long intervalNanos = rate > 0 ? (long) (1e9 * devices / rate) : 0;
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicLong[] lastAcked = new AtomicLong[devices];
-        List<MqttClient> clients = new ArrayList<>();
+        List<MqttAsyncClient> clients = new ArrayList<>();
         for (int i = 0; i < devices; i++) {
-            MqttClient c = new MqttClient(uri, "bench-" + i, new MemoryPersistence());
+            MqttAsyncClient c = new MqttAsyncClient(uri, "bench-" + (first + i), new MemoryPersistence());
             MqttConnectOptions o = new MqttConnectOptions();
             o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-            // Paho frees an in-flight slot slightly after a synchronous publish returns; leave room for that.
-            o.setMaxInflight(1000);
-            String user = users.user(i);
+            o.setSocketFactory(NoDelaySockets.INSTANCE);
+            o.setMaxInflight(Math.max(10, options.inflight * 2));
+            String user = users.user(first + i);
             if (user != null) {
                 o.setUserName(user);
                 o.setPassword(PASSWORD.toCharArray());
             }
-            c.connect(o);
+            c.connect(o).waitForCompletion(30_000);
             clients.add(c);
             lastAcked[i] = new AtomicLong(-1);
         }
-        // Warm-up outside the measured window.
-        for (MqttClient c : clients) {
-            c.publish("telemetry", "{\"warmup\":1}".getBytes(StandardCharsets.UTF_8), 1, false);
-        }
-        Instant windowStart = Instant.now();
-        Instant windowEnd = windowStart.plusSeconds(seconds);
+        Instant windowStart = Instant.now().plusSeconds(warmup);
+        Instant windowEnd = windowStart.plusSeconds(options.seconds);
+        long startNanos = System.nanoTime();
+        long windowStartNanos = startNanos + Duration.ofSeconds(warmup).toNanos();
+        long windowEndNanos = windowStartNanos + Duration.ofSeconds(options.seconds).toNanos();
         CountDownLatch done = new CountDownLatch(devices);
         for (int i = 0; i < devices; i++) {
             int device = i;
-            MqttClient c = clients.get(i);
+            MqttAsyncClient c = clients.get(i);
             Thread.ofPlatform().daemon().name("device-" + i).start(() -> {
+                Semaphore window = new Semaphore(options.inflight);
                 long seq = 0;
                 try {
                     while (running.get()) {
+                        if (intervalNanos > 0) {
+                            // Spread over the interval so the devices do not publish in step.
+                            long due = startNanos + intervalNanos * device / devices + intervalNanos * seq;
+                            long wait = due - System.nanoTime();
+                            if (wait > 0) {
+                                LockSupport.parkNanos(wait);
+                            }
+                        }
+                        window.acquire();
                         long sentMicros = micros(Instant.now());
                         String json = "{\"seq\":" + seq + ",\"sentAt\":" + sentMicros + "}";
                         long t0 = System.nanoTime();
-                        c.publish("telemetry", json.getBytes(StandardCharsets.UTF_8), 1, false);
-                        load.ackLatency.recordValue((System.nanoTime() - t0) / 1000);
-                        load.acked.incrementAndGet();
-                        lastAcked[device].set(seq);
+                        long mySeq = seq;
+                        c.publish("telemetry", json.getBytes(StandardCharsets.UTF_8), 1, false, null,
+                                new IMqttActionListener() {
+                                    @Override
+                                    public void onSuccess(IMqttToken token) {
+                                        long t1 = System.nanoTime();
+                                        if (t0 >= windowStartNanos && t1 <= windowEndNanos) {
+                                            load.ackLatency.recordValue((t1 - t0) / 1000);
+                                            load.acked.incrementAndGet();
+                                        }
+                                        lastAcked[device].accumulateAndGet(mySeq, Math::max);
+                                        window.release();
+                                    }
+
+                                    @Override
+                                    public void onFailure(IMqttToken token, Throwable e) {
+                                        System.err.println("device " + device + " publish failed: " + e);
+                                        running.set(false);
+                                        window.release();
+                                    }
+                                });
                         seq++;
                     }
+                    window.acquire(options.inflight); // all answered
                 } catch (Exception e) {
                     System.err.println("device " + device + " stopped: " + e);
                 } finally {
@@ -186,35 +260,35 @@ public final class TelemetryBenchmark {
         long windowEndMicros = micros(windowEnd);
         long[] lastSeenSeq = new long[devices];
         java.util.Arrays.fill(lastSeenSeq, -1);
-        while (Instant.now().isBefore(windowEnd)) {
+        while (Instant.now().isBefore(windowEnd)) { // the warm-up's changes are read too, never counted
             if (changes != null) {
-                poll(changes, load, lastSeenSeq, windowStartMicros, windowEndMicros);
+                poll(changes, load, first, lastSeenSeq, windowStartMicros, windowEndMicros);
             } else {
                 Thread.sleep(100);
             }
         }
         running.set(false);
         done.await();
-        load.seconds = seconds;
+        load.seconds = options.seconds;
         if (changes != null) {
             // Drain: every acknowledged value must reach its twin.
             long drainDeadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (System.nanoTime() < drainDeadline && !allSeen(lastSeenSeq, lastAcked)) {
-                poll(changes, load, lastSeenSeq, windowStartMicros, windowEndMicros);
+                poll(changes, load, first, lastSeenSeq, windowStartMicros, windowEndMicros);
             }
             for (int i = 0; i < devices; i++) {
                 load.missing += Math.max(0, lastAcked[i].get() - lastSeenSeq[i]);
             }
         }
-        for (MqttClient c : clients) {
-            c.disconnect();
+        for (MqttAsyncClient c : clients) {
+            c.disconnect().waitForCompletion(10_000);
             c.close();
         }
         return load;
     }
 
-    private static void poll(KafkaConsumer<String, byte[]> changes, Load load, long[] lastSeenSeq, long windowStart,
-            long windowEnd) {
+    private static void poll(KafkaConsumer<String, byte[]> changes, Load load, int first, long[] lastSeenSeq,
+            long windowStart, long windowEnd) {
         for (ConsumerRecord<String, byte[]> r : changes.poll(Duration.ofMillis(100))) {
             long now = micros(Instant.now());
             TwinChanged change = KafkaProbe.read(r, TwinChanged.class);
@@ -223,7 +297,10 @@ public final class TelemetryBenchmark {
             if (!(sent instanceof Number s) || !(seq instanceof Number q)) {
                 continue;
             }
-            int device = Integer.parseInt(change.thingId().substring(change.thingId().indexOf("dev-") + 4));
+            int device = Integer.parseInt(change.thingId().substring(change.thingId().indexOf("dev-") + 4)) - first;
+            if (device < 0 || device >= lastSeenSeq.length) {
+                continue; // another run's device
+            }
             // One change may carry several values of a device (a consumed batch is one write): count values.
             long values = Math.max(0, q.longValue() - lastSeenSeq[device]);
             lastSeenSeq[device] = Math.max(lastSeenSeq[device], q.longValue());

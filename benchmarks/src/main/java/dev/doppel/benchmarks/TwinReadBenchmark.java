@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Supplier;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -38,7 +39,8 @@ import org.bson.Document;
 /**
  * Twin reads, feature property writes and search at concurrency 32 with N twins stored (default 100,000), each measured
  * against the same operation done directly on the MongoDB stand-in in the same run (the floor any
- * service on this store can reach).
+ * service on this store can reach). Reads and property writes over REST come from {@code wrk}
+ * ({@link Wrk}), the rest from a Java client.
  *
  * <pre>./doppel bench twin [--twins 100000] [--seconds 10] [--warmup 10]</pre>
  */
@@ -69,19 +71,33 @@ public final class TwinReadBenchmark {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
+        Wrk.requireInstalled();
         System.out.printf(Locale.ROOT, "Twin read benchmark: %d twins, concurrency %d, %d s per measure, %d cores%n",
                 twins, CONCURRENCY, seconds, Runtime.getRuntime().availableProcessors());
         try (LocalSystem system = new LocalSystem(Files.createTempDirectory("doppel-bench-twin-"),
                 LocalSystem.Layout.freePorts())) {
             system.startInfrastructure(null).startServices(List.of("twin-service"), serviceConfig);
             ServiceProcess twin = system.service("twin-service");
-            String token = system.tokens().password("admin", "admin");
+            // Fetched again each minute: a run with long warm-ups outlives one access token.
+            Supplier<String> token = new Supplier<>() {
+                private String current;
+                private long fetched;
+
+                @Override
+                public synchronized String get() {
+                    if (current == null || System.nanoTime() - fetched > 60_000_000_000L) {
+                        current = system.tokens().password("admin", "admin");
+                        fetched = System.nanoTime();
+                    }
+                    return current;
+                }
+            };
             load(system.kafka().bootstrapServers(), twins);
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(5)).build();
             String countUrl = twin.baseUrl() + "/api/2/search/things/count";
             long t0 = System.nanoTime();
-            while (Long.parseLong(get(http, countUrl, token).body().trim()) < twins) {
+            while (Long.parseLong(get(http, countUrl, token.get()).body().trim()) < twins) {
                 Thread.sleep(1000);
             }
             System.out.printf(Locale.ROOT, "[load] %d twins written through Kafka in %.1f s%n", twins,
@@ -92,39 +108,39 @@ public final class TwinReadBenchmark {
                 MongoCollection<Document> coll = mongo.getDatabase("doppel-twins").getCollection("twins");
                 // Warm-up, not counted: the service has just started, and its first seconds under load
                 // go to the JIT; measured cold, reads varied by almost 2x between runs.
-                measure(warmup, r -> get(http, twin.baseUrl() + "/api/2/things/bench:dev-" + r.nextInt(n), token)
-                        .statusCode() == 200);
-                measure(warmup, r -> put(http, twin.baseUrl() + "/api/2/things/bench:dev-" + r.nextInt(n)
-                        + "/features/telemetry/properties/setpoint", token, "0").statusCode() / 100 == 2);
+                String setpoint = "/features/telemetry/properties/setpoint";
+                Wrk.run(twin.baseUrl(), "GET", "/api/2/things/bench:dev-", n, "", token.get(), null, CONCURRENCY, warmup);
+                Wrk.run(twin.baseUrl(), "PUT", "/api/2/things/bench:dev-", n, setpoint, token.get(), "RANDOM", CONCURRENCY, warmup);
                 measure(warmup, r -> coll.find(Filters.eq("_id", "bench:dev-" + r.nextInt(n))).first() != null);
                 Result rawRead = measure(seconds, r -> coll.find(Filters.eq("_id", "bench:dev-" + r.nextInt(n))).first() != null);
-                Result apiRead = measure(seconds, r -> get(http, twin.baseUrl() + "/api/2/things/bench:dev-" + r.nextInt(n),
-                        token).statusCode() == 200);
+                phase("REST reads");
+                Wrk.Result apiRead = Wrk.run(twin.baseUrl(), "GET", "/api/2/things/bench:dev-", n, "", token.get(), null,
+                        CONCURRENCY, seconds);
                 // Feature property writes: a single-field update directly, and Ditto's PUT of one property
                 // (read, conditional replace, change published with acks=all, history appended).
                 Result rawWrite = measure(seconds, r -> coll.updateOne(Filters.eq("_id", "bench:dev-" + r.nextInt(n)),
                         new Document("$set", new Document("features.telemetry.properties.setpoint", r.nextInt(1000))))
                         .getMatchedCount() == 1);
-                Result apiWrite = measure(seconds, r -> put(http, twin.baseUrl() + "/api/2/things/bench:dev-" + r.nextInt(n)
-                        + "/features/telemetry/properties/setpoint", token, Integer.toString(r.nextInt(1000)))
-                        .statusCode() / 100 == 2);
+                phase("REST property writes");
+                Wrk.Result apiWrite = Wrk.run(twin.baseUrl(), "PUT", "/api/2/things/bench:dev-", n, setpoint, token.get(),
+                        "RANDOM", CONCURRENCY, seconds);
                 String filter = "eq(features/telemetry/properties/temperature,%d)";
                 Result rawSearch = measure(seconds, r -> coll.find(Filters.and(Filters.eq("tenant", "bench"),
                         Filters.eq("features.telemetry.properties.temperature", (long) r.nextInt(100))))
                         .sort(new Document("_id", 1)).limit(50).into(new java.util.ArrayList<>()).size() > 0);
                 Result apiSearch = measure(seconds, r -> get(http, twin.baseUrl() + "/api/2/search/things?filter="
                         + URLEncoder.encode(String.format(Locale.ROOT, filter, r.nextInt(100)), StandardCharsets.UTF_8)
-                        + "&option=size(50)", token).statusCode() == 200);
+                        + "&option=size(50)", token.get()).statusCode() == 200);
                 // The first page of all twins, 50 per page: directly, as REST search, and as GraphQL's twins(first: 50).
                 Result rawPage = measure(seconds, r -> coll.find(Filters.eq("tenant", "bench"))
                         .sort(new Document("_id", 1)).limit(50).into(new java.util.ArrayList<>()).size() == 50);
                 Result restPage = measure(seconds, r -> get(http, twin.baseUrl() + "/api/2/search/things?option=size(50)",
-                        token).statusCode() == 200);
+                        token.get()).statusCode() == 200);
                 String query = "{\"query\":\"{ twins(first: 50) { edges { node { thingId attributes "
                         + "features { id properties } } } pageInfo { endCursor } } }\"}";
                 java.util.concurrent.atomic.AtomicBoolean told = new java.util.concurrent.atomic.AtomicBoolean();
                 Result graphqlPage = measure(seconds, r -> {
-                    HttpResponse<String> resp = post(http, twin.baseUrl() + "/graphql", token, query);
+                    HttpResponse<String> resp = post(http, twin.baseUrl() + "/graphql", token.get(), query);
                     boolean ok = resp.statusCode() == 200 && !resp.body().contains("\"errors\"");
                     if (!ok && !told.getAndSet(true)) {
                         System.out.println("[graphql] first failure: " + resp.statusCode() + " "
@@ -136,11 +152,11 @@ public final class TwinReadBenchmark {
                 System.out.println("| measure | MongoDB stand-in directly (reference) | doppel REST | ratio |");
                 System.out.println("|---|---|---|---|");
                 ClosedLoop.row("read by id /s", rawRead.perSecond(), apiRead.perSecond());
-                ClosedLoop.row("read by id p50 ms", rawRead.ms(50), apiRead.ms(50));
-                ClosedLoop.row("read by id p99 ms", rawRead.ms(99), apiRead.ms(99));
+                ClosedLoop.row("read by id p50 ms", rawRead.ms(50), apiRead.p50ms());
+                ClosedLoop.row("read by id p99 ms", rawRead.ms(99), apiRead.p99ms());
                 ClosedLoop.row("property write /s", rawWrite.perSecond(), apiWrite.perSecond());
-                ClosedLoop.row("property write p50 ms", rawWrite.ms(50), apiWrite.ms(50));
-                ClosedLoop.row("property write p99 ms", rawWrite.ms(99), apiWrite.ms(99));
+                ClosedLoop.row("property write p50 ms", rawWrite.ms(50), apiWrite.p50ms());
+                ClosedLoop.row("property write p99 ms", rawWrite.ms(99), apiWrite.p99ms());
                 ClosedLoop.row("indexed search (50 per page) /s", rawSearch.perSecond(), apiSearch.perSecond());
                 ClosedLoop.row("indexed search p99 ms", rawSearch.ms(99), apiSearch.ms(99));
                 ClosedLoop.row("first page of 50 /s, REST search", rawPage.perSecond(), restPage.perSecond());
@@ -153,6 +169,11 @@ public final class TwinReadBenchmark {
             }
         }
         System.exit(0);
+    }
+
+    /** Prints when a measured phase starts, to find it in a profile. */
+    private static void phase(String name) {
+        System.out.println("[phase] " + name + " from " + Instant.now());
     }
 
     private static HttpResponse<String> get(HttpClient http, String url, String token) throws Exception {

@@ -40,7 +40,10 @@ public final class MongoStandIn implements AutoCloseable {
         Path home = DoppelHome.locate();
         Path classes = DoppelHome.built(home.resolve("dev-stack/target/classes"), "dev-stack");
         Path lib = DoppelHome.built(home.resolve("dev-stack/target/lib"), "dev-stack's runtime classpath");
-        List<String> args = new ArrayList<>(List.of("-Xms64m", "-Xmx768m", "-cp",
+        // The in-memory backend holds every document on the heap, history included. With 768 MB, a
+        // benchmark's history filled it and G1 paused the store for 400 ms at a time (JFR), which was
+        // the whole p99 of twin writes; a real mongod has no such pauses. Heap is only taken as used.
+        List<String> args = new ArrayList<>(List.of("-Xms64m", "-Xmx2g", "-cp",
                 classes.toAbsolutePath() + java.io.File.pathSeparator + lib.toAbsolutePath() + "/*",
                 MongoStandIn.class.getName(), Integer.toString(port)));
         if (h2File != null) {
