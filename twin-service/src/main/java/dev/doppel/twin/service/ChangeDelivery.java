@@ -3,6 +3,7 @@ package dev.doppel.twin.service;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.twin.messaging.TwinChangePublisher;
 import dev.doppel.twin.model.Outbox;
+import dev.doppel.twin.repository.TwinRepository;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.context.Context;
@@ -11,6 +12,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -110,6 +112,14 @@ public class ChangeDelivery {
                         }
                     }
                 });
+    }
+
+    /** {@link #settle} for each twin of a batch read for a write, at once. */
+    public Uni<Void> settleAll(Collection<TwinRepository.Stored> found) {
+        List<Uni<Void>> settling = found.stream().filter(s -> s.outbox().isPresent())
+                .map(s -> settle(s.outbox())).toList();
+        return settling.isEmpty() ? Uni.createFrom().voidItem()
+                : Uni.join().all(settling).andFailFast().replaceWithVoid();
     }
 
     /** Before a twin is written: finishes the delivery of its last write if that never completed. */

@@ -9,15 +9,25 @@ import dev.doppel.twin.model.TwinPath;
 import dev.doppel.twin.model.TwinTree;
 import dev.doppel.twin.repository.TwinRepository;
 import dev.doppel.twin.repository.TwinRepository.Stored;
+import dev.doppel.twin.repository.TwinRepository.Write;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -25,11 +35,25 @@ import java.util.UUID;
  * Ditto's conditional requests. Each write is one conditional document write (retried when another
  * writer came first, unless the caller made it conditional) carrying its {@link Outbox}, followed by
  * a change on {@code dt.twin-changes} and the history entry ({@link ChangeDelivery}).
+ *
+ * <p>Edits that arrive while a batch is being written wait for the next one (group commit): a batch
+ * reads its twins with one query, writes them with one bulk write and delivers their changes
+ * together, like the report writer ({@link TwinService#applyAll}). Alone, an edit is a batch of one and
+ * waits for nothing. A batch holds at most one edit per twin (the next waits) and at most
+ * {@value TwinService#TWINS_PER_WRITE} twins; up to {@value #BATCHES_AT_ONCE} batches, on different
+ * twins, are written at once. An edit whose write lost a race, and every deletion of a
+ * whole twin, goes through {@link #attempt} on its own.
  */
 @ApplicationScoped
 public class TwinEdits {
 
     static final int MAX_ATTEMPTS = 16;
+    /**
+     * Batches written at the same time (on disjoint twins). One at a time left the store and the broker
+     * idle while each batch waited on its four round trips (JFR: twin-service 0.8 of a core, the
+     * machine at 68 %, at 1,500 edits/s).
+     */
+    static final int BATCHES_AT_ONCE = 4;
 
     public enum Edit { PUT, PATCH, DELETE }
 
@@ -61,8 +85,12 @@ public class TwinEdits {
     private final ChangeDelivery delivery;
     private final TwinSizeLimit sizeLimit;
     private final Clock clock = Clock.systemUTC();
+    private final DistributionSummary batchSizes;
 
-    public TwinEdits(TwinRepository repository, TwinHistory history, ChangeDelivery delivery, TwinSizeLimit sizeLimit) {
+    public TwinEdits(TwinRepository repository, TwinHistory history, ChangeDelivery delivery, TwinSizeLimit sizeLimit,
+            MeterRegistry metrics) {
+        this.batchSizes = DistributionSummary.builder("doppel.twin.edits.batch")
+                .description("API edits written together in one batch").register(metrics);
         this.repository = repository;
         this.history = history;
         this.delivery = delivery;
@@ -74,7 +102,128 @@ public class TwinEdits {
     }
 
     public Uni<Written> edit(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions) {
-        return attempt(id, path, edit, value, conditions, Context.current(), 1);
+        Context trace = Context.current();
+        if (path.segments().isEmpty() && edit == Edit.DELETE) {
+            return attempt(id, path, edit, value, conditions, trace, 1);
+        }
+        return Uni.createFrom().emitter(result -> queue(new Pending(new Request(id, path, edit, value, conditions,
+                trace), result)));
+    }
+
+    /** One edit as asked for. */
+    private record Request(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions, Context trace) {
+    }
+
+    /** An edit waiting for its batch, and its caller. */
+    private record Pending(Request request, UniEmitter<? super Written> result) {
+    }
+
+    /** What an edit makes of the twin as read: the twin after it and the outbox its write carries. */
+    private record Plan(Twin after, Long expectedRevision, Outbox outbox, Written written) {
+    }
+
+    private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
+    /** The twins of the batches being written: a further edit of one waits for the next batch. */
+    private final Set<ThingId> busy = new HashSet<>();
+    private int batches;
+
+    private void queue(Pending p) {
+        synchronized (waiting) {
+            waiting.add(p);
+        }
+        writeNext();
+    }
+
+    /**
+     * Starts a batch of what waits, unless {@value #BATCHES_AT_ONCE} are being written: in arrival
+     * order, at most one edit per twin and none of a twin in a running batch.
+     */
+    private void writeNext() {
+        List<Pending> batch = new ArrayList<>();
+        synchronized (waiting) {
+            if (batches >= BATCHES_AT_ONCE || waiting.isEmpty()) {
+                return; // a running batch starts the next when it is done
+            }
+            for (Iterator<Pending> it = waiting.iterator(); it.hasNext() && batch.size() < TwinService.TWINS_PER_WRITE;) {
+                Pending p = it.next();
+                if (busy.add(p.request().id())) {
+                    batch.add(p);
+                    it.remove();
+                }
+            }
+            if (batch.isEmpty()) {
+                return;
+            }
+            batches++;
+        }
+        writeBatch(batch).subscribe().with(ok -> done(batch), failure -> {
+            batch.forEach(p -> p.result().fail(failure));
+            done(batch);
+        });
+    }
+
+    private void done(List<Pending> batch) {
+        synchronized (waiting) {
+            batch.forEach(p -> busy.remove(p.request().id()));
+            batches--;
+        }
+        writeNext();
+    }
+
+    /**
+     * One batch: read its twins, plan each edit (an edit that cannot be made fails alone), write the
+     * plans with one bulk write, deliver the changes together, answer each caller. An edit that lost
+     * its write to another writer is tried again on its own.
+     */
+    private Uni<Void> writeBatch(List<Pending> batch) {
+        batchSizes.record(batch.size());
+        return repository.findAllForWrite(batch.stream().map(p -> p.request().id()).toList())
+                .call(found -> delivery.settleAll(found.values()))
+                .chain(found -> {
+                    Instant now = clock.instant();
+                    List<Pending> planned = new ArrayList<>();
+                    List<Plan> plans = new ArrayList<>();
+                    for (Pending p : batch) {
+                        Request r = p.request();
+                        try {
+                            plans.add(plan(r, Optional.ofNullable(found.get(r.id().toString())).map(Stored::twin), now));
+                            planned.add(p);
+                        } catch (RuntimeException e) {
+                            p.result().fail(e);
+                        }
+                    }
+                    if (plans.isEmpty()) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    return repository.writeAll(plans.stream()
+                            .map(plan -> new Write(plan.after(), plan.expectedRevision(), plan.outbox())).toList())
+                            .chain(written -> {
+                                List<ChangeDelivery.Delivery> deliveries = new ArrayList<>();
+                                List<Runnable> answers = new ArrayList<>();
+                                for (int i = 0; i < plans.size(); i++) {
+                                    Pending p = planned.get(i);
+                                    Plan plan = plans.get(i);
+                                    Request r = p.request();
+                                    if (written.contains(r.id().toString())) {
+                                        deliveries.add(new ChangeDelivery.Delivery(plan.outbox(), r.trace()));
+                                        answers.add(() -> p.result().complete(plan.written()));
+                                    } else {
+                                        retry(r.id(), r.path(), r.edit(), r.value(), r.conditions(), r.trace(), 1)
+                                                .subscribe().with(p.result()::complete, p.result()::fail);
+                                    }
+                                }
+                                return delivery.deliverAll(deliveries).invoke(() -> answers.forEach(Runnable::run))
+                                        .onFailure().invoke(f -> {
+                                            for (int i = 0; i < plans.size(); i++) {
+                                                if (written.contains(planned.get(i).request().id().toString())) {
+                                                    planned.get(i).result().fail(f);
+                                                }
+                                            }
+                                        })
+                                        .onFailure().recoverWithNull();
+                            });
+                })
+                .replaceWithVoid();
     }
 
     private Uni<Written> attempt(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions,
@@ -82,13 +231,12 @@ public class TwinEdits {
         Instant now = clock.instant();
         return repository.findForWrite(id).call(stored -> delivery.settle(stored.flatMap(Stored::outbox)))
                 .map(stored -> stored.map(Stored::twin)).chain(found -> {
-            check(conditions, found);
-            boolean thing = path.segments().isEmpty();
-            if (found.isEmpty() && !(thing && edit == Edit.PUT)) {
-                throw new NotFound("The thing with id '" + id + "' could not be found or the requester may not read it.");
-            }
-            Twin before = found.orElseGet(() -> Twin.empty(id, now));
-            if (thing && edit == Edit.DELETE) {
+            if (path.segments().isEmpty() && edit == Edit.DELETE) {
+                check(conditions, found);
+                if (found.isEmpty()) {
+                    throw notFound(id);
+                }
+                Twin before = found.get();
                 // The document is gone, so there is nowhere to keep an outbox: delivered directly.
                 Outbox deletion = history.outbox(change(id, before.revision() + 1, before.revision(),
                         Map.of("", TwinHistory.DELETED), now, Map.of()), null);
@@ -96,36 +244,60 @@ public class TwinEdits {
                         ? delivery.deliver(deletion, trace).replaceWith(new Written(null, false))
                         : retry(id, path, edit, value, conditions, trace, attempt));
             }
-            Map<String, Object> tree = TwinTree.of(before);
-            boolean existed = found.isPresent() && TwinTree.exists(tree, path);
-            switch (edit) {
-                case PUT -> TwinTree.put(tree, path, thing ? checkedThing(id, value) : value);
-                case PATCH -> {
-                    if (!existed) {
-                        throw new NotFound("'" + path + "' does not exist in thing '" + id + "'");
-                    }
-                    Object merged = TwinTree.mergePatch(thing ? tree : TwinTree.get(tree, path),
-                            thing ? checkedThing(id, value) : value);
-                    TwinTree.put(tree, path, merged);
-                }
-                case DELETE -> {
-                    if (!TwinTree.delete(tree, path)) {
-                        throw new NotFound("'" + path + "' does not exist in thing '" + id + "'");
-                    }
-                }
-            }
-            Twin after = TwinTree.toTwin(tree, before, now);
-            sizeLimit.check(after);
-            Map<String, Object> changes = new HashMap<>();
-            changes.put(path.toString(), edit == Edit.DELETE ? null : TwinTree.get(TwinTree.of(after), path));
-            Outbox outbox = history.outbox(change(id, after.revision(), before.revision(), changes, now,
-                    after.delta()), after);
-            Uni<Boolean> write = found.isPresent() ? repository.replace(after, before.revision(), outbox)
-                    : repository.insert(after, outbox);
+            Plan plan = plan(new Request(id, path, edit, value, conditions, trace), found, now);
+            Uni<Boolean> write = plan.expectedRevision() != null
+                    ? repository.replace(plan.after(), plan.expectedRevision(), plan.outbox())
+                    : repository.insert(plan.after(), plan.outbox());
             return write.chain(written -> written
-                    ? delivery.deliver(outbox, trace).replaceWith(new Written(after, !existed))
+                    ? delivery.deliver(plan.outbox(), trace).replaceWith(plan.written())
                     : retry(id, path, edit, value, conditions, trace, attempt));
         });
+    }
+
+    /**
+     * The edit applied to the twin as read (empty: it does not exist): the conditions checked, the
+     * value checked, the size limit kept. Throws what the caller is to be told otherwise.
+     */
+    private Plan plan(Request r, Optional<Twin> found, Instant now) {
+        ThingId id = r.id();
+        TwinPath path = r.path();
+        Edit edit = r.edit();
+        Object value = r.value();
+        check(r.conditions(), found);
+        boolean thing = path.segments().isEmpty();
+        if (found.isEmpty() && !(thing && edit == Edit.PUT)) {
+            throw notFound(id);
+        }
+        Twin before = found.orElseGet(() -> Twin.empty(id, now));
+        Map<String, Object> tree = TwinTree.of(before);
+        boolean existed = found.isPresent() && TwinTree.exists(tree, path);
+        switch (edit) {
+            case PUT -> TwinTree.put(tree, path, thing ? checkedThing(id, value) : value);
+            case PATCH -> {
+                if (!existed) {
+                    throw new NotFound("'" + path + "' does not exist in thing '" + id + "'");
+                }
+                Object merged = TwinTree.mergePatch(thing ? tree : TwinTree.get(tree, path),
+                        thing ? checkedThing(id, value) : value);
+                TwinTree.put(tree, path, merged);
+            }
+            case DELETE -> {
+                if (!TwinTree.delete(tree, path)) {
+                    throw new NotFound("'" + path + "' does not exist in thing '" + id + "'");
+                }
+            }
+        }
+        Twin after = TwinTree.toTwin(tree, before, now);
+        sizeLimit.check(after);
+        Map<String, Object> changes = new HashMap<>();
+        changes.put(path.toString(), edit == Edit.DELETE ? null : TwinTree.get(TwinTree.of(after), path));
+        Outbox outbox = history.outbox(change(id, after.revision(), before.revision(), changes, now,
+                after.delta()), after);
+        return new Plan(after, found.isPresent() ? before.revision() : null, outbox, new Written(after, !existed));
+    }
+
+    private static NotFound notFound(ThingId id) {
+        return new NotFound("The thing with id '" + id + "' could not be found or the requester may not read it.");
     }
 
     private Uni<Written> retry(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions,

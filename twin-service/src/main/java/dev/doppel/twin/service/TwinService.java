@@ -19,7 +19,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -130,7 +129,7 @@ public class TwinService {
             return apply(one.id(), one.reports(), one.trace()).map(List::of);
         }
         return repository.findAllForWrite(batch.stream().map(TwinReports::id).toList())
-                .call(found -> settleAll(found.values()))
+                .call(found -> delivery.settleAll(found.values()))
                 .chain(found -> {
                     Instant now = clock.instant();
                     List<Optional<TwinChanged>> results = new ArrayList<>(Collections.nCopies(batch.size(),
@@ -168,14 +167,6 @@ public class TwinService {
                         return delivery.deliverAll(deliveries).chain(() -> applyAlone(batch, alone, results));
                     });
                 });
-    }
-
-    /** Finishes the deliveries the batch's twins owe (nothing to do for those this instance delivered). */
-    private Uni<Void> settleAll(Collection<Stored> found) {
-        List<Uni<Void>> settling = found.stream().filter(s -> s.outbox().isPresent())
-                .map(s -> delivery.settle(s.outbox())).toList();
-        return settling.isEmpty() ? Uni.createFrom().voidItem()
-                : Uni.join().all(settling).andFailFast().replaceWithVoid();
     }
 
     /** The twins of a batch that need a write of their own, each through {@link #apply}, at once. */

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
@@ -20,10 +21,18 @@ import io.restassured.specification.RequestSpecification;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.Test;
@@ -117,6 +126,57 @@ class TwinRestIT {
                 .put("/api/2/things/demo:r4").then().statusCode(412)
                 .body("type", equalTo("https://doppel.dev/problems/precondition-failed"));
         as("admin").header("If-None-Match", "\"rev:2\"").get("/api/2/things/demo:r4").then().statusCode(304);
+    }
+
+    @Test
+    void manyEditsAtOnceAreWrittenTogetherEachWithItsOwnRevisionAndNoneLost() throws Exception {
+        int twins = 8;
+        int perTwin = 6;
+        for (int i = 0; i < twins; i++) {
+            create("demo:many-" + i, LAMP);
+        }
+        String token = RealInfrastructure.token("admin");
+        ExecutorService pool = Executors.newFixedThreadPool(twins * perTwin + 1);
+        try {
+            Map<Integer, List<Future<String>>> etags = new HashMap<>();
+            for (int i = 0; i < twins; i++) {
+                for (int k = 0; k < perTwin; k++) {
+                    String path = "/api/2/things/demo:many-" + i + "/attributes/k" + k;
+                    String value = Integer.toString(k);
+                    etags.computeIfAbsent(i, x -> new ArrayList<>()).add(pool.submit(() -> given().auth()
+                            .oauth2(token).contentType("application/json").body(value).put(path).then()
+                            .statusCode(201).extract().header("ETag")));
+                }
+            }
+            // Among them, an edit whose condition fails is refused alone.
+            Future<Integer> stale = pool.submit(() -> given().auth().oauth2(token).contentType("application/json")
+                    .header("If-Match", "\"rev:99\"").body("1").put("/api/2/things/demo:many-0/attributes/stale")
+                    .then().extract().statusCode());
+            assertEquals(412, stale.get());
+            for (int i = 0; i < twins; i++) {
+                Set<String> tags = new HashSet<>();
+                for (Future<String> f : etags.get(i)) {
+                    tags.add(f.get());
+                }
+                Set<String> expected = new HashSet<>();
+                for (int rev = 2; rev < 2 + perTwin; rev++) {
+                    expected.add("\"rev:" + rev + "\"");
+                }
+                assertEquals(expected, tags, "every edit of demo:many-" + i + " has a revision of its own");
+                Map<String, Object> attributes = as("admin").get("/api/2/things/demo:many-" + i).then().statusCode(200)
+                        .header("ETag", "\"rev:" + (1 + perTwin) + "\"").extract().jsonPath().getMap("attributes");
+                for (int k = 0; k < perTwin; k++) {
+                    assertEquals(k, attributes.get("k" + k), "edit k" + k + " of demo:many-" + i + " was lost");
+                }
+                assertEquals(null, attributes.get("stale"));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        Matcher largest = Pattern.compile("(?m)^doppel_twin_edits_batch_max(?:\\{[^}]*\\})? ([0-9.E]+)").matcher(metrics);
+        assertTrue(largest.find(), "no doppel_twin_edits_batch in the metrics");
+        assertTrue(Double.parseDouble(largest.group(1)) > 1, "edits that came at once were written one at a time");
     }
 
     @Test
