@@ -20,4 +20,13 @@ public interface RegistryConfig {
      */
     @WithDefault("5m")
     java.time.Duration verifiedPasswordKept();
+
+    /**
+     * How long a device's password credential and its status (device and tenant enabled) are taken
+     * from memory instead of the store, for logins (an HTTP or CoAP device logs in with every request).
+     * A change made through this instance's registry API counts at once; one made through another
+     * instance counts here within this time. 0 reads the store every time.
+     */
+    @WithDefault("5s")
+    java.time.Duration answersKept();
 }

@@ -45,10 +45,14 @@ public class DeviceRegistry {
     private final ReactiveMongoCollection<Document> trustedCas;
     private final RegistryConfig config;
     private final VerifiedPasswords verifiedPasswords;
+    private final RecentAnswers<ThingId, Status> statuses;
+    private final RecentAnswers<String, Document> passwordCredentials;
 
     public DeviceRegistry(ReactiveMongoClient mongo, RegistryConfig config) {
         this.config = config;
         this.verifiedPasswords = new VerifiedPasswords(config.verifiedPasswordKept(), java.time.Clock.systemUTC());
+        this.statuses = new RecentAnswers<>(config.answersKept(), java.time.Clock.systemUTC());
+        this.passwordCredentials = new RecentAnswers<>(config.answersKept(), java.time.Clock.systemUTC());
         this.devices = mongo.getDatabase(config.database()).getCollection("devices");
         this.credentials = mongo.getDatabase(config.database()).getCollection("credentials");
         this.tenants = mongo.getDatabase(config.database()).getCollection("tenants");
@@ -62,7 +66,8 @@ public class DeviceRegistry {
     public Uni<Void> putTenant(String tenant, boolean enabled) {
         // Only the flag: the tenant's other settings (limits) stay.
         return tenants.updateOne(Filters.eq("_id", tenant), com.mongodb.client.model.Updates.set("enabled", enabled),
-                new com.mongodb.client.model.UpdateOptions().upsert(true)).replaceWithVoid();
+                new com.mongodb.client.model.UpdateOptions().upsert(true)).replaceWithVoid()
+                .onTermination().invoke(this::forgetAnswers);
     }
 
     /** A tenant's resource limits; null fields are unlimited. */
@@ -126,7 +131,7 @@ public class DeviceRegistry {
             }
             return devices.replaceOne(Filters.eq("_id", id.toString()), doc, new ReplaceOptions().upsert(true))
                     .map(r -> existing.isEmpty());
-        });
+        }).onTermination().invoke(this::forgetAnswers);
     }
 
     public Uni<Optional<Device>> findDevice(ThingId id) {
@@ -179,7 +184,8 @@ public class DeviceRegistry {
     public Uni<Boolean> deleteDevice(ThingId id) {
         return credentials.deleteMany(Filters.and(Filters.eq("tenant", id.tenant()), Filters.eq("deviceId", id.deviceId())))
                 .chain(() -> devices.deleteOne(Filters.eq("_id", id.toString())))
-                .map(r -> r.getDeletedCount() == 1);
+                .map(r -> r.getDeletedCount() == 1)
+                .onTermination().invoke(this::forgetAnswers);
     }
 
     /**
@@ -246,7 +252,8 @@ public class DeviceRegistry {
                                 .onItem().transformToUniAndConcatenate(doc -> credentials.replaceOne(
                                         Filters.eq("_id", doc.getString("_id")), doc, new ReplaceOptions().upsert(true)))
                                 .collect().last()))
-                .replaceWithVoid();
+                .replaceWithVoid()
+                .onTermination().invoke(this::forgetAnswers);
     }
 
     private Document toDocument(ThingId device, NewCredential c) {
@@ -346,11 +353,22 @@ public class DeviceRegistry {
     /** Whether a device may send now. */
     public enum Status { UNKNOWN, DISABLED, TENANT_DISABLED, ENABLED }
 
+    /**
+     * Whether a device may act: read from the store, or kept from a read at most
+     * {@code doppel.registry.answers-kept} ago (a change made through this instance counts at once).
+     */
     public Uni<Status> status(ThingId id) {
-        return isTenantEnabled(id.tenant()).chain(tenantEnabled -> findDevice(id).map(device -> device.isEmpty()
-                ? Status.UNKNOWN
-                : !tenantEnabled ? Status.TENANT_DISABLED
-                : device.get().enabled() ? Status.ENABLED : Status.DISABLED));
+        return statuses.get(id, () -> isTenantEnabled(id.tenant()).chain(tenantEnabled -> findDevice(id)
+                .map(device -> device.isEmpty()
+                        ? Status.UNKNOWN
+                        : !tenantEnabled ? Status.TENANT_DISABLED
+                        : device.get().enabled() ? Status.ENABLED : Status.DISABLED)), s -> true);
+    }
+
+    /** Forgets the answers kept for devices' logins: after every change of the registry made here. */
+    private void forgetAnswers() {
+        statuses.forgetAll();
+        passwordCredentials.forgetAll();
     }
 
     /** The auth-ids of a device's credentials (never the secrets). */
@@ -370,7 +388,10 @@ public class DeviceRegistry {
      * enabled; an unknown auth-id costs the same hashing time as a wrong password.
      */
     public Uni<AuthResult> authenticate(String tenant, String authId, String password) {
-        return credentials.find(Filters.eq("_id", credentialId(tenant, HASHED_PASSWORD, authId))).collect().first()
+        String credentialId = credentialId(tenant, HASHED_PASSWORD, authId);
+        // Only credentials that exist are kept: made-up auth-ids cannot fill the memory.
+        return passwordCredentials.get(credentialId,
+                () -> credentials.find(Filters.eq("_id", credentialId)).collect().first(), cred -> cred != null)
                 .chain(cred -> {
                     String stored = storedHashes(cred);
                     Uni<Boolean> matches = stored != null && password != null
@@ -386,7 +407,8 @@ public class DeviceRegistry {
                         if (!ok) {
                             return Uni.createFrom().item(AuthResult.badCredentials());
                         }
-                        // Enabled or not is read every time: a device or tenant disabled counts at once.
+                        // Enabled or not: a device or tenant disabled here counts at once, elsewhere
+                        // within doppel.registry.answers-kept.
                         ThingId id = ThingId.of(tenant, cred.getString("deviceId"));
                         return status(id).map(status -> switch (status) {
                             case ENABLED -> AuthResult.ok(id);

@@ -5,6 +5,10 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Updates;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
@@ -25,6 +29,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /** Eclipse Hono's HTTP adapter, with RestAssured as the device, against the real broker and registry. */
@@ -177,5 +182,20 @@ class HttpAdapterIT {
                 .put("/api/registry/devices/demo/http-5").then().statusCode(204);
         device("http-5", "new-password-5").contentType("application/json").body("{}").post("/telemetry").then()
                 .statusCode(403);
+    }
+
+    @Test
+    void aDeviceDisabledThroughAnotherInstanceIsRefusedHereWithinTheAnswersKeptTime() {
+        register("http-6");
+        device("http-6", PASSWORD).contentType("application/json").body("{}").post("/telemetry").then().statusCode(202);
+        // Another instance's registry API writes the same store; this instance's memory is not told.
+        try (MongoClient mongo = MongoClients.create(RealInfrastructure.mongoConnectionString())) {
+            mongo.getDatabase("doppel-connectivity").getCollection("devices")
+                    .updateOne(Filters.eq("_id", "demo:http-6"), Updates.set("enabled", false));
+        }
+        // doppel.registry.answers-kept is 5 s: refused within it (and a little time for the requests).
+        Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(250))
+                .until(() -> device("http-6", PASSWORD).contentType("application/json").body("{}").post("/telemetry")
+                        .then().extract().statusCode() == 403);
     }
 }
