@@ -27,7 +27,12 @@ final class ClosedLoop {
 
     /** Runs {@code op} on {@code concurrency} threads for the given time, after a warm-up of a third of it. */
     static Result measure(int concurrency, int seconds, Op op) throws InterruptedException {
-        run(concurrency, Math.max(1, seconds / 3), op, new ConcurrentHistogram(3), new AtomicLong(), new AtomicLong());
+        return measure(concurrency, Math.max(1, seconds / 3), seconds, op);
+    }
+
+    /** Runs {@code op} on {@code concurrency} threads for {@code warmup} seconds unmeasured, then measured. */
+    static Result measure(int concurrency, int warmup, int seconds, Op op) throws InterruptedException {
+        run(concurrency, warmup, op, new ConcurrentHistogram(3), new AtomicLong(), new AtomicLong());
         Histogram latency = new ConcurrentHistogram(3);
         AtomicLong ok = new AtomicLong();
         AtomicLong errors = new AtomicLong();

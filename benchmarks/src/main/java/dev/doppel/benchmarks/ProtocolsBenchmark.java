@@ -73,7 +73,7 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * the same broker, the same number of threads) shows the floor every Doppel acknowledgement waits for.
  * At the end, every device's twin must hold the last value the device was told was accepted.
  *
- * <pre>./doppel bench protocols [--clients 32] [--seconds 15] [--pbkdf2-iterations 10000] [--without-twins]</pre>
+ * <pre>./doppel bench protocols [--clients 32] [--seconds 15] [--pbkdf2-iterations 10000] [--warmup 5] [--without-twins]</pre>
  */
 public final class ProtocolsBenchmark {
 
@@ -94,19 +94,23 @@ public final class ProtocolsBenchmark {
         int clients = 32;
         int seconds = 15;
         int iterations = 10_000;
+        int warmup = -1;
         boolean twins = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--clients" -> clients = Integer.parseInt(args[++i]);
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--pbkdf2-iterations" -> iterations = Integer.parseInt(args[++i]);
+                // Unmeasured load before each measure (default a third of --seconds): the JIT's time.
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 // Diagnosis: connectivity-service alone, without twin-service taking its share of the cores.
                 case "--without-twins" -> twins = false;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
+        warmupSeconds = warmup >= 0 ? warmup : Math.max(1, seconds / 3);
         System.out.printf(Locale.ROOT, "Protocols benchmark: %d clients per protocol, closed loop, %d s per measure "
-                + "after %d s of warm-up, %d cores%n", clients, seconds, Math.max(1, seconds / 3),
+                + "after %d s of warm-up, %d cores%n", clients, seconds, warmupSeconds,
                 Runtime.getRuntime().availableProcessors());
         System.out.printf(Locale.ROOT, "Device passwords hashed with PBKDF2 at %d iterations (production: 100,000); "
                 + "the HTTP adapter checks the password on every request%n", iterations);
@@ -206,6 +210,9 @@ public final class ProtocolsBenchmark {
         System.exit(0);
     }
 
+    /** Set once from {@code --warmup}, before any measure. */
+    private static int warmupSeconds;
+
     private static String errors(Map<String, Result> results) {
         return String.join(", ", results.values().stream().map(r -> Long.toString(r.errors())).toList());
     }
@@ -216,7 +223,7 @@ public final class ProtocolsBenchmark {
      */
     private static Result measure(int clients, int seconds, long[] lastAcked, Sender sender) throws InterruptedException {
         long[] next = new long[clients];
-        return ClosedLoop.measure(clients, seconds, (worker, random) -> {
+        return ClosedLoop.measure(clients, warmupSeconds, seconds, (worker, random) -> {
             long seq = next[worker]++;
             boolean ok = sender.send(worker, ("{\"seq\":" + seq + ",\"temperature\":21.5}")
                     .getBytes(StandardCharsets.UTF_8));
