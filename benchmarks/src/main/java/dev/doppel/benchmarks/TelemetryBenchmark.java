@@ -104,6 +104,8 @@ public final class TelemetryBenchmark {
                 paced.twinLatency.getValueAtPercentile(50) / 1000.0);
         System.out.printf(Locale.ROOT, "| publish → twin written p99 ms | %.1f |%n",
                 paced.twinLatency.getValueAtPercentile(99) / 1000.0);
+        System.out.printf(Locale.ROOT, "| resident MB after both runs: twin-service, connectivity-service | %d, %d |%n",
+                paced.twinResident >> 20, paced.connectivityResident >> 20);
         System.exit(0);
     }
 
@@ -120,6 +122,9 @@ public final class TelemetryBenchmark {
         long missing;
         double seconds;
         double offered;
+        /** Resident memory of twin-service and connectivity-service at the end of the run (bytes). */
+        long twinResident;
+        long connectivityResident;
 
         double ackedPerSecond() {
             return acked.get() / seconds;
@@ -160,6 +165,8 @@ public final class TelemetryBenchmark {
                 double half = full.ackedPerSecond() / 2;
                 System.out.printf(Locale.ROOT, "[doppel] at half that rate, %.0f/s, at %s ...%n", half, Instant.now());
                 Load paced = drive(uri, options, options.devices, half, 10, i -> "dev-" + i + "@bench", changes);
+                paced.twinResident = ProcessStats.rss(system.service("twin-service").process().pid());
+                paced.connectivityResident = ProcessStats.rss(system.service("connectivity-service").process().pid());
                 return new Load[] {full, paced};
             }
         }
