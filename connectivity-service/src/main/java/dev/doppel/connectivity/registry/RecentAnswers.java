@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -34,7 +35,7 @@ final class RecentAnswers<K, V> {
     }
 
     /** The answer kept for {@code key}, or {@code load}'s (kept when {@code keep} says so). */
-    Uni<V> get(K key, Supplier<Uni<V>> load, java.util.function.Predicate<V> keep) {
+    Uni<V> get(K key, Supplier<Uni<V>> load, Predicate<V> keep) {
         if (keptFor.isZero()) {
             return load.get();
         }
