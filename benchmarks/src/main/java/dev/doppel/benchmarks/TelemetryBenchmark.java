@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -104,8 +105,12 @@ public final class TelemetryBenchmark {
                 paced.twinLatency.getValueAtPercentile(50) / 1000.0);
         System.out.printf(Locale.ROOT, "| publish → twin written p99 ms | %.1f |%n",
                 paced.twinLatency.getValueAtPercentile(99) / 1000.0);
-        System.out.printf(Locale.ROOT, "| resident MB after both runs: twin-service, connectivity-service | %d, %d |%n",
-                paced.twinResident >> 20, paced.connectivityResident >> 20);
+        long total = 0;
+        for (Map.Entry<String, Long> e : paced.resident.entrySet()) {
+            System.out.printf(Locale.ROOT, "| resident MB after both runs: %s | %d |%n", e.getKey(), e.getValue() >> 20);
+            total += e.getValue();
+        }
+        System.out.printf(Locale.ROOT, "| resident MB after both runs: the three services together | %d |%n", total >> 20);
         System.exit(0);
     }
 
@@ -122,9 +127,8 @@ public final class TelemetryBenchmark {
         long missing;
         double seconds;
         double offered;
-        /** Resident memory of twin-service and connectivity-service at the end of the run (bytes). */
-        long twinResident;
-        long connectivityResident;
+        /** Resident memory of each service at the end of the run (bytes). */
+        final Map<String, Long> resident = new LinkedHashMap<>();
 
         double ackedPerSecond() {
             return acked.get() / seconds;
@@ -147,9 +151,10 @@ public final class TelemetryBenchmark {
      * new): the latency a fleet sees when the system is not at its limit.
      */
     private static Load[] doppelRun(Path dir, Options options) throws Exception {
-        System.out.println("[doppel] starting Kafka, MongoDB stand-in, Keycloak, twin-service and connectivity-service ...");
+        System.out.println("[doppel] starting Kafka, MongoDB stand-in, Keycloak and the three services ...");
         try (LocalSystem system = new LocalSystem(dir, LocalSystem.Layout.freePorts())) {
-            system.startInfrastructure(null).startServices(List.of("twin-service", "connectivity-service"),
+            // command-service too: it takes no part in telemetry, but the three together are held to 1 GiB.
+            system.startInfrastructure(null).startServices(LocalSystem.SERVICES,
                     Map.of("doppel.registry.pbkdf2-iterations", "10000"));
             Provisioner provisioner = new Provisioner(system.service("connectivity-service").baseUrl(),
                     system.tokens().password("admin", "admin"));
@@ -165,8 +170,9 @@ public final class TelemetryBenchmark {
                 double half = full.ackedPerSecond() / 2;
                 System.out.printf(Locale.ROOT, "[doppel] at half that rate, %.0f/s, at %s ...%n", half, Instant.now());
                 Load paced = drive(uri, options, options.devices, half, 10, i -> "dev-" + i + "@bench", changes);
-                paced.twinResident = ProcessStats.rss(system.service("twin-service").process().pid());
-                paced.connectivityResident = ProcessStats.rss(system.service("connectivity-service").process().pid());
+                for (String service : LocalSystem.SERVICES) {
+                    paced.resident.put(service, ProcessStats.rss(system.service(service).process().pid()));
+                }
                 return new Load[] {full, paced};
             }
         }

@@ -41,6 +41,9 @@ public final class ManagedProcess implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().remove("JAVA_TOOL_OPTIONS");
+        // glibc gives each thread that mallocs an arena of its own, up to 8 per core, which a JVM (whose
+        // objects live on its own heap) mostly leaves empty but resident: two are enough.
+        pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
         return new ManagedProcess(name, pb.start(), log);
     }
 
