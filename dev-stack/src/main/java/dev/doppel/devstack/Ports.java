@@ -7,15 +7,45 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 public final class Ports {
+
+    private static final Random RANDOM = new Random();
+    /** Ports this JVM handed out: never handed out twice, so ports asked for together differ. */
+    private static final Set<Integer> GIVEN = ConcurrentHashMap.newKeySet();
 
     private Ports() {
     }
 
-    /** A TCP port that was free a moment ago on the loopback interface. */
+    /**
+     * A TCP port that was free a moment ago on the loopback interface, below the range the kernel
+     * picks the local ports of outgoing connections from. A port from that range (what binding port 0
+     * gives) can be taken by one of the many client connections the local system opens (Kafka, the
+     * store, Keycloak) before its server binds it: seen as "Address already in use" at start-up.
+     */
     public static int free() {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        int below = ephemeralRangeStart();
+        for (int i = 0; i < 200; i++) {
+            int port = 10000 + RANDOM.nextInt(Math.max(1, below - 10000));
+            if (GIVEN.contains(port)) {
+                continue;
+            }
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+                if (GIVEN.add(port)) {
+                    return port;
+                }
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             s.setReuseAddress(true);
             return s.getLocalPort();
         } catch (IOException e) {
@@ -29,6 +59,17 @@ public final class Ports {
             return s.getLocalPort();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The first port of {@code net.ipv4.ip_local_port_range} (32768 where it cannot be read). */
+    private static int ephemeralRangeStart() {
+        try {
+            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            int start = Integer.parseInt(range.split("\\s+")[0]);
+            return start > 11000 ? start : 32768;
+        } catch (IOException | RuntimeException e) {
+            return 32768;
         }
     }
 
