@@ -30,8 +30,8 @@ public final class ServiceProcess implements AutoCloseable {
         Path jar = DoppelHome.built(home.resolve(name).resolve("target/quarkus-app/quarkus-run.jar"), name);
         // Sized so that the three services stay within 1 GiB resident under load (bench telemetry):
         // their live heaps are 20 to 65 MB; at -Xmx384m the collector let each grow to the limit.
-        List<String> args = new ArrayList<>(List.of("-Xms32m", "-Xmx160m", "-XX:+UseSerialGC",
-                "-XX:ReservedCodeCacheSize=64m"));
+        // (A smaller code cache was tried: when it filled, the JVM ran full collections of 130 to 200 ms.)
+        List<String> args = new ArrayList<>(List.of("-Xms32m", "-Xmx160m", "-XX:+UseSerialGC"));
         if (Runtime.version().feature() >= 25) {
             args.add("-XX:+UseCompactObjectHeaders"); // 8-byte object headers; a product flag from JDK 25 on
         }
