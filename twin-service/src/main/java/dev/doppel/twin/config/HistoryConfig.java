@@ -18,6 +18,18 @@ public interface HistoryConfig {
     @WithDefault("1h")
     String expiryInterval();
 
+    /**
+     * The most history entries one rebuild of a twin as it was ({@code ?revision=}, {@code ?at=},
+     * GraphQL {@code twinAt}) may read; a rebuild that needs more is refused (422). A rebuild replays
+     * the twin's history from its start, so this bounds the time one request can take.
+     */
+    @WithDefault("20000")
+    int maxReplay();
+
+    /** Rebuilds running at once in this instance; a further one is told to retry (429). */
+    @WithDefault("2")
+    int replaysAtOnce();
+
     /** Wait after start before the first expiry run. */
     @WithDefault("1m")
     String expiryDelay();

@@ -11,6 +11,7 @@ import com.mongodb.client.model.Sorts;
 import io.quarkus.mongodb.FindOptions;
 import io.quarkus.mongodb.reactive.ReactiveMongoClient;
 import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -142,12 +143,15 @@ public class HistoryRepository {
                 .map(HistoryRepository::entry).collect().asList();
     }
 
-    /** Every entry up to a revision or a time, in revision order, to rebuild the twin as it was. */
-    public Uni<List<Entry>> upTo(String thingId, Long revision, Instant at) {
+    /**
+     * The entries up to a revision or a time, in revision order, to rebuild the twin as it was: at most
+     * {@code limit}, streamed as the store returns them (never all in memory at once).
+     */
+    public Multi<Entry> upTo(String thingId, Long revision, Instant at, int limit) {
         Bson f = revision != null ? Filters.and(Filters.eq("thingId", thingId), Filters.lte("revision", revision))
                 : Filters.and(Filters.eq("thingId", thingId), Filters.lte("timeDate", Date.from(at)));
-        return history.find(f, new FindOptions().sort(Sorts.ascending("revision", "timeDate")))
-                .map(HistoryRepository::entry).collect().asList();
+        return history.find(f, new FindOptions().sort(Sorts.ascending("revision", "timeDate")).limit(limit))
+                .map(HistoryRepository::entry);
     }
 
     /** Deletes what is older than its tenant's retention; returns how many entries went. */

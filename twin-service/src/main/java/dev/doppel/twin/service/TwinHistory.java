@@ -1,5 +1,6 @@
 package dev.doppel.twin.service;
 
+import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.TwinChanged;
 import dev.doppel.twin.config.HistoryConfig;
@@ -8,6 +9,7 @@ import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.repository.HistoryRepository;
 import dev.doppel.twin.repository.HistoryRepository.Entry;
+import dev.doppel.support.rest.ProblemException;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -18,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import org.jboss.logging.Logger;
 
 /**
@@ -34,10 +37,12 @@ public class TwinHistory {
 
     private final HistoryRepository repository;
     private final HistoryConfig config;
+    private final Semaphore replays;
 
     public TwinHistory(HistoryRepository repository, HistoryConfig config) {
         this.repository = repository;
         this.config = config;
+        this.replays = new Semaphore(config.replaysAtOnce());
     }
 
     /**
@@ -79,34 +84,69 @@ public class TwinHistory {
         return repository.values(id.toString(), path, from, to, limit);
     }
 
-    /** The thing as it was at a revision or a time (API shape), or empty if it did not exist then. */
+    /**
+     * The thing as it was at a revision or a time (API shape), or empty if it did not exist then.
+     *
+     * <p>Rebuilt by replaying its history from the start, folded as the entries arrive: memory stays
+     * that of one twin, however long the history. Refused when more than
+     * {@code doppel.twin.history.max-replay} entries would be read (422), or when
+     * {@code replays-at-once} rebuilds are running already (429, try again), so that viewers asking
+     * for old revisions of long-lived twins, or many of them in one GraphQL query, cannot hold the
+     * store and this instance.
+     */
     public Uni<Optional<Map<String, Object>>> asOf(ThingId id, Long revision, Instant at) {
-        return repository.upTo(id.toString(), revision, at).map(entries -> {
-            if (entries.isEmpty()) {
-                return Optional.empty();
+        return Uni.createFrom().deferred(() -> {
+            if (!replays.tryAcquire()) {
+                return Uni.createFrom().failure(new ProblemException(Problem.of("too-many-rebuilds",
+                        "Too many rebuilds", 429, "as many twins are being rebuilt from their history as this "
+                                + "instance allows at once (" + config.replaysAtOnce() + "); try again shortly", null),
+                        Duration.ofSeconds(1)));
             }
-            Map<String, Object> tree = empty();
-            long rev = 0;
-            boolean exists = false;
-            for (Entry e : entries) {
-                rev = e.revision();
-                if (e.path().isEmpty()) {
-                    exists = !DELETED.equals(e.value());
-                    tree = exists && e.value() instanceof Map<?, ?> m ? copyOf(m) : empty();
-                    continue;
-                }
-                exists = true;
-                apply(tree, e.path().split("/"), e.value());
+            int max = config.maxReplay();
+            return repository.upTo(id.toString(), revision, at, max + 1)
+                    .collect().in(Replay::new, Replay::add)
+                    .map(replay -> {
+                        if (replay.entries > max) {
+                            throw new ProblemException(Problem.of("history-too-long", "History too long", 422,
+                                    "rebuilding thing '" + id + "' as it was would read more than " + max
+                                            + " history entries (doppel.twin.history.max-replay); read the values "
+                                            + "of one path with ?path= instead", null));
+                        }
+                        return replay.thing(id);
+                    })
+                    .onTermination().invoke(replays::release);
+        });
+    }
+
+    /** A twin being rebuilt from its history, entry by entry. */
+    private static final class Replay {
+        Map<String, Object> tree = empty();
+        long revision;
+        boolean exists;
+        int entries;
+
+        void add(Entry e) {
+            entries++;
+            revision = e.revision();
+            if (e.path().isEmpty()) {
+                exists = !DELETED.equals(e.value());
+                tree = exists && e.value() instanceof Map<?, ?> m ? copyOf(m) : empty();
+                return;
             }
+            exists = true;
+            apply(tree, e.path().split("/"), e.value());
+        }
+
+        Optional<Map<String, Object>> thing(ThingId id) {
             if (!exists) {
                 return Optional.empty();
             }
             Map<String, Object> thing = new LinkedHashMap<>();
             thing.put("thingId", id.toString());
             thing.putAll(tree);
-            thing.put("_revision", rev);
+            thing.put("_revision", revision);
             return Optional.of(thing);
-        });
+        }
     }
 
     @Scheduled(every = "${doppel.twin.history.expiry-interval:1h}", delayed = "${doppel.twin.history.expiry-delay:1m}")

@@ -3,6 +3,8 @@ package dev.doppel.twin.graphql;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
+import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
@@ -205,6 +207,33 @@ class TwinGraphQLIT {
                 .body("data.twin.history.value", equalTo(java.util.List.of(2, 3)))
                 .body("data.twin.history.revision", equalTo(java.util.List.of(2, 3)))
                 .body("data.first.attributes.v", equalTo(1));
+    }
+
+    @Test
+    void rebuildsBeyondWhatRunsAtOnceAreToldToRetry() {
+        put("demo:gq-rebuilt", "{\"attributes\": {\"v\": 1}}");
+        // Two rebuilds run at once (the default); a query with six asks for four more than that.
+        StringBuilder query = new StringBuilder("{");
+        for (int i = 0; i < 6; i++) {
+            query.append(" r").append(i).append(": twinAt(id: \"demo:gq-rebuilt\", revision: 1)");
+        }
+        query.append(" }");
+        var answer = graphql("olivia", query.toString())
+                .body("errors.extensions.problem.type", hasItem("https://doppel.dev/problems/too-many-rebuilds"))
+                .body("errors.extensions.problem.status", everyItem(equalTo(429)))
+                .extract().jsonPath();
+        // Those that ran gave the twin as it was; the others got the problem, not a wrong answer.
+        int served = 0;
+        for (int i = 0; i < 6; i++) {
+            if (answer.get("data.r" + i) != null) {
+                served++;
+                org.junit.jupiter.api.Assertions.assertEquals(1, (Integer) answer.get("data.r" + i + ".attributes.v"));
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(served >= 1, "at least one rebuild ran: " + answer.prettify());
+        // Once they are done, the next query is served.
+        graphql("olivia", "{ twinAt(id: \"demo:gq-rebuilt\", revision: 1) }").body("errors", nullValue())
+                .body("data.twinAt.attributes.v", equalTo(1));
     }
 
     @Test

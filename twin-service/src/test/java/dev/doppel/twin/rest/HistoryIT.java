@@ -92,6 +92,27 @@ class HistoryIT {
     }
 
     @Test
+    void aRebuildThatWouldReadMoreThanTheLimitIsRefusedAndOneBelowItIsServed() {
+        // The test profile allows 12 entries per rebuild: one for the PUT, one per attribute write.
+        as("admin").contentType("application/json").body("{\"attributes\":{\"n\":0}}")
+                .put("/api/2/things/demo:h-long").then().statusCode(201);
+        for (int n = 1; n <= 14; n++) {
+            as("admin").contentType("application/json").body(n).put("/api/2/things/demo:h-long/attributes/n")
+                    .then().statusCode(204);
+        }
+        as("victor").queryParam("revision", 12).get("/api/2/things/demo:h-long/history").then().statusCode(200)
+                .body("attributes.n", equalTo(11)).body("_revision", equalTo(12));
+        as("victor").queryParam("revision", 15).get("/api/2/things/demo:h-long/history").then().statusCode(422)
+                .contentType("application/problem+json")
+                .body("type", equalTo("https://doppel.dev/problems/history-too-long"));
+        as("victor").queryParam("at", Instant.now().plusSeconds(60).toString())
+                .get("/api/2/things/demo:h-long/history").then().statusCode(422);
+        // The values of one path are still there, however long the history.
+        as("victor").queryParam("path", "attributes/n").queryParam("limit", 1000)
+                .get("/api/2/things/demo:h-long/history").then().statusCode(200).body("", hasSize(14));
+    }
+
+    @Test
     void anotherTenantsHistoryIsNotThere() {
         as("mallory").get("/api/2/things/demo:h1/history").then().statusCode(404);
         given().get("/api/2/things/demo:h1/history").then().statusCode(401);
