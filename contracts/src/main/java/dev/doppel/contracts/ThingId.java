@@ -41,6 +41,11 @@ public record ThingId(String tenant, String deviceId) {
         return new ThingId(value.substring(0, colon), value.substring(colon + 1));
     }
 
+    /** Whether this can be a tenant's name (a letter, then up to 63 letters, digits, '_', '.' or '-'). */
+    public static boolean isTenant(String tenant) {
+        return tenant != null && TENANT.matcher(tenant).matches();
+    }
+
     public static boolean isValid(String value) {
         try {
             parse(value);

@@ -29,32 +29,42 @@ public class DeviceLogin {
         this.throttle = throttle;
     }
 
-    /** Fails only when the registry cannot be asked; every answer about the device is an outcome. */
-    public Uni<Result> login(String username, String password) {
+    /**
+     * Fails only when the registry cannot be asked; every answer about the device is an outcome.
+     * {@code source} is the address the device connects from (the throttle holds per login and source).
+     * A user name that cannot be a login (its tenant or auth-id malformed or too long) is refused before
+     * anything is looked up or hashed.
+     */
+    public Uni<Result> login(String username, String password, String source) {
         int at = username == null ? -1 : username.lastIndexOf('@');
-        if (at <= 0 || at == username.length() - 1 || password == null) {
+        if (at <= 0 || at == username.length() - 1 || password == null
+                || !DeviceRegistry.isAuthId(username.substring(0, at)) || !ThingId.isTenant(username.substring(at + 1))) {
             return Uni.createFrom().item(new Result(Outcome.BAD_USERNAME, null));
         }
         String authId = username.substring(0, at);
         String tenant = username.substring(at + 1);
-        String login = tenant + "/" + authId;
-        if (throttle.isBlocked(login)) {
-            // Too many wrong passwords: refused without looking at this one.
+        String key = LoginThrottle.key(tenant + "/" + authId, source);
+        if (!throttle.begin(key)) {
+            // Too many wrong passwords, or as many being checked as are left: refused without looking at this one.
             return Uni.createFrom().item(new Result(Outcome.THROTTLED, null));
         }
-        return registry.authenticate(tenant, authId, password).map(result -> {
-            if (result.outcome() == AuthResult.Outcome.OK) {
-                throttle.succeeded(login);
-                return new Result(Outcome.OK, result.device());
+        return registry.authenticate(tenant, authId, password).map(result -> switch (result.outcome()) {
+            case OK -> {
+                throttle.succeeded(key);
+                yield new Result(Outcome.OK, result.device());
             }
-            return switch (result.outcome()) {
-                case DISABLED -> new Result(Outcome.DEVICE_DISABLED, null);
-                case TENANT_DISABLED -> new Result(Outcome.TENANT_DISABLED, null);
-                default -> {
-                    throttle.failed(login);
-                    yield new Result(Outcome.BAD_CREDENTIALS, null);
-                }
-            };
-        });
+            case DISABLED -> {
+                throttle.abandoned(key);
+                yield new Result(Outcome.DEVICE_DISABLED, null);
+            }
+            case TENANT_DISABLED -> {
+                throttle.abandoned(key);
+                yield new Result(Outcome.TENANT_DISABLED, null);
+            }
+            default -> {
+                throttle.failed(key);
+                yield new Result(Outcome.BAD_CREDENTIALS, null);
+            }
+        }).onFailure().invoke(() -> throttle.abandoned(key));
     }
 }

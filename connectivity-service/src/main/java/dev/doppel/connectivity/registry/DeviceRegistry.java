@@ -38,6 +38,26 @@ public class DeviceRegistry {
     public static final String PSK = "psk";
     /** A client certificate: the auth-id is its subject DN (RFC 2253); the tenant's CA vouches for it, no secret. */
     public static final String X509_CERT = "x509-cert";
+    /** The longest auth-id of a password or PSK credential. */
+    public static final int MAX_AUTH_ID = 256;
+
+    /**
+     * Whether this can be the auth-id of a password or PSK credential: 1 to {@value #MAX_AUTH_ID}
+     * characters, no '@' (it ends the auth-id in a user name) and no control characters. Checked when
+     * a credential is registered and before a login looks anything up.
+     */
+    public static boolean isAuthId(String authId) {
+        if (authId == null || authId.isEmpty() || authId.length() > MAX_AUTH_ID) {
+            return false;
+        }
+        for (int i = 0; i < authId.length(); i++) {
+            char c = authId.charAt(i);
+            if (c == '@' || Character.isISOControl(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     private final ReactiveMongoCollection<Document> devices;
     private final ReactiveMongoCollection<Document> credentials;

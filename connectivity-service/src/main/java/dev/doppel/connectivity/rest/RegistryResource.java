@@ -393,8 +393,9 @@ public class RegistryResource {
                 String at = "credential " + i + ": ";
                 boolean certificate = c != null && DeviceRegistry.X509_CERT.equals(c.type());
                 if (c == null || c.authId() == null || c.authId().isBlank()
-                        || !certificate && c.authId().contains("@")) {
-                    problems.add(at + "auth-id is required and has no '@'");
+                        || !certificate && !DeviceRegistry.isAuthId(c.authId())) {
+                    problems.add(at + "auth-id is required: up to " + DeviceRegistry.MAX_AUTH_ID
+                            + " characters, no '@' and no control characters");
                     continue;
                 }
                 String authId = c.authId();

@@ -15,7 +15,9 @@ import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.SocketAddress;
 import jakarta.annotation.security.PermitAll;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
@@ -57,9 +59,13 @@ public class HttpAdapterResource {
     private final CommandWait commands;
     private final MeterRegistry metrics;
 
+    /** The request being served (a proxy): whom a login comes from. */
+    private final HttpServerRequest request;
+
     public HttpAdapterResource(DeviceLogin login, PayloadMappings mappings, DeviceRegistry registry,
             DeviceLimits limits, DownstreamSender downstream, CommandRouter router, CommandWait commands,
-            MeterRegistry metrics) {
+            MeterRegistry metrics, HttpServerRequest request) {
+        this.request = request;
         this.login = login;
         this.mappings = mappings;
         this.registry = registry;
@@ -239,7 +245,9 @@ public class HttpAdapterResource {
         if (colon < 0) {
             return Uni.createFrom().failure(unauthorized("the user name is auth-id@tenant"));
         }
-        return login.login(decoded.substring(0, colon), decoded.substring(colon + 1)).map(result -> switch (result.outcome()) {
+        SocketAddress from = request.remoteAddress();
+        return login.login(decoded.substring(0, colon), decoded.substring(colon + 1),
+                from == null ? null : from.hostAddress()).map(result -> switch (result.outcome()) {
             case OK -> result.device();
             case BAD_USERNAME -> throw unauthorized("the user name is auth-id@tenant");
             case THROTTLED -> {

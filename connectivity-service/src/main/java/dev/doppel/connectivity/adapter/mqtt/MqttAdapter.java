@@ -202,7 +202,8 @@ public class MqttAdapter {
     private void passwordLogin(MqttEndpoint endpoint, Context ctx, MqttAuth auth) {
         String username = auth.getUsername();
         String who = "username '" + username + "'";
-        login.login(username, auth.getPassword())
+        login.login(username, auth.getPassword(),
+                        endpoint.remoteAddress() == null ? null : endpoint.remoteAddress().hostAddress())
                 .emitOn(r -> ctx.runOnContext(v -> r.run()))
                 .subscribe().with(result -> {
                     switch (result.outcome()) {

@@ -83,10 +83,46 @@ class MqttAdapterIT {
     }
 
     private MqttClient connectAs(String username, String password) throws MqttException {
-        String deviceId = username.substring(0, username.indexOf('@'));
+        return connectFrom(null, username, password);
+    }
+
+    /** Connects from a source address of its own ({@code 127.0.0.2}: another machine, as the server sees it). */
+    private MqttClient connectFrom(String source, String username, String password) throws MqttException {
+        String deviceId = username.substring(0, Math.min(40, username.indexOf('@')));
         MqttClient client = new MqttClient("tcp://127.0.0.1:" + adapter.port(), deviceId + "-" + UUID.randomUUID(),
                 new MemoryPersistence());
         MqttConnectOptions o = new MqttConnectOptions();
+        if (source != null) {
+            o.setSocketFactory(new javax.net.SocketFactory() {
+                @Override
+                public java.net.Socket createSocket() throws java.io.IOException {
+                    java.net.Socket s = new java.net.Socket();
+                    s.bind(new java.net.InetSocketAddress(source, 0));
+                    return s;
+                }
+
+                @Override
+                public java.net.Socket createSocket(String host, int port) {
+                    throw new UnsupportedOperationException();
+                }
+
+                @Override
+                public java.net.Socket createSocket(String host, int port, java.net.InetAddress local, int localPort) {
+                    throw new UnsupportedOperationException();
+                }
+
+                @Override
+                public java.net.Socket createSocket(java.net.InetAddress host, int port) {
+                    throw new UnsupportedOperationException();
+                }
+
+                @Override
+                public java.net.Socket createSocket(java.net.InetAddress host, int port, java.net.InetAddress local,
+                        int localPort) {
+                    throw new UnsupportedOperationException();
+                }
+            });
+        }
         o.setUserName(username);
         o.setPassword(password.toCharArray());
         o.setConnectionTimeout(10);
@@ -94,6 +130,42 @@ class MqttAdapterIT {
         client.setTimeToWait(10_000);
         client.connect(o);
         return client;
+    }
+
+    @Test
+    void someoneGuessingFromElsewhereCannotLockTheDeviceOutOfItsOwnAddress() throws Exception {
+        register("d-victim", true);
+        for (int i = 0; i < 5; i++) {
+            MqttException wrong = assertThrows(MqttException.class,
+                    () -> connectFrom("127.0.0.2", "d-victim@demo", "guess-" + UUID.randomUUID()));
+            assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, wrong.getReasonCode());
+        }
+        // The guesser is blocked now, even with the right password ...
+        MqttException blocked = assertThrows(MqttException.class,
+                () -> connectFrom("127.0.0.2", "d-victim@demo", PASSWORD));
+        assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, blocked.getReasonCode());
+        // ... and the device, connecting from its own address, is not.
+        connectFrom("127.0.0.1", "d-victim@demo", PASSWORD).disconnect();
+    }
+
+    @Test
+    void aUserNameThatCannotBeALoginIsRefusedBeforeAnyLookup() throws Exception {
+        register("d-named", true);
+        connect("d-named", PASSWORD).disconnect();
+        double before = connects("bad-username");
+        String huge = "x".repeat(30_000) + "@demo";
+        MqttException refused = assertThrows(MqttException.class, () -> connectAs(huge, PASSWORD));
+        assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, refused.getReasonCode());
+        assertThrows(MqttException.class, () -> connectAs("d-named@not a tenant!", PASSWORD));
+        // Counted as a malformed user name, not as a wrong password for a looked-up login.
+        assertEquals(before + 2, connects("bad-username"));
+    }
+
+    private static double connects(String outcome) {
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String prefix = "doppel_mqtt_connects_total{outcome=\"" + outcome + "\"} ";
+        return metrics.lines().filter(l -> l.startsWith(prefix)).mapToDouble(l -> Double.parseDouble(
+                l.substring(prefix.length()).trim())).sum();
     }
 
     @Test
