@@ -14,7 +14,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 public class DeviceLogin {
 
     public enum Outcome {
-        OK, BAD_USERNAME, THROTTLED, BAD_CREDENTIALS, DEVICE_DISABLED, TENANT_DISABLED
+        OK, BAD_USERNAME, THROTTLED, BAD_CREDENTIALS, DEVICE_DISABLED, TENANT_DISABLED,
+        /** Too many passwords being checked at once ({@link PasswordChecks}): try again shortly. */
+        BUSY
     }
 
     /** The outcome, and the device when it is {@link Outcome#OK}. */
@@ -60,6 +62,10 @@ public class DeviceLogin {
             case TENANT_DISABLED -> {
                 throttle.abandoned(key);
                 yield new Result(Outcome.TENANT_DISABLED, null);
+            }
+            case BUSY -> {
+                throttle.abandoned(key);
+                yield new Result(Outcome.BUSY, null);
             }
             default -> {
                 throttle.failed(key);

@@ -65,11 +65,13 @@ public class DeviceRegistry {
     private final ReactiveMongoCollection<Document> trustedCas;
     private final RegistryConfig config;
     private final VerifiedPasswords verifiedPasswords;
+    private final PasswordChecks passwordChecks;
     private final RecentAnswers<ThingId, Status> statuses;
     private final RecentAnswers<String, Document> passwordCredentials;
 
-    public DeviceRegistry(ReactiveMongoClient mongo, RegistryConfig config) {
+    public DeviceRegistry(ReactiveMongoClient mongo, RegistryConfig config, PasswordChecks passwordChecks) {
         this.config = config;
+        this.passwordChecks = passwordChecks;
         this.verifiedPasswords = new VerifiedPasswords(config.verifiedPasswordKept(), java.time.Clock.systemUTC());
         this.statuses = new RecentAnswers<>(config.answersKept(), java.time.Clock.systemUTC());
         this.passwordCredentials = new RecentAnswers<>(config.answersKept(), java.time.Clock.systemUTC());
@@ -416,14 +418,16 @@ public class DeviceRegistry {
                     String stored = storedHashes(cred);
                     Uni<Boolean> matches = stored != null && password != null
                             && verifiedPasswords.matchedLately(stored, password) ? Uni.createFrom().item(true)
-                                    : Uni.createFrom().item(() -> verify(cred, password))
-                                            .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                                    : passwordChecks.run(() -> verify(cred, password))
                                             .invoke(ok -> {
                                                 if (ok) {
                                                     verifiedPasswords.matched(stored, password);
                                                 }
                                             });
-                    return matches.chain(ok -> {
+                    return matches.onFailure(PasswordChecks.Busy.class).recoverWithItem((Boolean) null).chain(ok -> {
+                        if (ok == null) {
+                            return Uni.createFrom().item(new AuthResult(AuthResult.Outcome.BUSY, null));
+                        }
                         if (!ok) {
                             return Uni.createFrom().item(AuthResult.badCredentials());
                         }
@@ -476,7 +480,8 @@ public class DeviceRegistry {
 
     /** Outcome of a device login. */
     public record AuthResult(Outcome outcome, ThingId device) {
-        public enum Outcome { OK, BAD_CREDENTIALS, DISABLED, TENANT_DISABLED }
+        /** BUSY: the password could not be checked now ({@link PasswordChecks}); nothing is known of it. */
+        public enum Outcome { OK, BAD_CREDENTIALS, DISABLED, TENANT_DISABLED, BUSY }
 
         static AuthResult ok(ThingId id) {
             return new AuthResult(Outcome.OK, id);

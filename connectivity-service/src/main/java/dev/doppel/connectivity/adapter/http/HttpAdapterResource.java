@@ -32,6 +32,7 @@ import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -262,6 +263,11 @@ public class HttpAdapterResource {
             case BAD_CREDENTIALS -> {
                 count("auth", "bad-credentials");
                 throw unauthorized("bad credentials");
+            }
+            case BUSY -> {
+                count("auth", "busy");
+                throw new ProblemException(Problem.of("busy", "Busy", 503,
+                        "too many logins are being checked at once; try again shortly", null), Duration.ofSeconds(1));
             }
         });
     }

@@ -36,6 +36,9 @@ final class Mqtt5 {
         if ("throttled".equals(reason)) {
             return MqttConnectReturnCode.CONNECTION_REFUSED_CONNECTION_RATE_EXCEEDED;
         }
+        if ("busy".equals(reason)) {
+            return MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_BUSY;
+        }
         return switch (v311) {
             case CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD ->
                     MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD;

@@ -201,7 +201,7 @@ public class MqttAdapter {
 
     private void passwordLogin(MqttEndpoint endpoint, Context ctx, MqttAuth auth) {
         String username = auth.getUsername();
-        String who = "username '" + username + "'";
+        String who = "username '" + clip(username) + "'";
         login.login(username, auth.getPassword(),
                         endpoint.remoteAddress() == null ? null : endpoint.remoteAddress().hostAddress())
                 .emitOn(r -> ctx.runOnContext(v -> r.run()))
@@ -220,6 +220,8 @@ public class MqttAdapter {
                         case BAD_CREDENTIALS -> refuse(endpoint,
                                 MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD, "bad-credentials",
                                 who);
+                        case BUSY -> refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE,
+                                "busy", who);
                     }
                 }, failure -> {
                     LOG.warnf("registry unavailable while authenticating %s: %s", username, failure.getMessage());
@@ -274,12 +276,17 @@ public class MqttAdapter {
     private void refuse(MqttEndpoint endpoint, MqttConnectReturnCode code, String reason, String who) {
         metrics.counter("doppel.mqtt.connects", "outcome", reason).increment();
         LOG.infof("refused MQTT connection from %s (client id '%s', MQTT %s%s): %s", endpoint.remoteAddress(),
-                endpoint.clientIdentifier(), Mqtt5.speaks5(endpoint) ? "5" : "3.1.1", who == null ? "" : ", " + who,
+                clip(endpoint.clientIdentifier()), Mqtt5.speaks5(endpoint) ? "5" : "3.1.1", who == null ? "" : ", " + who,
                 reason);
         if (Mqtt5.speaks5(endpoint)) {
             endpoint.reject(Mqtt5.connack(endpoint, code, reason), Mqtt5.reasonString(endpoint, reason));
         } else {
             endpoint.reject(code);
         }
+    }
+
+    /** A client's identifier as logged: at most 80 characters (a client may send 64 KB of it). */
+    private static String clip(String s) {
+        return s == null || s.length() <= 80 ? s : s.substring(0, 80) + "... (" + s.length() + " characters)";
     }
 }
