@@ -1,6 +1,8 @@
 package dev.doppel.twin.search;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.doppel.contracts.PropertyKey;
+import dev.doppel.contracts.ThingId;
 import dev.doppel.twin.search.Rql.SyntaxError;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -17,6 +19,9 @@ public record SearchOptions(List<Sort> sort, int size, Cursor cursor) {
     public static final int DEFAULT_SIZE = 25;
     public static final int MAX_SIZE = 200;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Longest cursor read back (base64 characters). */
+    static final int MAX_CURSOR = 8192;
+    static final int MAX_CURSOR_DEPTH = 8;
 
     public record Sort(String property, boolean ascending) {
     }
@@ -32,14 +37,44 @@ public record SearchOptions(List<Sort> sort, int size, Cursor cursor) {
             }
         }
 
+        /**
+         * Reads a cursor back. It comes from the client, so it holds only what {@link #encode} can
+         * write: a thing id, and sort values that are JSON scalars or objects and lists with valid
+         * property keys (a twin's own values). Its values become filter values ({@code TwinSearch.after}),
+         * where an object with an operator key such as {@code $regex} or {@code $where} would be run.
+         */
         @SuppressWarnings("unchecked")
         static Cursor decode(String token, int position) {
+            SyntaxError foreign = new SyntaxError("cursor is not one this service handed out", position);
+            if (token.length() > MAX_CURSOR) {
+                throw foreign;
+            }
             try {
                 Map<String, Object> m = JSON.readValue(Base64.getUrlDecoder().decode(token), Map.class);
-                return new Cursor((List<Object>) m.get("v"), (String) m.get("id"));
+                Object values = m.get("v");
+                Object id = m.get("id");
+                if (m.size() != 2 || !(values instanceof List<?> list) || !(id instanceof String thing)
+                        || !ThingId.isValid(thing) || !list.stream().allMatch(v -> plainValue(v, 0))) {
+                    throw foreign;
+                }
+                return new Cursor((List<Object>) list, thing);
             } catch (java.io.IOException | IllegalArgumentException | ClassCastException e) {
-                throw new SyntaxError("cursor is not one this service handed out", position);
+                throw foreign;
             }
+        }
+
+        /** A value a twin can hold: a scalar, or objects and lists of them with valid property keys. */
+        private static boolean plainValue(Object v, int depth) {
+            return switch (v) {
+                case null -> true;
+                case String s -> true;
+                case Number n -> true;
+                case Boolean b -> true;
+                case List<?> l -> depth < MAX_CURSOR_DEPTH && l.stream().allMatch(x -> plainValue(x, depth + 1));
+                case Map<?, ?> o -> depth < MAX_CURSOR_DEPTH && o.entrySet().stream().allMatch(e ->
+                        e.getKey() instanceof String k && PropertyKey.isValid(k) && plainValue(e.getValue(), depth + 1));
+                default -> false;
+            };
         }
     }
 
@@ -87,6 +122,9 @@ public record SearchOptions(List<Sort> sort, int size, Cursor cursor) {
         }
         if (sort.stream().noneMatch(s -> s.property().equals("thingId"))) {
             sort.add(new Sort("thingId", true)); // a total order, so a cursor names exactly one place
+        }
+        if (cursor != null && cursor.values().size() != sort.size()) {
+            throw new SyntaxError("cursor is not one this service handed out for this sort", pos);
         }
         return new SearchOptions(sort, size, cursor);
     }

@@ -118,4 +118,25 @@ class SearchIT {
         as("admin").queryParam("option", "cursor(garbage)").get("/api/2/search/things").then().statusCode(400);
         as("admin").queryParam("filter", "where(1)").get("/api/2/search/things/count").then().statusCode(400);
     }
+
+    @Test
+    void aCursorCannotCarryFilterOperators() {
+        // Positive control: a cursor handed out continues the search.
+        String handedOut = as("olivia").queryParam("option", "sort(+attributes/rank),size(1)")
+                .get("/api/2/search/things").then().statusCode(200).extract().path("cursor");
+        as("olivia").queryParam("option", "sort(+attributes/rank),size(1),cursor(" + handedOut + ")")
+                .get("/api/2/search/things").then().statusCode(200);
+        // The same shape with an operator object as a sort value would have become {rank: {$regex: ...}}.
+        for (String forged : java.util.List.of(
+                "{\"v\":[{\"$regex\":\"^(a+)+$\"},\"demo:s1\"],\"id\":\"demo:s1\"}",
+                "{\"v\":[{\"ok\":{\"$where\":\"sleep(1000)\"}},\"demo:s1\"],\"id\":\"demo:s1\"}",
+                "{\"v\":[1],\"id\":\"demo:s1\"}",
+                "{\"v\":[1,\"demo:s1\"],\"id\":{\"$gt\":\"\"}}")) {
+            String token = java.util.Base64.getUrlEncoder().withoutPadding()
+                    .encodeToString(forged.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            as("olivia").queryParam("option", "sort(+attributes/rank),size(1),cursor(" + token + ")")
+                    .get("/api/2/search/things").then().statusCode(400).contentType("application/problem+json")
+                    .body("type", equalTo("https://doppel.dev/problems/invalid-filter"));
+        }
+    }
 }
