@@ -82,16 +82,39 @@ public final class RqlToMongo {
         return value;
     }
 
+    /**
+     * RQL {@code like} ({@code *} any run, {@code ?} one character, all else literal) as an anchored
+     * regex, evaluated both by the store and, for live subscriptions, in Java ({@link RqlMatcher}).
+     *
+     * <p>Written so that it cannot backtrack without bound: {@code "*a*a*a*b"} as {@code .*a.*a.*a.*b}
+     * takes time to the power of its stars on a long value that fails (ReDoS, in the store's lock).
+     * Here each part between stars but the last is matched where it first occurs and never given
+     * back ({@code (?:(?!part).)*+part}, possessive), which is where a glob match may always take it;
+     * only the last part is found by backtracking, once. Cost: about the value's length times the
+     * pattern's.
+     */
     static Pattern likeToRegex(String like) {
-        StringBuilder regex = new StringBuilder("^");
-        for (char c : like.toCharArray()) {
-            switch (c) {
-                case '*' -> regex.append(".*");
-                case '?' -> regex.append('.');
-                default -> regex.append(Pattern.quote(String.valueOf(c)));
+        String[] parts = like.split("\\*", -1);
+        StringBuilder regex = new StringBuilder("^").append(literal(parts[0]));
+        if (parts.length > 1) {
+            for (int i = 1; i < parts.length - 1; i++) {
+                if (!parts[i].isEmpty()) {
+                    String part = literal(parts[i]);
+                    regex.append("(?:(?!").append(part).append(").)*+").append(part);
+                }
             }
+            regex.append(".*").append(literal(parts[parts.length - 1]));
         }
         return Pattern.compile(regex.append('$').toString(), Pattern.DOTALL);
+    }
+
+    /** A part of a like pattern without stars: '?' is any one character, everything else literal. */
+    private static String literal(String part) {
+        StringBuilder out = new StringBuilder();
+        for (char c : part.toCharArray()) {
+            out.append(c == '?' ? "." : Pattern.quote(String.valueOf(c)));
+        }
+        return out.toString();
     }
 
     public static List<String> fields(List<String> properties) {

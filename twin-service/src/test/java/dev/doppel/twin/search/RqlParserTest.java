@@ -39,6 +39,30 @@ class RqlParserTest {
     }
 
     @Test
+    void likeMatchesAsAGlobDoes() {
+        String[][] yes = {{"*", ""}, {"*", "abc"}, {"a*", "a"}, {"*c", "abc"}, {"a*c", "ac"}, {"a*b*c", "abc"},
+            {"a*b*c", "aXbYbZc"}, {"*ab*ab*", "xabyab"}, {"a?*b", "aXb"}, {"*a?a*", "bbaxabb"}, {"**x**", "x"},
+            {"*aab", "aaab"}, {"*ab*abc", "ababab abc"}, {"line*end", "line\nend"}};
+        String[][] no = {{"a*", "ba"}, {"*c", "cb"}, {"a*b*c", "acb"}, {"*ab*ab*", "xaby"}, {"a?*b", "ab"},
+            {"?", ""}, {"*aab", "aaba"}, {"*ab*abc", "ababab ab"}};
+        for (String[] c : yes) {
+            assertTrue(RqlToMongo.likeToRegex(c[0]).matcher(c[1]).matches(), c[0] + " on " + c[1]);
+        }
+        for (String[] c : no) {
+            assertFalse(RqlToMongo.likeToRegex(c[0]).matcher(c[1]).matches(), c[0] + " on " + c[1]);
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 60, unit = java.util.concurrent.TimeUnit.SECONDS)
+    void aPatternOfManyStarsOnALongValueThatFailsEndsWithoutEndlessBacktracking() {
+        // As .*a.*a.*a.*a.*a.*a.*a.*b this would take 2,000 to the 7th power steps and never end.
+        String value = "a".repeat(2_000);
+        assertFalse(RqlToMongo.likeToRegex("*a*a*a*a*a*a*a*b").matcher(value).matches());
+        assertTrue(RqlToMongo.likeToRegex("*a*a*a*a*a*a*a*").matcher(value).matches());
+    }
+
+    @Test
     void errorsNameTheirPosition() {
         assertEquals(0, assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("where(1)")).position());
         assertEquals(16, assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a 1)")).position());
