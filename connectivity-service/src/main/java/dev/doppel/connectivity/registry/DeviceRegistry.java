@@ -424,10 +424,7 @@ public class DeviceRegistry {
                                                     verifiedPasswords.matched(stored, password);
                                                 }
                                             });
-                    return matches.onFailure(PasswordChecks.Busy.class).recoverWithItem((Boolean) null).chain(ok -> {
-                        if (ok == null) {
-                            return Uni.createFrom().item(new AuthResult(AuthResult.Outcome.BUSY, null));
-                        }
+                    return matches.chain(ok -> {
                         if (!ok) {
                             return Uni.createFrom().item(AuthResult.badCredentials());
                         }
@@ -440,7 +437,8 @@ public class DeviceRegistry {
                             case TENANT_DISABLED -> new AuthResult(AuthResult.Outcome.TENANT_DISABLED, id);
                             case UNKNOWN -> AuthResult.badCredentials();
                         });
-                    });
+                    }).onFailure(PasswordChecks.Busy.class)
+                            .recoverWithItem(new AuthResult(AuthResult.Outcome.BUSY, null));
                 });
     }
 
