@@ -19,8 +19,6 @@ import java.util.function.Supplier;
  */
 final class RecentAnswers<K, V> {
 
-    private static final int MAX_ENTRIES = 100_000;
-
     private record Entry<V>(V value, Instant until) {
     }
 
@@ -52,14 +50,9 @@ final class RecentAnswers<K, V> {
     }
 
     private void put(K key, V value, long seen) {
-        if (entries.size() >= MAX_ENTRIES) {
-            Instant now = clock.instant();
-            entries.values().removeIf(e -> !now.isBefore(e.until()));
-            if (entries.size() >= MAX_ENTRIES) {
-                entries.clear();
-            }
-        }
-        entries.put(key, new Entry<>(value, clock.instant().plus(keptFor)));
+        Instant now = clock.instant();
+        BoundedEntries.makeRoom(entries, e -> !now.isBefore(e.until()));
+        entries.put(key, new Entry<>(value, now.plus(keptFor)));
         if (generation.get() != seen) {
             entries.remove(key); // forgotten while it was loaded: it may predate the change
         }

@@ -21,12 +21,12 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class VerifiedPasswords {
 
-    private static final int MAX_ENTRIES = 100_000;
-
     private final Duration keptFor;
     private final Clock clock;
     private final byte[] key = new byte[32];
     private final Map<String, Instant> entries = new ConcurrentHashMap<>();
+    /** One initialised Mac per thread: looking one up and keying it costs more than the HMAC itself. */
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
 
     VerifiedPasswords(Duration keptFor, Clock clock) {
         this.keptFor = keptFor;
@@ -47,23 +47,23 @@ final class VerifiedPasswords {
         if (keptFor.isZero()) {
             return;
         }
-        if (entries.size() >= MAX_ENTRIES) {
-            Instant now = clock.instant();
-            entries.values().removeIf(until -> !now.isBefore(until));
-            if (entries.size() >= MAX_ENTRIES) {
-                entries.clear();
-            }
-        }
-        entries.put(entry(storedHashes, password), clock.instant().plus(keptFor));
+        Instant now = clock.instant();
+        BoundedEntries.makeRoom(entries, until -> !now.isBefore(until));
+        entries.put(entry(storedHashes, password), now.plus(keptFor));
     }
 
     private String entry(String storedHashes, String password) {
+        Mac mac = macs.get(); // doFinal leaves it reset for the next entry
+        mac.update(storedHashes.getBytes(StandardCharsets.UTF_8));
+        mac.update((byte) 0);
+        return Base64.getEncoder().encodeToString(mac.doFinal(password.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private Mac newMac() {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            mac.update(storedHashes.getBytes(StandardCharsets.UTF_8));
-            mac.update((byte) 0);
-            return Base64.getEncoder().encodeToString(mac.doFinal(password.getBytes(StandardCharsets.UTF_8)));
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 unavailable", e);
         }
