@@ -1,5 +1,7 @@
 package dev.doppel.support.security;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.security.credential.TokenCredential;
 import io.quarkus.security.identity.AuthenticationRequestContext;
 import io.quarkus.security.identity.IdentityProvider;
@@ -35,9 +37,14 @@ public class VerifiedTokens implements IdentityProvider<TokenAuthenticationReque
 
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
     private final int capacity;
+    private final Counter remembered;
+    private final Counter verified;
 
-    public VerifiedTokens(@ConfigProperty(name = "doppel.security.verified-tokens", defaultValue = "10000") int capacity) {
+    public VerifiedTokens(@ConfigProperty(name = "doppel.security.verified-tokens", defaultValue = "10000") int capacity,
+            MeterRegistry metrics) {
         this.capacity = capacity;
+        this.remembered = metrics.counter("doppel.security.tokens", "outcome", "remembered");
+        this.verified = metrics.counter("doppel.security.tokens", "outcome", "verified");
     }
 
     @Override
@@ -56,12 +63,15 @@ public class VerifiedTokens implements IdentityProvider<TokenAuthenticationReque
         String token = request.getToken() == null ? null : request.getToken().getToken();
         Entry entry = token == null ? null : entries.get(token);
         if (entry == null) {
+            verified.increment();
             return Uni.createFrom().nullItem(); // quarkus-oidc verifies it
         }
         if (entry.expiresAtSeconds() <= nowSeconds()) {
+            verified.increment();
             entries.remove(token, entry);
             return Uni.createFrom().nullItem(); // and refuses it
         }
+        remembered.increment();
         return Uni.createFrom().item(forRequest(entry.identity(), request));
     }
 
