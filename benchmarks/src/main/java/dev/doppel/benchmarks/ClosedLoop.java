@@ -32,12 +32,31 @@ final class ClosedLoop {
 
     /** Runs {@code op} on {@code concurrency} threads for {@code warmup} seconds unmeasured, then measured. */
     static Result measure(int concurrency, int warmup, int seconds, Op op) throws InterruptedException {
+        return measure(concurrency, warmup, seconds, op, null);
+    }
+
+    /** Told when the measured part begins and ends (to take other figures over the same window). */
+    interface Window {
+        void opened();
+
+        void closed(Result result);
+    }
+
+    static Result measure(int concurrency, int warmup, int seconds, Op op, Window window)
+            throws InterruptedException {
         run(concurrency, warmup, op, new ConcurrentHistogram(3), new AtomicLong(), new AtomicLong());
         Histogram latency = new ConcurrentHistogram(3);
         AtomicLong ok = new AtomicLong();
         AtomicLong errors = new AtomicLong();
+        if (window != null) {
+            window.opened();
+        }
         run(concurrency, seconds, op, latency, ok, errors);
-        return new Result(ok.get() / (double) seconds, latency, errors.get());
+        Result result = new Result(ok.get() / (double) seconds, latency, errors.get());
+        if (window != null) {
+            window.closed(result);
+        }
+        return result;
     }
 
     /** One row of a results table: the reference, ours, and their ratio. */

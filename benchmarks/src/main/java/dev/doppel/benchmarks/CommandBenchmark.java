@@ -53,10 +53,16 @@ public final class CommandBenchmark {
     }
 
     private static Result measure(int concurrency, int seconds, RoundTrip op) throws InterruptedException {
+        return measure(concurrency, seconds, op, null);
+    }
+
+    private static Result measure(int concurrency, int seconds, RoundTrip op, ClosedLoop.Window window)
+            throws InterruptedException {
         // The clock time, to find the window in a profile taken meanwhile.
         System.out.printf(Locale.ROOT, "[%s] concurrency %d for %d s (after a third of that as warm-up)%n",
                 java.time.LocalTime.now().withNano(0), concurrency, seconds);
-        return ClosedLoop.measure(concurrency, seconds, (worker, random) -> op.run(worker));
+        return ClosedLoop.measure(concurrency, Math.max(1, seconds / 3), seconds, (worker, random) -> op.run(worker),
+                window);
     }
 
 
@@ -86,6 +92,7 @@ public final class CommandBenchmark {
         }
 
         Result[] ours = new Result[2];
+        CpuPerOperation cpu;
         double drain;
         try (LocalSystem system = new LocalSystem(dir, LocalSystem.Layout.freePorts())) {
             System.out.println("[doppel] starting Kafka, MongoDB stand-in, Keycloak and the three services ...");
@@ -112,7 +119,8 @@ public final class CommandBenchmark {
             System.out.println("[doppel] warming up for " + warmup + " s at concurrency 32 ...");
             measure(32, warmup, roundTrip);
             ours[0] = measure(1, seconds, roundTrip);
-            ours[1] = measure(32, seconds, roundTrip);
+            cpu = new CpuPerOperation(system);
+            ours[1] = measure(32, seconds, roundTrip, cpu);
             for (MqttClient c : answering) {
                 c.disconnect();
             }
@@ -131,6 +139,7 @@ public final class CommandBenchmark {
         ClosedLoop.row("queued commands drained /s, " + devices + " devices reconnecting", referenceDrain, drain);
         System.out.printf(Locale.ROOT, "| errors | %d | %d | |%n", reference[0].errors() + reference[1].errors(),
                 ours[0].errors() + ours[1].errors());
+        cpu.print("round trip, concurrency 32");
         System.exit(0);
     }
 

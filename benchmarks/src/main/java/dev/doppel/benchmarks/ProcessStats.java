@@ -28,6 +28,11 @@ final class ProcessStats {
         throw new IOException("no VmRSS for process " + pid);
     }
 
+    /** CPU time the process has used so far (user and system), in milliseconds; -1 if the OS does not tell. */
+    static long cpuMillis(long pid) {
+        return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toMillis).orElse(-1L);
+    }
+
     /** The soft and the hard limit on open files of this process (children inherit them), as /proc tells them. */
     static String[] openFilesLimits() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {

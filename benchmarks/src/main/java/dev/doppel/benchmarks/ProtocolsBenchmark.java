@@ -73,7 +73,8 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * the same broker, the same number of threads) shows the floor every Doppel acknowledgement waits for.
  * At the end, every device's twin must hold the last value the device was told was accepted.
  *
- * <pre>./doppel bench protocols [--clients 32] [--seconds 15] [--pbkdf2-iterations 10000] [--warmup 5] [--without-twins]</pre>
+ * <pre>./doppel bench protocols [--clients 32] [--seconds 15] [--pbkdf2-iterations 10000] [--warmup 5] [--without-twins]
+ *     [--protocols mqtt,http,coap,coaps]</pre>
  */
 public final class ProtocolsBenchmark {
 
@@ -96,6 +97,7 @@ public final class ProtocolsBenchmark {
         int iterations = 10_000;
         int warmup = -1;
         boolean twins = true;
+        List<String> protocols = List.of(PROTOCOLS);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--clients" -> clients = Integer.parseInt(args[++i]);
@@ -105,7 +107,14 @@ public final class ProtocolsBenchmark {
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 // Diagnosis: connectivity-service alone, without twin-service taking its share of the cores.
                 case "--without-twins" -> twins = false;
+                // A subset, say mqtt,http: each protocol's reference and doppel's figure are measured alike.
+                case "--protocols" -> protocols = List.of(args[++i].split(","));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        for (String p : protocols) {
+            if (!List.of(PROTOCOLS).contains(p)) {
+                throw new IllegalArgumentException("unknown protocol " + p + "; one of " + List.of(PROTOCOLS));
             }
         }
         warmupSeconds = warmup >= 0 ? warmup : Math.max(1, seconds / 3);
@@ -123,35 +132,45 @@ public final class ProtocolsBenchmark {
                 .encodeToString(("http-" + w + "@" + TENANT + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
 
         Map<String, Result> references = new LinkedHashMap<>();
-        try (Mosquitto mosquitto = Mosquitto.start(dir)) {
-            references.put("mqtt", mqtt(mosquitto.uri(), n, seconds, w -> null, null));
+        if (protocols.contains("mqtt")) {
+            try (Mosquitto mosquitto = Mosquitto.start(dir)) {
+                references.put("mqtt", mqtt(mosquitto.uri(), n, seconds, w -> null, null));
+            }
         }
-        Vertx vertx = Vertx.vertx();
-        HttpServer bareHttp = vertx.createHttpServer().requestHandler(req -> req.body()
-                .onComplete(body -> req.response().setStatusCode(202).end()));
-        int httpPort = bareHttp.listen(Ports.free(), "127.0.0.1").toCompletionStage().toCompletableFuture()
-                .get(10, TimeUnit.SECONDS).actualPort();
-        System.out.println("[reference] bare Vert.x HTTP server on " + httpPort);
-        references.put("http", http("http://127.0.0.1:" + httpPort + "/telemetry", n, seconds, basic, null));
-        bareHttp.close();
-        vertx.close();
-        CoapServer bareCoap = bareCoapServer(n);
-        try {
-            int plain = bareCoap.getEndpoints().get(0).getAddress().getPort();
-            int secure = bareCoap.getEndpoints().get(1).getAddress().getPort();
-            System.out.println("[reference] bare Californium server on udp " + plain + " (coap) and " + secure
-                    + " (coaps)");
-            references.put("coap", coap(w -> "coap://127.0.0.1:" + plain + "/telemetry/" + TENANT + "/coap-" + w,
-                    w -> null, n, seconds, null));
-            references.put("coaps", coap(w -> "coaps://127.0.0.1:" + secure + "/telemetry", w -> "coaps-" + w + "@"
-                    + TENANT, n, seconds, null));
-        } finally {
-            bareCoap.destroy();
+        if (protocols.contains("http")) {
+            Vertx vertx = Vertx.vertx();
+            HttpServer bareHttp = vertx.createHttpServer().requestHandler(req -> req.body()
+                    .onComplete(body -> req.response().setStatusCode(202).end()));
+            int httpPort = bareHttp.listen(Ports.free(), "127.0.0.1").toCompletionStage().toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS).actualPort();
+            System.out.println("[reference] bare Vert.x HTTP server on " + httpPort);
+            references.put("http", http("http://127.0.0.1:" + httpPort + "/telemetry", n, seconds, basic, null));
+            bareHttp.close();
+            vertx.close();
+        }
+        if (protocols.contains("coap") || protocols.contains("coaps")) {
+            CoapServer bareCoap = bareCoapServer(n);
+            try {
+                int plain = bareCoap.getEndpoints().get(0).getAddress().getPort();
+                int secure = bareCoap.getEndpoints().get(1).getAddress().getPort();
+                System.out.println("[reference] bare Californium server on udp " + plain + " (coap) and " + secure
+                        + " (coaps)");
+                if (protocols.contains("coap")) {
+                    references.put("coap", coap(w -> "coap://127.0.0.1:" + plain + "/telemetry/" + TENANT + "/coap-"
+                            + w, w -> null, n, seconds, null));
+                }
+                if (protocols.contains("coaps")) {
+                    references.put("coaps", coap(w -> "coaps://127.0.0.1:" + secure + "/telemetry", w -> "coaps-" + w
+                            + "@" + TENANT, n, seconds, null));
+                }
+            } finally {
+                bareCoap.destroy();
+            }
         }
 
         Map<String, Result> ours = new LinkedHashMap<>();
         Map<String, long[]> lastAcked = new LinkedHashMap<>();
-        for (String p : PROTOCOLS) {
+        for (String p : protocols) {
             lastAcked.put(p, new long[n]);
         }
         Result kafka;
@@ -163,32 +182,41 @@ public final class ProtocolsBenchmark {
                     + " ...");
             system.startInfrastructure(null).startServices(services, Map.of("doppel.registry.pbkdf2-iterations", Integer.toString(iterations)));
             List<String> ids = new ArrayList<>();
-            for (String p : PROTOCOLS) {
+            for (String p : protocols) {
                 for (int w = 0; w < n; w++) {
                     ids.add(p + "-" + w);
                 }
             }
             new Fleet(system).register(TENANT, ids, PASSWORD, PSK, 8);
             kafka = kafka(system, n, seconds);
-            ours.put("mqtt", mqtt("tcp://127.0.0.1:" + system.mqttPort(), n, seconds, w -> "mqtt-" + w + "@" + TENANT,
-                    lastAcked.get("mqtt")));
-            ours.put("http", http(system.service("connectivity-service").baseUrl() + "/telemetry", n, seconds, basic,
-                    lastAcked.get("http")));
-            ours.put("coap", coap(w -> "coap://127.0.0.1:" + system.coapPort() + "/telemetry/" + TENANT + "/coap-" + w,
-                    w -> null, n, seconds, lastAcked.get("coap")));
-            ours.put("coaps", coap(w -> "coaps://127.0.0.1:" + system.coapsPort() + "/telemetry",
-                    w -> "coaps-" + w + "@" + TENANT, n, seconds, lastAcked.get("coaps")));
+            if (protocols.contains("mqtt")) {
+                ours.put("mqtt", mqtt("tcp://127.0.0.1:" + system.mqttPort(), n, seconds,
+                        w -> "mqtt-" + w + "@" + TENANT, lastAcked.get("mqtt")));
+            }
+            if (protocols.contains("http")) {
+                ours.put("http", http(system.service("connectivity-service").baseUrl() + "/telemetry", n, seconds,
+                        basic, lastAcked.get("http")));
+            }
+            if (protocols.contains("coap")) {
+                ours.put("coap", coap(w -> "coap://127.0.0.1:" + system.coapPort() + "/telemetry/" + TENANT
+                        + "/coap-" + w, w -> null, n, seconds, lastAcked.get("coap")));
+            }
+            if (protocols.contains("coaps")) {
+                ours.put("coaps", coap(w -> "coaps://127.0.0.1:" + system.coapsPort() + "/telemetry",
+                        w -> "coaps-" + w + "@" + TENANT, n, seconds, lastAcked.get("coaps")));
+            }
             converged = twins ? converged(system, lastAcked, n) : -1;
             System.out.println("[doppel] connectivity-service log: "
                     + system.service("connectivity-service").process().log());
         }
 
-        List<Row> rows = List.of(
-                new Row("MQTT, QoS 1 publish → PUBACK", "mosquitto", references.get("mqtt"), ours.get("mqtt")),
-                new Row("HTTP POST /telemetry → 202", "bare Vert.x HTTP server", references.get("http"), ours.get("http")),
-                new Row("CoAP confirmable POST → 2.04", "bare Californium server", references.get("coap"), ours.get("coap")),
-                new Row("CoAP over DTLS (PSK) → 2.04", "bare Californium DTLS server", references.get("coaps"),
-                        ours.get("coaps")));
+        Map<String, String[]> names = Map.of(
+                "mqtt", new String[] {"MQTT, QoS 1 publish → PUBACK", "mosquitto"},
+                "http", new String[] {"HTTP POST /telemetry → 202", "bare Vert.x HTTP server"},
+                "coap", new String[] {"CoAP confirmable POST → 2.04", "bare Californium server"},
+                "coaps", new String[] {"CoAP over DTLS (PSK) → 2.04", "bare Californium DTLS server"});
+        List<Row> rows = protocols.stream().map(p -> new Row(names.get(p)[0], names.get(p)[1], references.get(p),
+                ours.get(p))).toList();
         System.out.println();
         System.out.printf(Locale.ROOT, "| protocol, %d devices | reference | reference /s | doppel /s | ratio | doppel / "
                 + "Kafka acks=all | reference p50 / p99 ms | doppel p50 / p99 ms |%n", n);
@@ -201,11 +229,11 @@ public final class ProtocolsBenchmark {
         }
         System.out.printf(Locale.ROOT, "| Kafka producer, acks=all, %d threads (what each doppel ack waits for) | - | - | "
                 + "%.0f | | 1.00 | | %.1f / %.1f |%n", n, kafka.perSecond(), kafka.ms(50), kafka.ms(99));
-        System.out.printf(Locale.ROOT, "| errors (mqtt, http, coap, coaps) | | %s | %s | | | | |%n",
+        System.out.printf(Locale.ROOT, "| errors (" + String.join(", ", protocols) + ") | | %s | %s | | | | |%n",
                 errors(references), errors(ours));
         if (twins) {
             System.out.printf(Locale.ROOT, "| twins holding their device's last acknowledged value | | | %d of %d | | | | |%n",
-                    converged, n * PROTOCOLS.length);
+                    converged, n * protocols.size());
         }
         System.exit(0);
     }
