@@ -30,7 +30,11 @@ import org.bson.types.Binary;
 @ApplicationScoped
 public class CommandRepository {
 
+    /** Commands written lately: most of the ones whose status moves in the next seconds. */
+    private static final int RECENT = 10_000;
+
     private final ReactiveMongoCollection<Document> commands;
+    private final RecentCommands recent = new RecentCommands(RECENT);
 
     public CommandRepository(ReactiveMongoClient mongo, CommandConfig config) {
         this.commands = mongo.getDatabase(config.database()).getCollection("commands");
@@ -58,7 +62,8 @@ public class CommandRepository {
     }
 
     public Uni<Void> insert(Command command) {
-        return commands.insertOne(CommandDocumentMapper.toDocument(command)).replaceWithVoid();
+        Document document = CommandDocumentMapper.toDocument(command);
+        return commands.insertOne(document).invoke(() -> recent.written(document)).replaceWithVoid();
     }
 
     /**
@@ -66,7 +71,8 @@ public class CommandRepository {
      * already (then nothing is written).
      */
     public Uni<Boolean> insertOnce(Command command, String idempotencyKey) {
-        return commands.insertOne(CommandDocumentMapper.toDocument(command).append("idempotencyKey", idempotencyKey))
+        Document document = CommandDocumentMapper.toDocument(command).append("idempotencyKey", idempotencyKey);
+        return commands.insertOne(document).invoke(() -> recent.written(document))
                 .replaceWith(true)
                 .onFailure(t -> t instanceof com.mongodb.MongoWriteException w
                         && w.getError().getCategory() == com.mongodb.ErrorCategory.DUPLICATE_KEY)
@@ -101,8 +107,15 @@ public class CommandRepository {
     }
 
     public Uni<Optional<Command>> find(String id) {
-        return commands.find(Filters.eq("_id", id)).collect().first()
-                .map(d -> Optional.ofNullable(d).map(CommandDocumentMapper::fromDocument));
+        return read(id).map(d -> Optional.ofNullable(d).map(CommandDocumentMapper::fromDocument));
+    }
+
+    /**
+     * The subject of a command this instance wrote lately, without a store round trip (a command's
+     * subject never changes, so any copy tells it); empty when not known here.
+     */
+    public Optional<String> knownSubject(String id) {
+        return Optional.ofNullable(recent.get(id)).map(d -> d.getString("subject"));
     }
 
     /** What a step does to the command's timer ({@code dueAt}). */
@@ -180,36 +193,48 @@ public class CommandRepository {
      */
     public Uni<Boolean> noteLateStep(String id, CommandStatus step, Instant at, String reason) {
         Bson note = Updates.push("history", CommandDocumentMapper.entry(new Command.StatusEntry(step, at, reason)));
-        return moveIf(id, d -> CommandStatus.valueOf(d.getString("status")).isTerminal()
+        // Read from the store: whether the history has the step is not something a copy can tell.
+        return read(id).chain(read -> moveIf(id, read, d -> CommandStatus.valueOf(d.getString("status")).isTerminal()
                         && d.getList("history", Document.class, List.of()).stream()
                                 .noneMatch(h -> step.name().equals(h.getString("status"))),
-                read -> note)
+                any -> note, CommandStatus.values().length + 1))
                 .map(Optional::isPresent);
     }
 
     /**
-     * Applies the update made from the command as read now, if it passes {@code allowed}: read by id, then a
-     * compare-and-set on the status that was read (both served by an index whatever the number of
-     * commands). Another writer moving the status in between makes it read again; statuses only move
-     * forward, so that ends within as many tries as there are statuses.
+     * Applies the update made from the command as it is now, if it passes {@code allowed}: a
+     * compare-and-set on the status it has (served by an index whatever the number of commands). The
+     * command as this instance last wrote it ({@link RecentCommands}) stands for it when there is one;
+     * otherwise, or when another writer moved the status in between, it is read by id. Statuses only
+     * move forward, so that ends within as many tries as there are statuses.
      */
     private Uni<Optional<Document>> moveIf(String id, Predicate<Document> allowed, Function<Document, Bson> update) {
-        return moveIf(id, allowed, update, CommandStatus.values().length + 1);
+        return Uni.createFrom().deferred(() -> {
+            Document known = recent.get(id);
+            return known != null ? Uni.createFrom().item(known) : read(id);
+        }).chain(read -> moveIf(id, read, allowed, update, CommandStatus.values().length + 1));
     }
 
-    private Uni<Optional<Document>> moveIf(String id, Predicate<Document> allowed, Function<Document, Bson> update,
-            int tries) {
-        return commands.find(Filters.eq("_id", id)).collect().first().chain(read -> {
-            if (read == null || !allowed.test(read)) {
-                return Uni.createFrom().item(Optional.<Document>empty());
-            }
-            return commands.findOneAndUpdate(new Document("_id", id).append("status", read.getString("status")),
-                            update.apply(read), new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER))
-                    .chain(moved -> moved != null ? Uni.createFrom().item(Optional.of(moved))
-                            : tries > 1 ? moveIf(id, allowed, update, tries - 1)
+    private Uni<Optional<Document>> moveIf(String id, Document read, Predicate<Document> allowed,
+            Function<Document, Bson> update, int tries) {
+        if (read == null || !allowed.test(read)) {
+            return Uni.createFrom().item(Optional.<Document>empty());
+        }
+        return commands.findOneAndUpdate(new Document("_id", id).append("status", read.getString("status")),
+                        update.apply(read), new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER))
+                .chain(moved -> {
+                    if (moved != null) {
+                        recent.written(moved);
+                        return Uni.createFrom().item(Optional.of(moved));
+                    }
+                    return tries > 1 ? read(id).chain(again -> moveIf(id, again, allowed, update, tries - 1))
                             : Uni.createFrom().failure(new IllegalStateException(
-                                    "command " + id + " kept changing while its status was moved")));
-        });
+                                    "command " + id + " kept changing while its status was moved"));
+                });
+    }
+
+    private Uni<Document> read(String id) {
+        return commands.find(Filters.eq("_id", id)).collect().first();
     }
 
     /**

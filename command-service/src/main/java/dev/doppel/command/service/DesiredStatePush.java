@@ -66,11 +66,15 @@ public class DesiredStatePush {
         });
     }
 
-    /** A command changed state: if it was this device's desired-state command and is done, send the next. */
+    /**
+     * A command changed state: if it was this device's desired-state command and is done, send the next.
+     * A command known to have another subject never was one, so its device's desired state is not read.
+     */
     public Uni<Void> onStatus(CommandStatusChanged status) {
         boolean done = status.status() == CommandStatus.DELIVERED || status.status().isTerminal()
                 || status.status() == CommandStatus.SENT && CommandStatusChanged.HANDED_OFF.equals(status.reason());
-        if (!done || status.thingId() == null) {
+        if (!done || status.thingId() == null
+                || commandStore.knownSubject(status.commandId()).filter(s -> !SUBJECT.equals(s)).isPresent()) {
             return Uni.createFrom().voidItem();
         }
         return desired.find(status.thingId()).chain(d -> d.isPresent() && status.commandId().equals(d.get().commandId())
