@@ -3,11 +3,13 @@ package dev.doppel.command.rest;
 import static io.restassured.RestAssured.given;
 
 import dev.doppel.command.RegisteredDevices;
+import dev.doppel.devstack.Tokens;
 import dev.doppel.devstack.testing.AccessFixtures;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.specification.RequestSpecification;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +56,24 @@ class CommandAccessIT {
         as("victor").get("/api/commands/" + id).then().statusCode(200);
         as("mallory").get("/api/commands/" + id).then().statusCode(404);
         given().auth().oauth2(AccessFixtures.deviceAdmin()).get("/api/commands/" + id).then().statusCode(403);
+    }
+
+    @Test
+    void aTokenIsVerifiedOnceAndThenRemembered() {
+        // A token of its own, not used before in this run.
+        String token = new Tokens(RealInfrastructure.keycloak().issuer()).password("olivia", "olivia");
+        double before = tokens("remembered");
+        for (int i = 0; i < 5; i++) {
+            given().auth().oauth2(token).get("/api/commands/any").then().statusCode(404);
+        }
+        // The first request verifies the token; the other four find it remembered (VerifiedTokens).
+        Assertions.assertEquals(4, tokens("remembered") - before, 0.1);
+    }
+
+    private static double tokens(String outcome) {
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines().filter(l -> l.startsWith("doppel_security_tokens_total{outcome=\"" + outcome + "\"}"))
+                .mapToDouble(l -> Double.parseDouble(l.split(" ")[1])).sum();
     }
 
     @Test

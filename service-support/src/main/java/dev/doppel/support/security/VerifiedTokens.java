@@ -52,10 +52,15 @@ public class VerifiedTokens implements IdentityProvider<TokenAuthenticationReque
         return TokenAuthenticationRequest.class;
     }
 
-    /** Before quarkus-oidc's provider: a remembered, unexpired token needs no verification. */
+    /**
+     * Before quarkus-oidc's provider: a remembered, unexpired token needs no verification. That provider
+     * keeps the interface's default priority, {@code SYSTEM_FIRST + 1}; a tie leaves the order to bean
+     * discovery, which put quarkus-oidc first in command-service and connectivity-service, so that every
+     * request there was verified again (a tenth of command-service's CPU under load).
+     */
     @Override
     public int priority() {
-        return SYSTEM_FIRST + 1;
+        return SYSTEM_FIRST + 100;
     }
 
     @Override
