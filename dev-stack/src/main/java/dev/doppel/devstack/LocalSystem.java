@@ -147,6 +147,20 @@ public final class LocalSystem implements AutoCloseable {
     }
 
     /**
+     * Kills the Kafka broker with SIGKILL (what a crash or an evicted pod leaves behind) and starts it
+     * again on the same ports and data directory; returns when it answers again. The services' clients
+     * reconnect by themselves.
+     */
+    public synchronized KafkaBroker restartKafka() throws IOException, InterruptedException {
+        KafkaBroker old = kafka;
+        old.process().kill();
+        started.remove(old);
+        kafka = track(KafkaBroker.start(dir.resolve("kafka"), layout.kafka(), layout.kafkaController(),
+                dir.resolve("logs").resolve("kafka-" + (++restarts) + ".log")));
+        return kafka;
+    }
+
+    /**
      * Starts one more instance of a running service, on a free port and with the same configuration:
      * a second member of its Kafka consumer groups, as a scaled-out deployment has.
      */
