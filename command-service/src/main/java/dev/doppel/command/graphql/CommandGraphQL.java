@@ -130,7 +130,7 @@ public class CommandGraphQL {
         } catch (ProblemException e) {
             return Multi.createFrom().failure(e);
         }
-        return live.stream()
+        return caller.untilTokenExpires(live.stream())
                 .filter(s -> s.thingId() != null && ThingId.isValid(s.thingId()))
                 .filter(s -> thingId == null || thingId.equals(s.thingId()))
                 .filter(s -> tenants == null || tenants.contains(ThingId.parse(s.thingId()).tenant()))

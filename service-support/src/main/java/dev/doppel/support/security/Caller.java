@@ -3,7 +3,9 @@ package dev.doppel.support.security;
 import dev.doppel.contracts.Problem;
 import dev.doppel.support.rest.ProblemException;
 import io.quarkus.security.identity.SecurityIdentity;
+import io.smallrye.mutiny.Multi;
 import jakarta.enterprise.context.RequestScoped;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -22,6 +24,7 @@ public class Caller {
 
     private final SecurityIdentity identity;
     private final JsonWebToken token;
+    private Set<String> tenants;
 
     public Caller(SecurityIdentity identity, JsonWebToken token) {
         this.identity = identity;
@@ -54,6 +57,13 @@ public class Caller {
 
     /** The caller's tenants; empty for an admin, who is not limited (see {@link #mayAccess}). */
     public Set<String> tenants() {
+        if (tenants == null) {
+            tenants = tenantsOfToken(); // read once per request: REST and GraphQL ask for every item
+        }
+        return tenants;
+    }
+
+    private Set<String> tenantsOfToken() {
         Object claim = token == null ? null : token.getClaim(TENANTS_CLAIM);
         if (claim instanceof Collection<?> values) {
             return values.stream().map(v -> v.toString().replace("\"", "")).collect(Collectors.toUnmodifiableSet());
@@ -66,6 +76,25 @@ public class Caller {
 
     public boolean mayAccess(String tenant) {
         return isAdmin() || tenants().contains(tenant);
+    }
+
+    /**
+     * A live stream (SSE, a GraphQL subscription) on this caller's token: it ends when the token
+     * expires, so a user whose access was revoked cannot go on streaming on an old token; to go on,
+     * a client opens it again with a fresh one. Asked for with a token that has already expired, it
+     * fails at once with a 401 problem (a WebSocket keeps the identity it was opened with).
+     */
+    public <T> Multi<T> untilTokenExpires(Multi<T> stream) {
+        long expiresAt = token == null ? 0 : token.getExpirationTime();
+        if (expiresAt <= 0) {
+            return stream; // no token to expire (an identity without one is refused before this)
+        }
+        long left = expiresAt * 1000 - System.currentTimeMillis();
+        if (left <= 0) {
+            return Multi.createFrom().failure(new ProblemException(Problem.of("token-expired", "Token expired", 401,
+                    "the token this stream was asked for with has expired; open it again with a fresh one", null)));
+        }
+        return stream.select().first(Duration.ofMillis(left));
     }
 
     public String name() {

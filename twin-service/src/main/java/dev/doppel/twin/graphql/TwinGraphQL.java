@@ -239,7 +239,7 @@ public class TwinGraphQL {
         } catch (RuntimeException e) {
             return Multi.createFrom().failure(problem(e));
         }
-        return watch.watch(scope).map(TwinChange::of);
+        return caller.untilTokenExpires(watch.watch(scope)).map(TwinChange::of);
     }
 
     // ---- helpers

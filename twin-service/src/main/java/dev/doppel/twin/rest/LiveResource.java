@@ -57,7 +57,7 @@ public class LiveResource {
         } catch (Rql.SyntaxError | InvalidReport e) {
             throw new ProblemException(Problem.of("invalid-filter", "Invalid filter", 400, e.getMessage(), null));
         }
-        return watch.watch(scope)
+        return caller.untilTokenExpires(watch.watch(scope))
                 .map(c -> Map.entry(c, selected(c.changes(), parts)))
                 // nothing in the selected parts changed: no event
                 .filter(selection -> !selection.getValue().isEmpty())

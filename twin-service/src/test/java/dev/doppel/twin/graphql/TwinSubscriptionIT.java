@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.Topics;
+import dev.doppel.devstack.testing.AccessFixtures;
 import dev.doppel.devstack.testing.KafkaProbe;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -70,6 +71,10 @@ class TwinSubscriptionIT {
     }
 
     private Session connect(String user) throws Exception {
+        return connectWith(user == null ? null : RealInfrastructure.token(user));
+    }
+
+    private Session connectWith(String token) throws Exception {
         BlockingQueue<Map<String, Object>> messages = new LinkedBlockingQueue<>();
         WebSocket.Listener listener = new WebSocket.Listener() {
             private final StringBuilder text = new StringBuilder();
@@ -89,11 +94,17 @@ class TwinSubscriptionIT {
                 ws.request(1);
                 return null;
             }
+
+            @Override
+            public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+                messages.add(Map.of("type", "closed", "code", statusCode, "reason", String.valueOf(reason)));
+                return null;
+            }
         };
         URI ws = URI.create(graphql.toString().replaceFirst("^http", "ws"));
         WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("graphql-transport-ws");
-        if (user != null) {
-            builder.header("Authorization", "Bearer " + RealInfrastructure.token(user));
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token);
         }
         Session session = new Session(builder.buildAsync(ws, listener).get(10, TimeUnit.SECONDS), messages);
         session.send(Map.of("type", "connection_init", "payload", Map.of()));
@@ -178,6 +189,29 @@ class TwinSubscriptionIT {
             assertEquals("demo:gq-sub-hot", change(nextChange(s, "demo:gq-sub-probe-hot")).get("thingId"));
         }
         s.socket().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aSubscriptionEndsWhenItsTokenExpires() throws Exception {
+        Session expiring = connectWith(AccessFixtures.shortLived()); // expires 2 s after it was issued
+        subscribe(expiring, "exp", "subscription { twinChanged(ids: [\"demo:gq-exp\"]) { thingId } }");
+        Session valid = connect("admin");
+        subscribe(valid, "ok", "subscription { twinChanged(ids: [\"demo:gq-exp\"]) { thingId } }");
+        // The subscription completes, or the server closes the socket (Quarkus does at the identity's expiry).
+        Map<String, Object> end = expiring.messages().poll(20, TimeUnit.SECONDS);
+        while (end != null && ("ping".equals(end.get("type")) || "pong".equals(end.get("type")))) {
+            end = expiring.messages().poll(20, TimeUnit.SECONDS);
+        }
+        assertNotNull(end, "the subscription outlived its token");
+        assertTrue("closed".equals(end.get("type")) || "complete".equals(end.get("type")) && "exp".equals(end.get("id")),
+                "expected the end of the subscription, got " + end);
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            // The same subscription with a valid token still delivers.
+            awaitInPlace(valid, kafka, "demo:gq-exp", 1.0);
+        }
+        assertTrue(expiring.messages().stream().noneMatch(m -> "next".equals(m.get("type"))),
+                "changes after the end: " + expiring.messages());
+        valid.socket().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.Topics;
 import dev.doppel.contracts.TwinChanged;
+import dev.doppel.devstack.testing.AccessFixtures;
 import dev.doppel.devstack.testing.KafkaProbe;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -38,17 +39,30 @@ class LiveChangesIT {
     @TestHTTPResource("/api/2/things")
     URL things;
 
+    /** What {@link #openWith} puts in the queue when the server ends the stream. */
+    private static final String ENDED = "(stream ended)";
+
     /** Opens the stream and returns the data of each event as it comes. */
     private BlockingQueue<String> open(String user, String query) throws Exception {
+        return openWith(RealInfrastructure.token(user), query);
+    }
+
+    private BlockingQueue<String> openWith(String token, String query) throws Exception {
         BlockingQueue<String> events = new LinkedBlockingQueue<>();
         HttpRequest request = HttpRequest.newBuilder(URI.create(things + (query == null ? "" : "?" + query)))
                 .header("Accept", "text/event-stream")
-                .header("Authorization", "Bearer " + RealInfrastructure.token(user)).build();
+                .header("Authorization", "Bearer " + token).build();
         HttpResponse<Stream<String>> response = HttpClient.newHttpClient()
                 .sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
         assertEquals(200, response.statusCode());
-        Thread.ofVirtual().start(() -> response.body().filter(l -> l.startsWith("data:"))
-                .forEach(l -> events.add(l.substring(5).trim())));
+        Thread.ofVirtual().start(() -> {
+            try {
+                response.body().filter(l -> l.startsWith("data:")).forEach(l -> events.add(l.substring(5).trim()));
+            } catch (RuntimeException closed) {
+                // the connection went away: the stream ended all the same
+            }
+            events.add(ENDED);
+        });
         Thread.sleep(1000); // the subscription is in place once the response started
         return events;
     }
@@ -106,6 +120,24 @@ class LiveChangesIT {
             assertTrue(first.contains("\"attributes/site\":\"north\""), first);
             assertTrue(!first.contains("attributes/floor") && !first.contains("temperature"), first);
         }
+    }
+
+    @Test
+    void aStreamEndsWhenItsTokenExpiresWhileOneWithAValidTokenGoesOn() throws Exception {
+        // A token that expires 2 s after it was issued, and the same user's stream with a long-lived one.
+        BlockingQueue<String> expiring = openWith(AccessFixtures.shortLived(), "ids=demo:live-exp");
+        BlockingQueue<String> valid = open("admin", "ids=demo:live-exp");
+        assertEquals(ENDED, expiring.poll(20, TimeUnit.SECONDS), "the stream outlived its token");
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            report(kafka, "demo:live-exp", 3.0);
+            String change = valid.poll(20, TimeUnit.SECONDS);
+            assertNotNull(change, "the stream with a valid token got no change");
+            assertTrue(change.contains("demo:live-exp"), change);
+        }
+        assertTrue(expiring.isEmpty(), "events after the end: " + expiring);
+        // Opened again with the expired token: refused.
+        given().auth().oauth2(AccessFixtures.expired()).header("Accept", "text/event-stream").get("/api/2/things")
+                .then().statusCode(401);
     }
 
     @Test
