@@ -41,7 +41,7 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  * Doppel's services are warmed up at concurrency 32 first ({@code --warmup}, seconds), so the JIT
  * compiler is not part of the figure.
  *
- * <pre>./doppel bench command [--seconds 10] [--warmup 15] [--devices 1000]</pre>
+ * <pre>./doppel bench command [--seconds 10] [--warmup 15] [--devices 1000] [--finished 100000]</pre>
  */
 public final class CommandBenchmark {
 
@@ -70,11 +70,14 @@ public final class CommandBenchmark {
         int seconds = 10;
         int devices = 1000;
         int warmup = 15;
+        int finished = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--devices" -> devices = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                // Measure concurrency 32 again after this many finished commands are in the store.
+                case "--finished" -> finished = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -93,6 +96,8 @@ public final class CommandBenchmark {
 
         Result[] ours = new Result[2];
         CpuPerOperation cpu;
+        Result afterFinished = null;
+        CpuPerOperation cpuAfterFinished = null;
         double drain;
         try (LocalSystem system = new LocalSystem(dir, LocalSystem.Layout.freePorts())) {
             System.out.println("[doppel] starting Kafka, MongoDB stand-in, Keycloak and the three services ...");
@@ -121,6 +126,11 @@ public final class CommandBenchmark {
             ours[0] = measure(1, seconds, roundTrip);
             cpu = new CpuPerOperation(system);
             ours[1] = measure(32, seconds, roundTrip, cpu);
+            if (finished > 0) {
+                storeFinishedCommands(system, finished);
+                cpuAfterFinished = new CpuPerOperation(system);
+                afterFinished = measure(32, seconds, roundTrip, cpuAfterFinished);
+            }
             for (MqttClient c : answering) {
                 c.disconnect();
             }
@@ -140,6 +150,13 @@ public final class CommandBenchmark {
         System.out.printf(Locale.ROOT, "| errors | %d | %d | |%n", reference[0].errors() + reference[1].errors(),
                 ours[0].errors() + ours[1].errors());
         cpu.print("round trip, concurrency 32");
+        if (afterFinished != null) {
+            ClosedLoop.row("round trips /s, concurrency 32, " + finished + " finished commands stored", ours[1].perSecond(),
+                    afterFinished.perSecond());
+            ClosedLoop.row("round trip p99 ms, concurrency 32, " + finished + " finished commands stored",
+                    ours[1].ms(99), afterFinished.ms(99));
+            cpuAfterFinished.print("round trip, concurrency 32, " + finished + " finished commands stored");
+        }
         System.exit(0);
     }
 
@@ -339,6 +356,42 @@ public final class CommandBenchmark {
 
     interface MqttStep {
         void run() throws MqttException;
+    }
+
+    /**
+     * Writes finished commands straight into command-service's store, as a week of traffic leaves
+     * them (kept {@code doppel.commands.retention}, 7 days): ended, answered, spread over 1,000 devices.
+     */
+    private static void storeFinishedCommands(LocalSystem system, int n) {
+        System.out.printf(Locale.ROOT, "[doppel] storing %d finished commands ...%n", n);
+        try (com.mongodb.client.MongoClient mongo = com.mongodb.client.MongoClients.create(
+                system.mongo().connectionString())) {
+            var commands = mongo.getDatabase("doppel-commands").getCollection("commands");
+            java.util.Date at = new java.util.Date(System.currentTimeMillis() - 3_600_000);
+            List<org.bson.Document> batch = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                String thing = "demo:finished-" + (i % 1000);
+                batch.add(new org.bson.Document("_id", UUID.randomUUID().toString()).append("thingId", thing)
+                        .append("tenant", "demo").append("subject", "ping").append("contentType", "application/json")
+                        .append("payload", new org.bson.types.Binary("{\"n\":1}".getBytes(StandardCharsets.UTF_8)))
+                        .append("responseRequired", true).append("timeoutMs", 30_000L).append("ttlMs", 0L)
+                        .append("expiresAt", null).append("createdAt", at).append("deadline", at)
+                        .append("status", "SUCCEEDED").append("modifiedAt", at)
+                        .append("response", new org.bson.Document("statusCode", 200).append("contentType", "text/plain")
+                                .append("payload", new org.bson.types.Binary("ok".getBytes(StandardCharsets.UTF_8))))
+                        .append("history", List.of(new org.bson.Document("status", "QUEUED").append("at", at),
+                                new org.bson.Document("status", "SENT").append("at", at),
+                                new org.bson.Document("status", "DELIVERED").append("at", at),
+                                new org.bson.Document("status", "SUCCEEDED").append("at", at))));
+                if (batch.size() == 1000) {
+                    commands.insertMany(batch);
+                    batch.clear();
+                }
+            }
+            if (!batch.isEmpty()) {
+                commands.insertMany(batch);
+            }
+        }
     }
 
     /** Paho now and then never completes a connect among many clients: give each step three tries. */
