@@ -29,6 +29,11 @@ public final class ReportValidator {
         return normaliseMap(values, 1);
     }
 
+    /** One value as a twin may hold it (a scalar, or maps and lists of them); {@link InvalidReport} if not. */
+    public static Object normaliseValue(Object value) {
+        return normaliseValue(value, 1);
+    }
+
     private static Map<String, Object> normaliseMap(Map<String, ?> values, int depth) {
         if (depth > MAX_DEPTH) {
             throw new InvalidReport("too-deep", "values nest deeper than " + MAX_DEPTH + " levels");

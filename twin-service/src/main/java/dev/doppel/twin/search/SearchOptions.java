@@ -1,8 +1,9 @@
 package dev.doppel.twin.search;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.doppel.contracts.PropertyKey;
 import dev.doppel.contracts.ThingId;
+import dev.doppel.twin.model.InvalidReport;
+import dev.doppel.twin.model.ReportValidator;
 import dev.doppel.twin.search.Rql.SyntaxError;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -21,7 +22,6 @@ public record SearchOptions(List<Sort> sort, int size, Cursor cursor) {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Longest cursor read back (base64 characters). */
     static final int MAX_CURSOR = 8192;
-    static final int MAX_CURSOR_DEPTH = 8;
 
     public record Sort(String property, boolean ascending) {
     }
@@ -39,9 +39,10 @@ public record SearchOptions(List<Sort> sort, int size, Cursor cursor) {
 
         /**
          * Reads a cursor back. It comes from the client, so it holds only what {@link #encode} can
-         * write: a thing id, and sort values that are JSON scalars or objects and lists with valid
-         * property keys (a twin's own values). Its values become filter values ({@code TwinSearch.after}),
-         * where an object with an operator key such as {@code $regex} or {@code $where} would be run.
+         * write: a thing id, and sort values a twin can hold ({@link ReportValidator}: scalars, objects
+         * and lists with valid property keys, bounded nesting). Its values become filter values
+         * ({@code TwinSearch.after}), where an object with an operator key such as {@code $regex} or
+         * {@code $where} would be run.
          */
         @SuppressWarnings("unchecked")
         static Cursor decode(String token, int position) {
@@ -54,27 +55,13 @@ public record SearchOptions(List<Sort> sort, int size, Cursor cursor) {
                 Object values = m.get("v");
                 Object id = m.get("id");
                 if (m.size() != 2 || !(values instanceof List<?> list) || !(id instanceof String thing)
-                        || !ThingId.isValid(thing) || !list.stream().allMatch(v -> plainValue(v, 0))) {
+                        || !ThingId.isValid(thing)) {
                     throw foreign;
                 }
-                return new Cursor((List<Object>) list, thing);
-            } catch (java.io.IOException | IllegalArgumentException | ClassCastException e) {
+                return new Cursor((List<Object>) ReportValidator.normaliseValue(list), thing);
+            } catch (java.io.IOException | IllegalArgumentException | ClassCastException | InvalidReport e) {
                 throw foreign;
             }
-        }
-
-        /** A value a twin can hold: a scalar, or objects and lists of them with valid property keys. */
-        private static boolean plainValue(Object v, int depth) {
-            return switch (v) {
-                case null -> true;
-                case String s -> true;
-                case Number n -> true;
-                case Boolean b -> true;
-                case List<?> l -> depth < MAX_CURSOR_DEPTH && l.stream().allMatch(x -> plainValue(x, depth + 1));
-                case Map<?, ?> o -> depth < MAX_CURSOR_DEPTH && o.entrySet().stream().allMatch(e ->
-                        e.getKey() instanceof String k && PropertyKey.isValid(k) && plainValue(e.getValue(), depth + 1));
-                default -> false;
-            };
         }
     }
 
