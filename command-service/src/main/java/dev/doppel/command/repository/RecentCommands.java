@@ -1,5 +1,6 @@
 package dev.doppel.command.repository;
 
+import dev.doppel.support.memory.BoundedEntries;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bson.Document;
@@ -33,9 +34,7 @@ final class RecentCommands {
         Document copy = new Document(command);
         copy.remove("payload");
         copy.remove("response");
-        if (commands.size() >= capacity) {
-            commands.clear();
-        }
+        BoundedEntries.makeRoom(commands, capacity, any -> false);
         commands.put(copy.getString("_id"), copy);
     }
 }

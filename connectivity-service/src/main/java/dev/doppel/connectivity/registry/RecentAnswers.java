@@ -1,5 +1,6 @@
 package dev.doppel.connectivity.registry;
 
+import dev.doppel.support.memory.BoundedEntries;
 import io.smallrye.mutiny.Uni;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package dev.doppel.connectivity.registry;
 
+import dev.doppel.support.memory.BoundedEntries;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
