@@ -9,6 +9,7 @@ import dev.doppel.contracts.EventTypes;
 import dev.doppel.support.messaging.EventRecords;
 import dev.doppel.support.messaging.KeyedBatch;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -26,9 +27,10 @@ import org.jboss.logging.Logger;
  * recorded it. Recording is idempotent, so reading twice is harmless.
  *
  * <p>Both read batches: the statuses of one command in their order, different commands at once
- * ({@link KeyedBatch}), so a store round trip per status no longer caps how many commands per second
- * end. Statuses command-service published itself (QUEUED, and the ends it decides) were stored before
- * they were published, so they are not recorded again.
+ * ({@link KeyedBatch}), and a command's statuses of one batch are recorded with one store write, so a
+ * round trip per status no longer caps how many commands per second end. Statuses command-service
+ * published itself (QUEUED, and the ends it decides) were stored before they were published, so they
+ * are not recorded again.
  */
 @ApplicationScoped
 public class CommandStatusConsumer {
@@ -55,35 +57,60 @@ public class CommandStatusConsumer {
 
     @Incoming("command-status")
     public Uni<Void> record(ConsumerRecords<String, byte[]> records) {
-        return KeyedBatch.process(parse(records), CommandStatusChanged::commandId, this::record, COMMANDS_AT_ONCE);
+        return KeyedBatch.processGroups(parse(records), CommandStatusChanged::commandId, this::record,
+                COMMANDS_AT_ONCE);
     }
 
-    private Uni<Void> record(CommandStatusChanged status) {
-        return recordWithRetry(status).chain(() -> desired.onStatus(status)
-                .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8));
+    /** One command's statuses of a batch: recorded with one write, then the desired state moves on. */
+    private Uni<Void> record(List<CommandStatusChanged> statuses) {
+        return recordWithRetry(statuses).chain(() -> Multi.createFrom().iterable(statuses)
+                .onItem().transformToUniAndConcatenate(status -> desired.onStatus(status)
+                        .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8))
+                .collect().last().replaceWithVoid());
     }
 
     @Incoming("command-status-live")
     public Uni<Void> notifyWaiting(ConsumerRecords<String, byte[]> records) {
-        return KeyedBatch.process(parse(records), CommandStatusChanged::commandId, this::notifyWaiting,
+        return KeyedBatch.processGroups(parse(records), CommandStatusChanged::commandId, this::notifyWaiting,
                 COMMANDS_AT_ONCE);
     }
 
-    private Uni<Void> notifyWaiting(CommandStatusChanged status) {
-        live.emit(status);
-        if (!status.status().isTerminal()) {
+    /**
+     * One command's statuses of a batch: each goes to the live streams; the end of a command a caller
+     * here waits for is recorded, together with the steps heard before it (one write, and the shared
+     * consumer then finds nothing left to do), and then answers the caller. Recording first means a
+     * caller who reads the command after the answer sees the outcome.
+     */
+    private Uni<Void> notifyWaiting(List<CommandStatusChanged> statuses) {
+        CommandStatusChanged end = null;
+        for (CommandStatusChanged status : statuses) {
+            live.emit(status);
+            if (end == null && pending.isWaiting(status.commandId())) {
+                if (status.status().isTerminal()) {
+                    end = status;
+                } else {
+                    pending.heard(status);
+                }
+            }
+        }
+        if (end == null) {
             return Uni.createFrom().voidItem();
         }
-        // Record first, so that a caller who reads the command after the answer sees the outcome.
-        return recordWithRetry(status).invoke(() -> pending.complete(status));
+        CommandStatusChanged answer = end;
+        List<CommandStatusChanged> steps = new ArrayList<>(pending.heardSteps(answer.commandId()));
+        steps.add(answer);
+        return recordWithRetry(steps).invoke(() -> pending.complete(answer));
     }
 
-    private Uni<Void> recordWithRetry(CommandStatusChanged status) {
-        if (CommandService.SOURCE.equals(status.source())) {
-            return Uni.createFrom().voidItem(); // stored by the step that published it
+    private Uni<Void> recordWithRetry(List<CommandStatusChanged> statuses) {
+        // Statuses command-service published itself were stored by the step that published them.
+        List<CommandStatusChanged> fromDevices = statuses.stream()
+                .filter(s -> !CommandService.SOURCE.equals(s.source())).toList();
+        if (fromDevices.isEmpty()) {
+            return Uni.createFrom().voidItem();
         }
-        return commands.record(status).onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5))
-                .atMost(8).replaceWithVoid();
+        return commands.record(fromDevices.get(0).commandId(), fromDevices).onFailure().retry()
+                .withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8);
     }
 
     private List<CommandStatusChanged> parse(ConsumerRecords<String, byte[]> records) {

@@ -118,87 +118,133 @@ public class CommandRepository {
         return Optional.ofNullable(recent.get(id)).map(d -> d.getString("subject"));
     }
 
-    /** What a step does to the command's timer ({@code dueAt}). */
-    public sealed interface Due {
-        Due KEEP = new Keep();
-        Due NONE = new Set(null);
+    /** A step on the devices' side (SENT, DELIVERED, an answer), as its status event reported it. */
+    public record Step(CommandStatus status, Instant at, String reason, Command.Response response) {
+    }
 
-        record Keep() implements Due {
-        }
-
-        /** @param at the new due time; null: no timer any more */
-        record Set(Instant at) implements Due {
-        }
-
-        /**
-         * Acknowledged at {@code acknowledgedAt}: the timer becomes the answer's deadline (the command's
-         * timeout from then), or none for a one-way command; taken from the command as the move reads it.
-         */
-        record AnswerDeadline(Instant acknowledgedAt) implements Due {
-        }
+    /** Whether a command at {@code from} moves on to {@code to}: statuses only go forward, and an end is final. */
+    static boolean moves(CommandStatus from, CommandStatus to) {
+        return !from.isTerminal() && (to.isTerminal() || from.ordinal() < to.ordinal());
     }
 
     /**
-     * Moves a command to {@code status} unless it already reached that step, a later one, or an end:
-     * redelivered and reordered status events leave it as it is. Returns the moved command, or empty.
+     * Records a command's steps from the devices' side, in their order, with at most one write. A step
+     * ahead of the command's status moves it: DELIVERED starts the answer's deadline (the command's
+     * timeout from the acknowledgement; no timer for a one-way command), an end clears the timer and
+     * keeps the answer. A step that arrives after the command ended (a PUBACK reported after the answer)
+     * is added to the history only, once. A step the command has reached already changes nothing, so
+     * redelivered and reordered events leave it as it is.
+     *
+     * @return the command as written, when this write ended it; else empty
      */
-    public Uni<Optional<Command>> advance(String id, CommandStatus status, Instant at, String reason,
-            Command.Response response, Due due) {
-        List<CommandStatus> allowedFrom = new ArrayList<>();
-        for (CommandStatus s : CommandStatus.values()) {
-            if (!s.isTerminal() && (status.isTerminal() || s.ordinal() < status.ordinal())) {
-                allowedFrom.add(s);
+    public Uni<Optional<Command>> record(String id, List<Step> steps) {
+        Recording[] applied = new Recording[1];
+        return Uni.createFrom().deferred(() -> {
+            Document known = recent.get(id);
+            if (known != null) {
+                Recording fromCopy = Recording.of(known, steps);
+                if (fromCopy.isEmpty()) {
+                    // History only grows and statuses only move forward: what a copy has, the store has.
+                    return Uni.createFrom().item(Optional.<Document>empty());
+                }
+                if (fromCopy.status() != null) { // it moves: the compare-and-set on the status guards it
+                    return moveIf(id, known, read -> !Recording.of(read, steps).isEmpty(),
+                            read -> (applied[0] = Recording.of(read, steps)).update(read), MAX_TRIES);
+                }
             }
-        }
-        return advanceFrom(id, allowedFrom, status, at, reason, response, due);
+            // Only notes to add: whether the history lacks them is for the store to say (a replica may
+            // have added them), not for a copy.
+            return read(id).chain(read -> moveIf(id, read, r -> !Recording.of(r, steps).isEmpty(),
+                    r -> (applied[0] = Recording.of(r, steps)).update(r), MAX_TRIES));
+        }).map(written -> written.filter(d -> applied[0].ends()).map(CommandDocumentMapper::fromDocument));
     }
 
-    /**
-     * Moves a command to {@code status} only from one of {@code from}. Returns the command as the move
-     * left it, or empty when it did not move, so callers need no read after it.
-     */
-    public Uni<Optional<Command>> advanceFrom(String id, List<CommandStatus> from, CommandStatus status, Instant at,
-            String reason, Command.Response response, Due due) {
-        List<Bson> updates = new ArrayList<>(Arrays.asList(
-                Updates.set("status", status.name()),
-                Updates.push("history", CommandDocumentMapper.entry(new Command.StatusEntry(status, at, reason)))));
-        if (response != null) {
-            updates.add(Updates.set("response", new Document("statusCode", response.statusCode())
-                    .append("contentType", response.contentType())
-                    .append("payload", new Binary(response.payload() == null ? new byte[0] : response.payload()))));
+    /** What a command's steps change in it, worked out from the command as read. */
+    private record Recording(CommandStatus status, Step lastMove, Step delivered, List<Document> entries) {
+
+        static Recording of(Document read, List<Step> steps) {
+            CommandStatus status = CommandStatus.valueOf(read.getString("status"));
+            java.util.Set<String> inHistory = new java.util.HashSet<>();
+            for (Document h : read.getList("history", Document.class, List.of())) {
+                inHistory.add(h.getString("status"));
+            }
+            Step lastMove = null;
+            Step delivered = null;
+            List<Document> entries = new ArrayList<>();
+            for (Step step : steps) {
+                boolean moved = moves(status, step.status());
+                boolean late = !moved && status.isTerminal() && !step.status().isTerminal();
+                if ((moved || late) && inHistory.add(step.status().name())) {
+                    entries.add(CommandDocumentMapper.entry(new Command.StatusEntry(step.status(), step.at(),
+                            step.reason())));
+                }
+                if (moved) {
+                    status = step.status();
+                    lastMove = step;
+                    delivered = step.status() == CommandStatus.DELIVERED ? step : delivered;
+                }
+            }
+            return new Recording(lastMove == null ? null : status, lastMove, delivered, entries);
         }
-        updates.add(Updates.set("modifiedAt", Date.from(at)));
-        return moveIf(id, d -> from.contains(CommandStatus.valueOf(d.getString("status"))), read -> {
-            List<Bson> all = new ArrayList<>(updates);
-            Instant dueAt = status.isTerminal() ? null : switch (due) {
-                case Due.Keep keep -> null;
-                case Due.Set set -> set.at();
-                case Due.AnswerDeadline deadline -> answerDeadline(CommandDocumentMapper.fromDocument(read), deadline);
-            };
-            if (status.isTerminal() || !(due instanceof Due.Keep)) {
-                all.add(dueAt == null ? Updates.unset("dueAt") : Updates.set("dueAt", Date.from(dueAt)));
+
+        boolean isEmpty() {
+            return entries.isEmpty();
+        }
+
+        boolean ends() {
+            return status != null && status.isTerminal();
+        }
+
+        Bson update(Document read) {
+            List<Bson> all = new ArrayList<>();
+            // $addToSet: the same event recorded twice (by both consumers, say) is in the history once.
+            all.add(Updates.addEachToSet("history", entries));
+            if (status == null) {
+                return all.get(0);
+            }
+            all.add(Updates.set("status", status.name()));
+            all.add(Updates.set("modifiedAt", Date.from(lastMove.at())));
+            if (ends()) {
+                all.add(Updates.unset("dueAt"));
+                if (lastMove.response() != null) {
+                    all.add(Updates.set("response", responseDocument(lastMove.response())));
+                }
+            } else if (delivered != null) {
+                Command command = CommandDocumentMapper.fromDocument(read);
+                all.add(command.responseRequired()
+                        ? Updates.set("dueAt", Date.from(delivered.at().plus(command.timeout())))
+                        : Updates.unset("dueAt"));
             }
             return Updates.combine(all);
-        }).map(d -> d.map(CommandDocumentMapper::fromDocument));
+        }
     }
 
-    /** When the device's answer is due, counted from its acknowledgement; none for a one-way command. */
-    private static Instant answerDeadline(Command command, Due.AnswerDeadline deadline) {
-        return command.responseRequired() ? deadline.acknowledgedAt().plus(command.timeout()) : null;
+    private static Document responseDocument(Command.Response response) {
+        return new Document("statusCode", response.statusCode())
+                .append("contentType", response.contentType())
+                .append("payload", new Binary(response.payload() == null ? new byte[0] : response.payload()));
     }
 
     /**
-     * Records a step that arrived after the command ended (a PUBACK reported after the answer was
-     * recorded, say) in its history only: the status stays, the history tells what happened.
+     * Ends a command that has not ended yet (EXPIRED, TIMED_OUT: steps command-service decides), and
+     * clears its timer. Returns the command as the move left it, or empty when it had ended already.
      */
-    public Uni<Boolean> noteLateStep(String id, CommandStatus step, Instant at, String reason) {
-        Bson note = Updates.push("history", CommandDocumentMapper.entry(new Command.StatusEntry(step, at, reason)));
-        // Read from the store: whether the history has the step is not something a copy can tell.
-        return read(id).chain(read -> moveIf(id, read, d -> CommandStatus.valueOf(d.getString("status")).isTerminal()
-                        && d.getList("history", Document.class, List.of()).stream()
-                                .noneMatch(h -> step.name().equals(h.getString("status"))),
-                any -> note, CommandStatus.values().length + 1))
-                .map(Optional::isPresent);
+    public Uni<Optional<Command>> end(String id, CommandStatus status, Instant at, String reason) {
+        return endFrom(id, Arrays.stream(CommandStatus.values()).filter(s -> moves(s, status)).toList(), status, at,
+                reason);
+    }
+
+    /**
+     * Ends a command only from one of {@code from} (a cancel, say), and clears its timer. Returns the
+     * command as the move left it, or empty when it did not move, so callers need no read after it.
+     */
+    public Uni<Optional<Command>> endFrom(String id, List<CommandStatus> from, CommandStatus status, Instant at,
+            String reason) {
+        Bson update = Updates.combine(Updates.set("status", status.name()),
+                Updates.push("history", CommandDocumentMapper.entry(new Command.StatusEntry(status, at, reason))),
+                Updates.set("modifiedAt", Date.from(at)), Updates.unset("dueAt"));
+        return moveIf(id, d -> from.contains(CommandStatus.valueOf(d.getString("status"))), read -> update)
+                .map(d -> d.map(CommandDocumentMapper::fromDocument));
     }
 
     /**
@@ -212,8 +258,11 @@ public class CommandRepository {
         return Uni.createFrom().deferred(() -> {
             Document known = recent.get(id);
             return known != null ? Uni.createFrom().item(known) : read(id);
-        }).chain(read -> moveIf(id, read, allowed, update, CommandStatus.values().length + 1));
+        }).chain(read -> moveIf(id, read, allowed, update, MAX_TRIES));
     }
+
+    /** Statuses only move forward, so a move ends within as many tries as there are statuses. */
+    private static final int MAX_TRIES = CommandStatus.values().length + 1;
 
     private Uni<Optional<Document>> moveIf(String id, Document read, Predicate<Document> allowed,
             Function<Document, Bson> update, int tries) {

@@ -5,7 +5,7 @@ import dev.doppel.command.messaging.CommandPublisher;
 import dev.doppel.command.messaging.StatusPublisher;
 import dev.doppel.command.model.Command;
 import dev.doppel.command.repository.CommandRepository;
-import dev.doppel.command.repository.CommandRepository.Due;
+import dev.doppel.command.repository.CommandRepository.Step;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
@@ -184,7 +184,7 @@ public class CommandService {
      */
     public Uni<Boolean> finish(Command command, CommandStatus status, String reason) {
         Instant now = Instant.now();
-        return repository.advance(command.id(), status, now, reason, null, Due.NONE).call(moved -> {
+        return repository.end(command.id(), status, now, reason).call(moved -> {
             if (moved.isEmpty()) {
                 return Uni.createFrom().voidItem();
             }
@@ -202,8 +202,8 @@ public class CommandService {
      */
     public Uni<Optional<Submitted>> cancel(String id) {
         Instant now = Instant.now();
-        return repository.advanceFrom(id, List.of(CommandStatus.QUEUED, CommandStatus.SENT), CommandStatus.CANCELLED,
-                now, "cancelled by request", null, Due.NONE)
+        return repository.endFrom(id, List.of(CommandStatus.QUEUED, CommandStatus.SENT), CommandStatus.CANCELLED,
+                now, "cancelled by request")
                 .chain(cancelled -> {
                     if (cancelled.isEmpty()) {
                         return repository.find(id).map(found -> found.map(c -> new Submitted(c, false)));
@@ -229,20 +229,19 @@ public class CommandService {
         return repository.find(id);
     }
 
-    /** Records a status event from the devices' side; redeliveries and stale steps change nothing. */
-    public Uni<Boolean> record(CommandStatusChanged status) {
-        Command.Response response = status.statusCode() != null && status.status().isTerminal()
-                ? new Command.Response(status.statusCode(), status.contentType(), status.payload())
-                : null;
-        Instant at = status.at() == null ? Instant.now() : status.at();
-        // Acknowledged: from now on the timer is the answer's deadline, or none for a one-way command.
-        Due due = status.status() == CommandStatus.DELIVERED ? new Due.AnswerDeadline(at) : Due.KEEP;
-        return repository.advance(status.commandId(), status.status(), at, status.reason(), response, due)
-                .call(moved -> moved.isPresent() || status.status().isTerminal() ? Uni.createFrom().voidItem()
-                        : repository.noteLateStep(status.commandId(), status.status(), at, status.reason()))
-                .invoke(moved -> moved.filter(c -> status.status().isTerminal())
-                        .ifPresent(c -> ended(c, status.status(), at)))
-                .map(Optional::isPresent);
+    /**
+     * Records status events from the devices' side for one command, in their order, with at most one
+     * store write; redeliveries and stale steps change nothing.
+     */
+    public Uni<Void> record(String commandId, List<CommandStatusChanged> statuses) {
+        List<Step> steps = statuses.stream().map(s -> new Step(s.status(), s.at() == null ? Instant.now() : s.at(),
+                s.reason(), s.statusCode() != null && s.status().isTerminal()
+                        ? new Command.Response(s.statusCode(), s.contentType(), s.payload())
+                        : null))
+                .toList();
+        return repository.record(commandId, steps).invoke(ended -> ended.ifPresent(c -> steps.stream()
+                .filter(s -> s.status() == c.status()).findFirst().ifPresent(s -> ended(c, s.status(), s.at()))))
+                .replaceWithVoid();
     }
 
     /** Counts a command's end and times it from submission ({@code doppel.commands.latency} by status). */

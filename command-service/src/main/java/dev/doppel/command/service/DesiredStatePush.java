@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.command.config.CommandConfig;
 import dev.doppel.command.model.Command;
 import dev.doppel.command.repository.CommandRepository;
-import dev.doppel.command.repository.CommandRepository.Due;
 import dev.doppel.command.repository.DesiredRepository;
 import dev.doppel.command.repository.DesiredRepository.Desired;
 import dev.doppel.contracts.CommandStatus;
@@ -94,9 +93,9 @@ public class DesiredStatePush {
                 if (status == CommandStatus.QUEUED) {
                     // Not sent yet: it carries the latest delta instead, or nothing is left to do.
                     if (d.delta().isEmpty()) {
-                        return commandStore.advanceFrom(d.commandId(), List.of(CommandStatus.QUEUED),
-                                CommandStatus.CANCELLED, Instant.now(), "device reached the desired state", null,
-                                Due.NONE).replaceWithVoid();
+                        return commandStore.endFrom(d.commandId(), List.of(CommandStatus.QUEUED),
+                                CommandStatus.CANCELLED, Instant.now(), "device reached the desired state")
+                                .replaceWithVoid();
                     }
                     return commandStore.replacePayload(d.commandId(), body(d))
                             .chain(replaced -> replaced ? desired.setCommandRevision(thingId, d.commandId(), d.revision())

@@ -18,6 +18,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -40,7 +41,7 @@ class InboxIT {
 
     @BeforeAll
     static void startDeviceSide() {
-        RegisteredDevices.register("demo:answering", "demo:failing", "demo:offline", "demo:silent");
+        RegisteredDevices.register("demo:answering", "demo:failing", "demo:offline", "demo:silent", "demo:reordering");
         kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
         KafkaConsumer<String, byte[]> commands = kafka.subscribe(Topics.COMMANDS);
         devices = new Thread(() -> {
@@ -70,6 +71,15 @@ class InboxIT {
                 status(c, CommandStatus.SUCCEEDED, 200, null, ("{\"echo\":" + new String(c.payload(),
                         StandardCharsets.UTF_8) + "}").getBytes(StandardCharsets.UTF_8));
             }
+            case "demo:reordering" -> {
+                // Its answer is reported before its earlier steps, and the acknowledgement comes twice.
+                Instant sent = Instant.now();
+                status(c, CommandStatus.SUCCEEDED, 200, null, "{}".getBytes(StandardCharsets.UTF_8),
+                        sent.plusMillis(2));
+                status(c, CommandStatus.DELIVERED, null, null, null, sent.plusMillis(1));
+                status(c, CommandStatus.DELIVERED, null, null, null, sent.plusMillis(1));
+                status(c, CommandStatus.SENT, null, null, null, sent);
+            }
             case "demo:failing" -> status(c, CommandStatus.FAILED, 503, null,
                     "busy".getBytes(StandardCharsets.UTF_8));
             case "demo:offline" -> status(c, CommandStatus.FAILED, 404, CommandStatusChanged.DEVICE_NOT_CONNECTED,
@@ -81,9 +91,14 @@ class InboxIT {
     }
 
     private static void status(CommandRequested c, CommandStatus s, Integer code, String reason, byte[] payload) {
+        status(c, s, code, reason, payload, Instant.now());
+    }
+
+    private static void status(CommandRequested c, CommandStatus s, Integer code, String reason, byte[] payload,
+            Instant at) {
         kafka.sendEvent(Topics.COMMAND_STATUS, c.thingId(), EventTypes.COMMAND_STATUS_CHANGED, "/connectivity/test",
                 new CommandStatusChanged(UUID.randomUUID().toString(), c.commandId(), c.thingId(), s, code, reason,
-                        code == null ? null : code == 200 ? "application/json" : "text/plain", payload, Instant.now(),
+                        code == null ? null : code == 200 ? "application/json" : "text/plain", payload, at,
                         "test"));
     }
 
@@ -100,7 +115,20 @@ class InboxIT {
                 .body("thingId", equalTo("demo:answering"))
                 .body("subject", equalTo("switch"))
                 .body("response.status", equalTo(200))
-                .body("history[0].status", equalTo("QUEUED"));
+                // Every step is there as soon as the caller has the answer.
+                .body("history.status", equalTo(List.of("QUEUED", "SENT", "DELIVERED", "SUCCEEDED")));
+    }
+
+    @Test
+    void stepsReportedAfterTheAnswerAreAddedToTheHistoryOnceAndChangeNothingElse() {
+        String id = asAdmin().body("x").post("/api/2/things/demo:reordering/inbox/messages/switch?timeout=10s")
+                .then().statusCode(200)
+                .extract().header(InboxResource.COMMAND_ID_HEADER);
+        // SENT was reported last, after the repeated DELIVERED: once it shows, both DELIVERED were recorded.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> asAdmin().get("/api/commands/" + id).then()
+                .body("history.status", equalTo(List.of("QUEUED", "SENT", "DELIVERED", "SUCCEEDED")))
+                .body("status", equalTo("SUCCEEDED"))
+                .body("response.status", equalTo(200)));
     }
 
     @Test

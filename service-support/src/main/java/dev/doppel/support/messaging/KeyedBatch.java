@@ -31,6 +31,17 @@ public final class KeyedBatch {
      */
     public static <T> Uni<Void> process(List<T> events, Function<T, String> key, Function<T, Uni<Void>> handle,
             int concurrency) {
+        return processGroups(events, key, inOrder -> Multi.createFrom().iterable(inOrder)
+                .onItem().transformToUniAndConcatenate(e -> Uni.createFrom().deferred(() -> handle.apply(e)))
+                .collect().last().replaceWithVoid(), concurrency);
+    }
+
+    /**
+     * Like {@link #process}, but hands each key's events to {@code handle} together, in their Kafka
+     * order: for a consumer that does one store write for several events of the same key.
+     */
+    public static <T> Uni<Void> processGroups(List<T> events, Function<T, String> key,
+            Function<List<T>, Uni<Void>> handle, int concurrency) {
         if (events.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
@@ -40,9 +51,7 @@ public final class KeyedBatch {
             byKey.computeIfAbsent(k == null ? "" : k, x -> new ArrayList<>()).add(event);
         }
         return Multi.createFrom().iterable(byKey.values())
-                .onItem().transformToUni(inOrder -> Multi.createFrom().iterable(inOrder)
-                        .onItem().transformToUniAndConcatenate(e -> Uni.createFrom().deferred(() -> handle.apply(e)))
-                        .collect().last().replaceWithVoid())
+                .onItem().transformToUni(inOrder -> Uni.createFrom().deferred(() -> handle.apply(inOrder)))
                 .merge(concurrency)
                 .collect().last().replaceWithVoid();
     }

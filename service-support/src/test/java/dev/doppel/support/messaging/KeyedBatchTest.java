@@ -70,4 +70,15 @@ class KeyedBatchTest {
                 .subscribe().with(ok -> { }, t -> failed.set(t.getMessage().equals("store down")));
         assertTrue(failed.get());
     }
+
+    @Test
+    void groupsHandOverEachKeysEventsTogetherInTheirOrder() {
+        List<String> handed = new ArrayList<>();
+        KeyedBatch.processGroups(List.of(new Event("a", "a1"), new Event("b", "b1"), new Event("a", "a2")), Event::key,
+                events -> {
+                    handed.add(String.join(",", events.stream().map(Event::name).toList()));
+                    return Uni.createFrom().voidItem();
+                }, 8).await().indefinitely();
+        assertEquals(List.of("a1,a2", "b1"), handed);
+    }
 }
