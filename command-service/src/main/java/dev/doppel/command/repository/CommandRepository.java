@@ -35,6 +35,8 @@ public class CommandRepository {
 
     private final ReactiveMongoCollection<Document> commands;
     private final RecentCommands recent = new RecentCommands(RECENT);
+    private final java.util.Map<String, java.util.concurrent.CompletableFuture<Void>> writing =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public CommandRepository(ReactiveMongoClient mongo, CommandConfig config) {
         this.commands = mongo.getDatabase(config.database()).getCollection("commands");
@@ -139,7 +141,7 @@ public class CommandRepository {
      */
     public Uni<Optional<Command>> record(String id, List<Step> steps) {
         Recording[] applied = new Recording[1];
-        return Uni.createFrom().deferred(() -> {
+        return oneAtATime(id, () -> {
             Document known = recent.get(id);
             if (known != null) {
                 Recording fromCopy = Recording.of(known, steps);
@@ -243,8 +245,26 @@ public class CommandRepository {
         Bson update = Updates.combine(Updates.set("status", status.name()),
                 Updates.push("history", CommandDocumentMapper.entry(new Command.StatusEntry(status, at, reason))),
                 Updates.set("modifiedAt", Date.from(at)), Updates.unset("dueAt"));
-        return moveIf(id, d -> from.contains(CommandStatus.valueOf(d.getString("status"))), read -> update)
-                .map(d -> d.map(CommandDocumentMapper::fromDocument));
+        return oneAtATime(id, () -> moveIf(id, d -> from.contains(CommandStatus.valueOf(d.getString("status"))),
+                read -> update)).map(d -> d.map(CommandDocumentMapper::fromDocument));
+    }
+
+    /**
+     * Runs the writes of one command on this instance one after the other (both status consumers and
+     * the timers write): each then starts from the copy the one before left, instead of failing the
+     * other's compare-and-set and reading the command again. Only writes in flight are tracked.
+     */
+    private <T> Uni<T> oneAtATime(String id, java.util.function.Supplier<Uni<T>> write) {
+        return Uni.createFrom().deferred(() -> {
+            java.util.concurrent.CompletableFuture<Void> mine = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.CompletableFuture<Void> before = writing.put(id, mine);
+            Uni<Void> turn = before == null ? Uni.createFrom().voidItem()
+                    : Uni.createFrom().completionStage(before).replaceWithVoid();
+            return turn.chain(() -> Uni.createFrom().deferred(write::get)).onTermination().invoke(() -> {
+                writing.remove(id, mine);
+                mine.complete(null);
+            });
+        });
     }
 
     /**
