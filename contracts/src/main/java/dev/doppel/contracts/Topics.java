@@ -15,6 +15,13 @@ public final class Topics {
      */
     public static final String COMMAND_ROUTES = "dt.command-routes";
 
+    /**
+     * Header of a {@link #COMMANDS} record that is the command's first publication, not one published
+     * again when its device connected: no connectivity instance delivered it before the partition's
+     * owner reads that record. Without it a record may repeat a command a device has had already.
+     */
+    public static final String FIRST_PUBLICATION_HEADER = "doppel-first-publication";
+
     /** All topics, for brokers that create them up front. */
     public static final java.util.List<String> ALL = java.util.List.of(
             DEVICE_TELEMETRY, DEVICE_EVENTS, DEVICE_CONNECTIONS, DEVICES, TWIN_CHANGES, COMMANDS, COMMAND_STATUS,

@@ -117,13 +117,13 @@ public class CommandService {
     /** Announces the new command's first step and hands it to the devices' side. */
     private Uni<Void> queued(Command c) {
         return statuses.publish(status(c, CommandStatus.QUEUED, null, c.createdAt()))
-                .chain(() -> publish(c))
+                .chain(() -> publish(c, true))
                 .invoke(() -> metrics.counter("doppel.commands.submitted").increment());
     }
 
-    private Uni<Void> publish(Command c) {
+    private Uni<Void> publish(Command c, boolean first) {
         return publisher.publish(new CommandRequested(c.id(), c.thingId(), c.subject(), c.contentType(), c.payload(),
-                c.responseRequired(), c.createdAt(), c.deadline(), c.expiresAt()));
+                c.responseRequired(), c.createdAt(), c.deadline(), c.expiresAt()), first);
     }
 
     private static Command newCommand(Request r) {
@@ -219,7 +219,7 @@ public class CommandService {
     /** The device can take commands again: its waiting ones go out, oldest first. */
     public Uni<Integer> dispatchWaiting(String thingId) {
         return repository.waiting(thingId, Instant.now()).chain(waiting -> Multi.createFrom().iterable(waiting)
-                .onItem().transformToUniAndConcatenate(this::publish)
+                .onItem().transformToUniAndConcatenate(c -> publish(c, false))
                 .collect().asList()
                 .invoke(sent -> metrics.counter("doppel.commands.redispatched").increment(sent.size()))
                 .map(List::size));

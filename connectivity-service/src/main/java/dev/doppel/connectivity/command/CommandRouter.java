@@ -97,17 +97,22 @@ public class CommandRouter {
         return sinks.containsKey(thingId);
     }
 
-    /** Routes a command to its device, or reports at once that the device is not connected. */
-    public Uni<Void> route(CommandRequested command) {
-        return route(command, true);
+    /**
+     * Routes a command to its device, or reports at once that the device is not connected.
+     *
+     * @param maybeDelivered whether a device may have had it already (a replay, a command published again):
+     *                       then the acknowledged commands of earlier runs and other instances are looked up
+     */
+    public Uni<Void> route(CommandRequested command, boolean maybeDelivered) {
+        return route(command, true, maybeDelivered);
     }
 
     /** A command another instance handed here because the device is connected here; not handed on again. */
     public Uni<Void> routeHandedOver(CommandRequested command) {
-        return route(command, false);
+        return route(command, false, true);
     }
 
-    private Uni<Void> route(CommandRequested command, boolean mayHandOver) {
+    private Uni<Void> route(CommandRequested command, boolean mayHandOver, boolean maybeDelivered) {
         Instant now = clock.instant();
         if (command.deadline() != null && now.isAfter(command.deadline())
                 || command.expiresAt() != null && !command.mayWait(now)) {
@@ -118,8 +123,10 @@ public class CommandRouter {
             metrics.counter("doppel.commands.routed", "outcome", "duplicate", "transport", "none").increment();
             return Uni.createFrom().voidItem();
         }
-        // Also those acknowledged before a restart of this instance.
-        return acknowledgedStore.contains(command.commandId()).chain(seen -> {
+        // Also those acknowledged before a restart of this instance, or on another instance.
+        Uni<Boolean> acknowledgedElsewhere = maybeDelivered ? acknowledgedStore.contains(command.commandId())
+                : Uni.createFrom().item(false);
+        return acknowledgedElsewhere.chain(seen -> {
             if (seen) {
                 acknowledged.put(command.commandId(), now);
                 metrics.counter("doppel.commands.routed", "outcome", "duplicate", "transport", "none").increment();

@@ -5,6 +5,7 @@ import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.DeviceSessions;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.EventTypes;
+import dev.doppel.contracts.Topics;
 import dev.doppel.support.messaging.EventRecords;
 import dev.doppel.support.messaging.KeyedBatch;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,8 +35,11 @@ public class CommandConsumer {
     private final ObjectMapper json;
     private final MeterRegistry metrics;
     private final DeviceSessions sessions;
+    private final CommandPartitions partitions;
 
-    public CommandConsumer(CommandRouter router, ObjectMapper json, MeterRegistry metrics, DeviceSessions sessions) {
+    public CommandConsumer(CommandRouter router, ObjectMapper json, MeterRegistry metrics, DeviceSessions sessions,
+            @io.smallrye.common.annotation.Identifier(CommandPartitions.NAME) CommandPartitions partitions) {
+        this.partitions = partitions;
         this.router = router;
         this.json = json;
         this.metrics = metrics;
@@ -44,22 +48,42 @@ public class CommandConsumer {
 
     @Incoming("commands")
     public Uni<Void> consume(ConsumerRecords<String, byte[]> records) {
-        return KeyedBatch.process(read(records, false), CommandRequested::thingId,
-                c -> routeSafely(c, router::route), DEVICES_AT_ONCE);
+        List<Received> commands = new ArrayList<>(records.count());
+        for (ConsumerRecord<String, byte[]> record : records) {
+            CommandRequested command = read(record);
+            if (command != null) {
+                commands.add(new Received(command, mayBeDeliveredAlready(record)));
+            }
+        }
+        return KeyedBatch.process(commands, r -> r.command().thingId(),
+                r -> routeSafely(r.command(), c -> router.route(c, r.maybeDelivered())), DEVICES_AT_ONCE);
+    }
+
+    private record Received(CommandRequested command, boolean maybeDelivered) {
+    }
+
+    /**
+     * Whether a device may have had this record's command already: when it is published again for a
+     * device that connected, or when the record may have been read before (a replay after a restart
+     * or a rebalance). Only then is the store of acknowledged commands asked.
+     */
+    private boolean mayBeDeliveredAlready(ConsumerRecord<String, byte[]> record) {
+        return EventRecords.header(record, Topics.FIRST_PUBLICATION_HEADER) == null
+                || partitions.mayHaveBeenReadBefore(record);
     }
 
     /** Commands other instances handed over; each instance reads them all and takes those for itself. */
     @Incoming("command-routes")
     public Uni<Void> consumeHandedOver(ConsumerRecords<String, byte[]> records) {
-        return KeyedBatch.process(read(records, true), CommandRequested::thingId,
+        return KeyedBatch.process(handedOver(records), CommandRequested::thingId,
                 c -> routeSafely(c, router::routeHandedOver), DEVICES_AT_ONCE);
     }
 
-    /** The batch's commands (for this instance only, when {@code handedOver}); malformed ones counted and left out. */
-    private List<CommandRequested> read(ConsumerRecords<String, byte[]> records, boolean handedOver) {
+    /** The batch's commands for this instance; malformed ones counted and left out. */
+    private List<CommandRequested> handedOver(ConsumerRecords<String, byte[]> records) {
         List<CommandRequested> commands = new ArrayList<>(records.count());
         for (ConsumerRecord<String, byte[]> record : records) {
-            if (handedOver && !sessions.instance().equals(EventRecords.header(record, KafkaDownstreamSender.ROUTE_TO))) {
+            if (!sessions.instance().equals(EventRecords.header(record, KafkaDownstreamSender.ROUTE_TO))) {
                 continue;
             }
             CommandRequested command = read(record);
