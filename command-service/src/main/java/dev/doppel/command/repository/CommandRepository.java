@@ -143,20 +143,17 @@ public class CommandRepository {
         Recording[] applied = new Recording[1];
         return oneAtATime(id, () -> {
             Document known = recent.get(id);
-            if (known != null) {
-                Recording fromCopy = Recording.of(known, steps);
-                if (fromCopy.isEmpty()) {
-                    // History only grows and statuses only move forward: what a copy has, the store has.
-                    return Uni.createFrom().item(Optional.<Document>empty());
-                }
-                if (fromCopy.status() != null) { // it moves: the compare-and-set on the status guards it
-                    return moveIf(id, known, read -> !Recording.of(read, steps).isEmpty(),
-                            read -> (applied[0] = Recording.of(read, steps)).update(read), MAX_TRIES);
-                }
+            Recording fromCopy = known == null ? null : Recording.of(known, steps);
+            if (fromCopy != null && fromCopy.isEmpty()) {
+                // History only grows and statuses only move forward: what a copy has, the store has.
+                return Uni.createFrom().item(Optional.<Document>empty());
             }
-            // Only notes to add: whether the history lacks them is for the store to say (a replica may
-            // have added them), not for a copy.
-            return read(id).chain(read -> moveIf(id, read, r -> !Recording.of(r, steps).isEmpty(),
+            // A move may start from the copy (the compare-and-set on the status guards it). Notes only
+            // (the command has ended) start from the store: whether the history lacks them is for the
+            // store to say, since a replica may have added them.
+            Uni<Document> start = fromCopy != null && fromCopy.status() != null ? Uni.createFrom().item(known)
+                    : read(id);
+            return start.chain(read -> moveIf(id, read, r -> !Recording.of(r, steps).isEmpty(),
                     r -> (applied[0] = Recording.of(r, steps)).update(r), MAX_TRIES));
         }).map(written -> written.filter(d -> applied[0].ends()).map(CommandDocumentMapper::fromDocument));
     }

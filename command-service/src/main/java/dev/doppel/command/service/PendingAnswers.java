@@ -21,7 +21,7 @@ public class PendingAnswers {
 
     private static final class Waiter {
         final CompletableFuture<CommandStatusChanged> answer = new CompletableFuture<>();
-        /** At most one per status: a device's side repeating itself cannot make it grow. */
+        /** At most as many as there are statuses: a device's side repeating itself cannot make it grow. */
         final List<CommandStatusChanged> steps = new ArrayList<>(2);
     }
 

@@ -9,6 +9,7 @@ import dev.doppel.contracts.Topics;
 import dev.doppel.support.messaging.EventRecords;
 import dev.doppel.support.messaging.KeyedBatch;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.common.annotation.Identifier;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -38,7 +39,7 @@ public class CommandConsumer {
     private final CommandPartitions partitions;
 
     public CommandConsumer(CommandRouter router, ObjectMapper json, MeterRegistry metrics, DeviceSessions sessions,
-            @io.smallrye.common.annotation.Identifier(CommandPartitions.NAME) CommandPartitions partitions) {
+            @Identifier(CommandPartitions.NAME) CommandPartitions partitions) {
         this.partitions = partitions;
         this.router = router;
         this.json = json;
