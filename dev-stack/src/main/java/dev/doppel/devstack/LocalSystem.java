@@ -121,11 +121,26 @@ public final class LocalSystem implements AutoCloseable {
             if (zipkin != null) {
                 config.put("doppel.tracing.zipkin-endpoint", zipkin.spansEndpoint());
             }
+            // Devices of the local run (Modbus simulators, a fleet's broker) run on this machine; the
+            // platform's own ports stay out of reach of tenants' plans and connections.
+            config.put("doppel.egress.allow-loopback", "true");
+            config.put("doppel.egress.platform-endpoints", platformEndpoints());
             configs.put(name, config);
             starting.put(name, CompletableFuture.supplyAsync(() -> launch(name, name + ".log")));
         }
         starting.forEach((name, f) -> services.put(name, f.join()));
         return this;
+    }
+
+    /** Every TCP port of the local run's own parts, as {@code 127.0.0.1:port,...}. */
+    private String platformEndpoints() {
+        List<Integer> ports = new ArrayList<>(List.of(layout.kafka(), layout.kafkaController(), layout.mongo(),
+                layout.keycloak(), layout.mqtt()));
+        ports.addAll(layout.http().values());
+        if (zipkinPort >= 0) {
+            ports.add(zipkinPort);
+        }
+        return String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
     }
 
     /**

@@ -2,6 +2,8 @@ package dev.doppel.connectivity.bridge;
 
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandSink;
+import dev.doppel.connectivity.egress.EgressPolicy;
+import dev.doppel.connectivity.egress.EgressRefused;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.mapping.PayloadMappings;
@@ -54,6 +56,7 @@ final class BridgeClient {
     private final DownstreamSender downstream;
     private final CommandRouter router;
     private final MeterRegistry metrics;
+    private final EgressPolicy egress;
     private final Map<String, CommandSink> devices = new ConcurrentHashMap<>();
     /**
      * Commands published and not yet acknowledged, by packet id. The PUBACK can be handled before the
@@ -68,7 +71,9 @@ final class BridgeClient {
     private Duration retry = FIRST_RETRY;
 
     BridgeClient(String key, String tenant, BridgeDefinition definition, Vertx vertx, DeviceRegistry registry,
-            PayloadMappings mappings, DownstreamSender downstream, CommandRouter router, MeterRegistry metrics) {
+            PayloadMappings mappings, DownstreamSender downstream, CommandRouter router, MeterRegistry metrics,
+            EgressPolicy egress) {
+        this.egress = egress;
         this.key = key;
         this.tenant = tenant;
         this.definition = definition;
@@ -105,9 +110,9 @@ final class BridgeClient {
         if (stopped) {
             return;
         }
-        URI uri = URI.create(definition.uri());
-        boolean tls = uri.getScheme().toLowerCase(Locale.ROOT).matches("ssl|mqtts");
-        int port = uri.getPort() > 0 ? uri.getPort() : tls ? 8883 : 1883;
+        boolean tls = definition.tls();
+        String host = definition.brokerHost();
+        int port = definition.brokerPort();
         MqttClientOptions options = new MqttClientOptions()
                 .setClientId(definition.clientId() != null ? definition.clientId() : "doppel-" + key.replace('/', '-'))
                 // A persistent session: QoS 1 messages not yet acknowledged come again after a reconnect.
@@ -142,7 +147,24 @@ final class BridgeClient {
                 retryLater();
             }
         });
-        c.connect(port, uri.getHost()).onSuccess(ack -> {
+        io.vertx.core.Context context = vertx.getOrCreateContext();
+        // The name is resolved and checked once, and the connection goes to the address checked; over
+        // TLS the broker's certificate is still verified against the name.
+        egress.check(tenant, host, port, "bridge").subscribe().with(address -> context.runOnContext(v ->
+                connect(c, address.getHostAddress(), host, port)), e -> context.runOnContext(v -> {
+                    if (!(e instanceof EgressRefused)) {
+                        LOG.warnf("bridge %s: could not check %s: %s", key, definition.uri(), e.getMessage());
+                    }
+                    metrics.counter("doppel.bridge.connections", "outcome", "refused").increment();
+                    retryLater();
+                }));
+    }
+
+    private void connect(MqttClient c, String address, String host, int port) {
+        if (stopped) {
+            return;
+        }
+        c.connect(port, address, host).onSuccess(ack -> {
             if (stopped) {
                 c.disconnect();
                 return;

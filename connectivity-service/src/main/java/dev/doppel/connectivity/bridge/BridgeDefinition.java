@@ -39,6 +39,22 @@ public record BridgeDefinition(String uri, String username, String password, Str
         return enabled == null || enabled;
     }
 
+    /** Whether the broker is reached over TLS ({@code ssl://}, {@code mqtts://}); of a usable definition. */
+    public boolean tls() {
+        return URI.create(uri).getScheme().toLowerCase(Locale.ROOT).matches("ssl|mqtts");
+    }
+
+    /** The broker's host, of a usable definition. */
+    public String brokerHost() {
+        return URI.create(uri).getHost();
+    }
+
+    /** The broker's port: the URI's, or MQTT's default (1883, 8883 over TLS). */
+    public int brokerPort() {
+        int port = URI.create(uri).getPort();
+        return port > 0 ? port : tls() ? 8883 : 1883;
+    }
+
     /** Every problem with the definition, empty when it is usable. */
     public List<String> problems(String tenant) {
         List<String> problems = new ArrayList<>();

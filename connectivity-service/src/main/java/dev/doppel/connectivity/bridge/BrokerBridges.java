@@ -1,6 +1,7 @@
 package dev.doppel.connectivity.bridge;
 
 import dev.doppel.connectivity.command.CommandRouter;
+import dev.doppel.connectivity.egress.EgressPolicy;
 import dev.doppel.connectivity.command.DeviceSessions;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
@@ -38,13 +39,15 @@ public class BrokerBridges {
     private final DownstreamSender downstream;
     private final CommandRouter router;
     private final MeterRegistry metrics;
+    private final EgressPolicy egress;
     private final boolean enabled;
     private final Map<String, BridgeClient> running = new ConcurrentHashMap<>();
     private volatile boolean shuttingDown;
 
     public BrokerBridges(BridgeDefinitions definitions, DeviceSessions sessions, Vertx vertx, DeviceRegistry registry,
             PayloadMappings mappings, DownstreamSender downstream, CommandRouter router, MeterRegistry metrics,
-            @ConfigProperty(name = "doppel.bridge.enabled", defaultValue = "true") boolean enabled) {
+            EgressPolicy egress, @ConfigProperty(name = "doppel.bridge.enabled", defaultValue = "true") boolean enabled) {
+        this.egress = egress;
         this.definitions = definitions;
         this.sessions = sessions;
         this.vertx = vertx;
@@ -103,7 +106,7 @@ public class BrokerBridges {
     private void start(String key, BridgeDefinition definition) {
         String tenant = key.substring(0, key.indexOf('/'));
         BridgeClient client = new BridgeClient(key, tenant, definition, vertx, registry, mappings, downstream, router,
-                metrics);
+                metrics, egress);
         if (!shuttingDown && running.putIfAbsent(key, client) == null) {
             LOG.infof("bridge %s runs here: %s", key, definition.uri());
             client.start();

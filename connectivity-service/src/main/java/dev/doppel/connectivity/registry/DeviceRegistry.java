@@ -120,6 +120,20 @@ public class DeviceRegistry {
         });
     }
 
+    /** Replaces where the tenant's Modbus devices and broker connections may connect ({@code EgressPolicy}). */
+    public Uni<Void> putEgress(String tenant, List<String> allowed) {
+        return tenants.updateOne(Filters.eq("_id", tenant), com.mongodb.client.model.Updates.set("egress", allowed),
+                new com.mongodb.client.model.UpdateOptions().upsert(true)).replaceWithVoid();
+    }
+
+    /** The tenant's egress allow-list as stored; empty when none was set. */
+    public Uni<List<String>> egress(String tenant) {
+        return tenants.find(Filters.eq("_id", tenant)).collect().first().map(d -> {
+            List<String> l = d == null ? null : d.getList("egress", String.class);
+            return l == null ? List.of() : List.copyOf(l);
+        });
+    }
+
     public Uni<Boolean> isTenantEnabled(String tenant) {
         return tenants.find(Filters.eq("_id", tenant)).collect().first()
                 .map(d -> d == null || d.getBoolean("enabled", true));

@@ -2,6 +2,8 @@ package dev.doppel.connectivity.rest;
 
 import dev.doppel.connectivity.bridge.BridgeDefinition;
 import dev.doppel.connectivity.bridge.BridgeDefinitions;
+import dev.doppel.connectivity.egress.EgressPolicy;
+import dev.doppel.connectivity.egress.EgressRefused;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
@@ -20,6 +22,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.util.List;
+import java.util.Objects;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
 /**
@@ -35,10 +38,12 @@ public class ConnectionResource {
 
     private final BridgeDefinitions definitions;
     private final Caller caller;
+    private final EgressPolicy egress;
 
-    public ConnectionResource(BridgeDefinitions definitions, Caller caller) {
+    public ConnectionResource(BridgeDefinitions definitions, Caller caller, EgressPolicy egress) {
         this.definitions = definitions;
         this.caller = caller;
+        this.egress = egress;
     }
 
     @PUT
@@ -60,11 +65,21 @@ public class ConnectionResource {
                         throw new ProblemException(Problem.of("invalid-connection", "Invalid connection", 400,
                                 "password \"***\" keeps the stored one, and there is none", null));
                     }
+                    // Else anyone who may edit the connection could send the stored password to a broker of theirs.
+                    if (!stored.get().brokerHost().equalsIgnoreCase(definition.brokerHost())
+                            || stored.get().brokerPort() != definition.brokerPort()
+                            || !Objects.equals(stored.get().username(), definition.username())) {
+                        throw new ProblemException(Problem.of("invalid-connection", "Invalid connection", 400,
+                                "password \"***\" keeps the stored one only for the same broker and username;"
+                                        + " send the password with a new uri", null));
+                    }
                     return new BridgeDefinition(definition.uri(), definition.username(), stored.get().password(),
                             definition.clientId(), definition.subscriptions(), definition.commandTopic(),
                             definition.responses(), definition.enabled());
                 });
-        return complete.chain(d -> definitions.put(tenant, name, d)).map(created -> created
+        return complete.call(d -> egress.check(tenant, d.brokerHost(), d.brokerPort(), "bridge")
+                        .onFailure(EgressRefused.class).transform(e -> RegistryResource.egressRefused((EgressRefused) e)))
+                .chain(d -> definitions.put(tenant, name, d)).map(created -> created
                 ? Response.created(URI.create("/api/registry/connections/" + tenant + "/" + name))
                         .entity(definition.redacted()).build()
                 : Response.noContent().build());

@@ -2,6 +2,9 @@ package dev.doppel.connectivity.rest;
 
 import dev.doppel.connectivity.adapter.modbus.ModbusPlan;
 import dev.doppel.connectivity.adapter.modbus.ModbusPlans;
+import dev.doppel.connectivity.egress.EgressPolicy;
+import dev.doppel.connectivity.egress.EgressRefused;
+import dev.doppel.connectivity.egress.EgressRule;
 import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
@@ -52,15 +55,17 @@ public class RegistryResource {
     private final ModbusPlans modbus;
     private final PayloadMappings mappings;
     private final DeviceLimits limits;
+    private final EgressPolicy egress;
 
     public RegistryResource(DeviceRegistry registry, Caller caller, DownstreamSender downstream, ModbusPlans modbus,
-            PayloadMappings mappings, DeviceLimits limits) {
+            PayloadMappings mappings, DeviceLimits limits, EgressPolicy egress) {
         this.registry = registry;
         this.caller = caller;
         this.downstream = downstream;
         this.modbus = modbus;
         this.mappings = mappings;
         this.limits = limits;
+        this.egress = egress;
     }
 
     /** Tells twin-service (and anyone else) that a device came or went; its twin follows. */
@@ -131,6 +136,56 @@ public class RegistryResource {
     public Uni<Map<String, Object>> getTenant(@PathParam("tenant") String tenant) {
         thingId(tenant, "tenant");
         return registry.isTenantEnabled(tenant).map(enabled -> Map.of("tenant", tenant, "enabled", enabled));
+    }
+
+    /** Most entries a tenant's egress allow-list may have. */
+    static final int MAX_EGRESS_RULES = 100;
+
+    /**
+     * Replaces where the tenant's Modbus devices and broker connections may connect (admins only),
+     * e.g. {@code ["10.20.0.0/16:502", "broker.plant.example:8883", "*.plc.plant.example"]}; {@code []}
+     * for nowhere. The platform's own endpoints stay refused whatever the list says. Plans and
+     * connections already stored are checked again at their next connection.
+     */
+    @PUT
+    @Path("/tenants/{tenant}/egress")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> putEgress(@PathParam("tenant") String tenant, List<String> body) {
+        if (!caller.isAdmin()) {
+            throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
+                    "only dt-admin may set where a tenant's devices and connections may connect", null));
+        }
+        thingId(tenant, "tenant");
+        List<String> problems = new ArrayList<>();
+        if (body == null || body.size() > MAX_EGRESS_RULES) {
+            problems.add("expected a list of at most " + MAX_EGRESS_RULES
+                    + " hosts, *.domains, addresses or CIDR ranges, each with an optional :port");
+        } else {
+            for (String entry : body) {
+                try {
+                    EgressRule.parse(entry);
+                } catch (IllegalArgumentException e) {
+                    problems.add(e.getMessage());
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ProblemException(Problem.of("invalid-egress", "Invalid egress allow-list", 400,
+                    String.join("; ", problems), null));
+        }
+        return registry.putEgress(tenant, body.stream().map(String::trim).toList()).map(v -> Response.noContent().build());
+    }
+
+    @GET
+    @Path("/tenants/{tenant}/egress")
+    public Uni<List<String>> getEgress(@PathParam("tenant") String tenant) {
+        thingId(tenant, "tenant");
+        return registry.egress(tenant);
+    }
+
+    /** A problem for a connection the tenant may not make: 403, with the reason. */
+    static ProblemException egressRefused(EgressRefused e) {
+        return new ProblemException(Problem.of("egress-refused", "Destination not allowed", 403, e.getMessage(), null));
     }
 
     /** Most trusted CAs a tenant may have; more is a mistake, not a use. */
@@ -334,7 +389,9 @@ public class RegistryResource {
             if (device.isEmpty()) {
                 throw notFound(id);
             }
-            return modbus.put(id, plan);
+            return egress.check(tenant, plan.host(), plan.port(), "modbus")
+                    .onFailure(EgressRefused.class).transform(e -> egressRefused((EgressRefused) e))
+                    .chain(() -> modbus.put(id, plan));
         }).map(created -> (created ? Response.status(Response.Status.CREATED) : Response.ok()).entity(plan).build());
     }
 

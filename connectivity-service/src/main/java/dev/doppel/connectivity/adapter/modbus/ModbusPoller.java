@@ -3,6 +3,7 @@ package dev.doppel.connectivity.adapter.modbus;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.DeviceSessions;
+import dev.doppel.connectivity.egress.EgressPolicy;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.ThingId;
@@ -42,6 +43,7 @@ public class ModbusPoller {
     private final DownstreamSender downstream;
     private final MeterRegistry metrics;
     private final ObjectMapper json;
+    private final EgressPolicy egress;
     private final boolean enabled;
     private final Duration timeout;
     private final Duration maxBackoff;
@@ -50,7 +52,7 @@ public class ModbusPoller {
     private volatile boolean shuttingDown;
 
     public ModbusPoller(ModbusPlans plans, DeviceRegistry registry, DeviceSessions sessions, CommandRouter router,
-            DownstreamSender downstream, MeterRegistry metrics, ObjectMapper json,
+            DownstreamSender downstream, MeterRegistry metrics, ObjectMapper json, EgressPolicy egress,
             @ConfigProperty(name = "doppel.modbus.enabled", defaultValue = "true") boolean enabled,
             @ConfigProperty(name = "doppel.modbus.threads", defaultValue = "4") int threads,
             @ConfigProperty(name = "doppel.modbus.timeout", defaultValue = "3s") Duration timeout,
@@ -62,6 +64,7 @@ public class ModbusPoller {
         this.downstream = downstream;
         this.metrics = metrics;
         this.json = json;
+        this.egress = egress;
         this.enabled = enabled;
         this.timeout = timeout;
         this.maxBackoff = maxBackoff;
@@ -126,7 +129,7 @@ public class ModbusPoller {
     }
 
     private void start(ThingId id, ModbusPlan plan) {
-        PolledDevice device = new PolledDevice(id, plan, executor, router, downstream, metrics, json, timeout,
+        PolledDevice device = new PolledDevice(id, plan, executor, router, downstream, metrics, json, egress, timeout,
                 maxBackoff);
         if (!shuttingDown && polled.putIfAbsent(id.toString(), device) == null) {
             LOG.infof("polling %s at %s:%d every %d ms", id, plan.host(), plan.port(), plan.periodMs());

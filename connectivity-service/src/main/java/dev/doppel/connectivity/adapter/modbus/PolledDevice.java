@@ -10,6 +10,7 @@ import dev.doppel.connectivity.adapter.modbus.ModbusPlan.Block;
 import dev.doppel.connectivity.adapter.modbus.ModbusPlan.Table;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandSink;
+import dev.doppel.connectivity.egress.EgressPolicy;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
@@ -21,6 +22,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -54,6 +56,7 @@ final class PolledDevice implements CommandSink {
     private final DownstreamSender downstream;
     private final MeterRegistry metrics;
     private final ObjectMapper json;
+    private final EgressPolicy egress;
     private final Duration timeout;
     private final Duration maxBackoff;
 
@@ -65,8 +68,9 @@ final class PolledDevice implements CommandSink {
     private volatile ScheduledFuture<?> next;
 
     PolledDevice(ThingId id, ModbusPlan plan, ScheduledExecutorService executor, CommandRouter router,
-            DownstreamSender downstream, MeterRegistry metrics, ObjectMapper json, Duration timeout,
+            DownstreamSender downstream, MeterRegistry metrics, ObjectMapper json, EgressPolicy egress, Duration timeout,
             Duration maxBackoff) {
+        this.egress = egress;
         this.id = id;
         this.plan = plan;
         this.executor = executor;
@@ -188,7 +192,9 @@ final class PolledDevice implements CommandSink {
 
     private ModbusTCPMaster connected() throws Exception {
         if (master == null) {
-            ModbusTCPMaster m = new ModbusTCPMaster(plan.host(), plan.port(), (int) timeout.toMillis(), false);
+            // Checked at every connection, and the connection goes to the address checked.
+            InetAddress address = egress.check(id.tenant(), plan.host(), plan.port(), "modbus").await().atMost(timeout);
+            ModbusTCPMaster m = new ModbusTCPMaster(address.getHostAddress(), plan.port(), (int) timeout.toMillis(), false);
             m.setRetries(1); // a silent device costs one timeout per poll, not j2mod's default five
             m.connect();
             master = m;
