@@ -16,8 +16,9 @@ import java.util.Locale;
  * Its result is mapped like a payload: a Ditto-style partial twin as it stands, any other object as
  * the properties of the message's feature.
  *
- * <p>Sandboxed: JSONata has no I/O, and each evaluation is bounded in time and in recursion depth;
- * one that runs over fails with {@code mapping-timeout}.
+ * <p>Sandboxed: JSONata has no I/O, and each evaluation is bounded in time, recursion depth and
+ * memory, inside the built-in functions too ({@link MappingSandbox}); one that runs over fails with
+ * {@code mapping-timeout} or {@code mapping-too-large}.
  */
 public final class JsonataMapping {
 
@@ -71,7 +72,7 @@ public final class JsonataMapping {
             input = base64; // binary reaches the mapping as base64
         }
         Jsonata.Frame frame = compiled.createFrame();
-        frame.setRuntimeBounds(timeLimit.toMillis(), maxDepth);
+        new MappingSandbox(timeLimit, maxDepth).install(frame);
         frame.bind("base64", base64);
         frame.bind("contentType", message.contentType());
         frame.bind("tenant", message.tenant());
@@ -81,18 +82,10 @@ public final class JsonataMapping {
         Object result;
         try {
             result = compiled.evaluate(input, frame);
-        } catch (JException e) {
-            // The runtime bounds end an evaluation with these (the library's error is its message).
-            String error = String.valueOf(e.getError());
-            if (error.startsWith("Expression evaluation timeout") || error.startsWith("Stack overflow")) {
-                throw new MappingException("mapping-timeout", "the mapping ran longer than " + timeLimit.toMillis()
-                        + " ms or recursed deeper than " + maxDepth);
-            }
-            throw new MappingException("mapping-failed", "the mapping failed: " + e.getMessage());
+        } catch (RuntimeException e) {
+            throw failure(e);
         } catch (StackOverflowError e) {
             throw new MappingException("mapping-timeout", "the mapping recursed too deep");
-        } catch (RuntimeException e) {
-            throw new MappingException("mapping-failed", "the mapping failed: " + e);
         }
         if (result == null) {
             throw new MappingException("mapping-empty", "the mapping gave no result");
@@ -108,6 +101,24 @@ public final class JsonataMapping {
                     .toString().toLowerCase(Locale.ROOT));
         }
         return mapper.map(tree, message.feature());
+    }
+
+    /** What ended an evaluation, as the mapping's error: a bound of the sandbox, or the library's own. */
+    private MappingException failure(RuntimeException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof MappingSandbox.Exceeded x) {
+                return new MappingException(x.code, x.getMessage());
+            }
+        }
+        if (e instanceof JException j) {
+            String error = String.valueOf(j.getError());
+            if (error.startsWith("Expression evaluation timeout") || error.startsWith("Stack overflow")) {
+                return new MappingException("mapping-timeout", "the mapping ran longer than " + timeLimit.toMillis()
+                        + " ms or recursed deeper than " + maxDepth);
+            }
+            return new MappingException("mapping-failed", "the mapping failed: " + e.getMessage());
+        }
+        return new MappingException("mapping-failed", "the mapping failed: " + e);
     }
 
     static boolean isJson(String contentType) {
