@@ -49,7 +49,6 @@ final class MappingSandbox {
     private final long deadline;
     private final Duration timeLimit;
     private final int maxDepth;
-    private final long thread = Thread.currentThread().threadId();
     private final long allocatedAtStart;
     private int depth;
 
@@ -57,7 +56,7 @@ final class MappingSandbox {
         this.timeLimit = timeLimit;
         this.maxDepth = maxDepth;
         this.deadline = System.nanoTime() + timeLimit.toNanos();
-        this.allocatedAtStart = THREADS.getThreadAllocatedBytes(thread);
+        this.allocatedAtStart = THREADS.getCurrentThreadAllocatedBytes();
     }
 
     /** Puts the bounds on a frame about to evaluate. */
@@ -122,7 +121,8 @@ final class MappingSandbox {
     }
 
     private void checkAllocated() {
-        if (THREADS.getThreadAllocatedBytes(thread) - allocatedAtStart > MAX_ALLOCATED) {
+        // The JVM's own per-thread count (read from the thread's allocation buffers, no safepoint).
+        if (THREADS.getCurrentThreadAllocatedBytes() - allocatedAtStart > MAX_ALLOCATED) {
             throw new Exceeded("mapping-too-large", "the mapping allocated more than " + (MAX_ALLOCATED >> 20) + " MB");
         }
     }
