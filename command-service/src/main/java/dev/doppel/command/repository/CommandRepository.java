@@ -10,6 +10,7 @@ import dev.doppel.command.config.CommandConfig;
 import dev.doppel.command.mapping.CommandDocumentMapper;
 import dev.doppel.command.model.Command;
 import dev.doppel.contracts.CommandStatus;
+import dev.doppel.support.store.Queries;
 import io.quarkus.mongodb.reactive.ReactiveMongoClient;
 import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
 import io.smallrye.mutiny.Uni;
@@ -104,7 +105,8 @@ public class CommandRepository {
         }
         Bson filter = f.isEmpty() ? Filters.empty() : Filters.and(f);
         return commands.find(filter, new io.quarkus.mongodb.FindOptions()
-                        .sort(com.mongodb.client.model.Sorts.descending("createdAt", "_id")).limit(limit))
+                        .sort(com.mongodb.client.model.Sorts.descending("createdAt", "_id")).limit(limit)
+                        .maxTime(Queries.maxTimeMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
                 .map(CommandDocumentMapper::fromDocument).collect().asList();
     }
 

@@ -1,6 +1,8 @@
 package dev.doppel.support.rest;
 
+import com.mongodb.MongoExecutionTimeoutException;
 import dev.doppel.contracts.Problem;
+import dev.doppel.support.store.Queries;
 import io.quarkus.security.ForbiddenException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
@@ -35,6 +37,14 @@ public class ProblemMappers {
                 "the caller's roles do not allow this operation", null), uri);
     }
 
+    /** A query the store stopped at {@code Queries.MAX_TIME}: the caller asked for too much at once. */
+    @ServerExceptionMapper
+    public Response queryTimeout(MongoExecutionTimeoutException e, UriInfo uri) {
+        return respond(Problem.of("query-timeout", "Query took too long", 503, "the store stopped the query after "
+                + Queries.MAX_TIME.toSeconds() + " s; narrow it (an indexed field, a tenant, fewer like patterns)",
+                null), uri);
+    }
+
     @ServerExceptionMapper
     public Response unexpected(RuntimeException e, UriInfo uri) {
         LOG.error("unexpected error on " + uri.getPath(), e);
@@ -48,7 +58,7 @@ public class ProblemMappers {
 
     private static Response.ResponseBuilder builder(Problem p, UriInfo uri) {
         Problem withInstance = new Problem(p.type(), p.title(), p.status(), p.detail(),
-                p.instance() != null ? p.instance() : uri.getPath());
+                p.instance() != null ? p.instance() : uri == null ? null : uri.getPath());
         return Response.status(p.status()).type(Problem.MEDIA_TYPE).entity(withInstance);
     }
 }

@@ -26,4 +26,13 @@ class ProblemMappersTest {
     void otherProblemsHaveNoRetryAfter() {
         assertNull(new ProblemMappers().problem(new ProblemException(BUSY), null).getHeaderString("Retry-After"));
     }
+
+    @Test
+    void aQueryTheStoreStoppedIsAProblemNotAnInternalError() {
+        Response r = new ProblemMappers().queryTimeout(new com.mongodb.MongoExecutionTimeoutException(50,
+                "operation exceeded time limit"), null);
+        assertEquals(503, r.getStatus());
+        assertEquals(Problem.MEDIA_TYPE, r.getMediaType().toString());
+        assertEquals(Problem.of("query-timeout", "", 503, "", null).type(), ((Problem) r.getEntity()).type());
+    }
 }

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 import org.bson.conversions.Bson;
+import dev.doppel.support.store.Queries;
 import dev.doppel.twin.config.HistoryConfig;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -139,7 +140,7 @@ public class HistoryRepository {
         if (to != null) {
             f.add(Filters.lte("timeDate", Date.from(to)));
         }
-        return history.find(Filters.and(f), new FindOptions().sort(Sorts.ascending("timeDate", "revision")).limit(limit))
+        return history.find(Filters.and(f), new FindOptions().sort(Sorts.ascending("timeDate", "revision")).limit(limit).maxTime(Queries.maxTimeMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
                 .map(HistoryRepository::entry).collect().asList();
     }
 
@@ -150,7 +151,7 @@ public class HistoryRepository {
     public Multi<Entry> upTo(String thingId, Long revision, Instant at, int limit) {
         Bson f = revision != null ? Filters.and(Filters.eq("thingId", thingId), Filters.lte("revision", revision))
                 : Filters.and(Filters.eq("thingId", thingId), Filters.lte("timeDate", Date.from(at)));
-        return history.find(f, new FindOptions().sort(Sorts.ascending("revision", "timeDate")).limit(limit))
+        return history.find(f, new FindOptions().sort(Sorts.ascending("revision", "timeDate")).limit(limit).maxTime(Queries.maxTimeMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
                 .map(HistoryRepository::entry);
     }
 

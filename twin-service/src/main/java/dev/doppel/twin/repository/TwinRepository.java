@@ -11,6 +11,7 @@ import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import dev.doppel.contracts.ThingId;
+import dev.doppel.support.store.Queries;
 import dev.doppel.twin.mapping.TwinDocumentMapper;
 import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.Twin;
@@ -168,12 +169,12 @@ public class TwinRepository {
     }
 
     public Uni<java.util.List<Twin>> search(org.bson.conversions.Bson filter, org.bson.conversions.Bson sort, int limit) {
-        return twins.find(filter, new io.quarkus.mongodb.FindOptions().sort(sort).limit(limit)).collect().asList()
+        return twins.find(filter, new io.quarkus.mongodb.FindOptions().sort(sort).limit(limit).maxTime(Queries.maxTimeMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)).collect().asList()
                 .map(docs -> docs.stream().map(TwinDocumentMapper::fromDocument).toList());
     }
 
     public Uni<Long> count(org.bson.conversions.Bson filter) {
-        return twins.countDocuments(filter);
+        return twins.countDocuments(filter, new com.mongodb.client.model.CountOptions().maxTime(Queries.maxTimeMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
     }
 
     /** An ascending index per configured search path, scoped by tenant like every query. */

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.doppel.devstack.testing.RealInfrastructure;
+import dev.doppel.support.store.Queries;
+import dev.doppel.twin.testing.StoreCommands;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
@@ -16,6 +18,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import jakarta.inject.Inject;
+import org.bson.BsonDocument;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -51,6 +55,27 @@ class SearchIT {
     private static List<String> ids(String filter, String option) {
         return as("admin").queryParam("filter", "and(eq(attributes/fleet,\"search\")," + filter + ")").queryParam("option", option)
                 .get("/api/2/search/things").then().statusCode(200).extract().jsonPath().getList("items.thingId");
+    }
+
+    @Inject
+    StoreCommands store;
+
+    @Test
+    void searchesAndCountsCarryTheStoresTimeLimit() {
+        store.clear();
+        assertEquals(List.of("demo:s10", "demo:s11"), ids("ge(features/telemetry/properties/temperature,20)", null));
+        as("admin").queryParam("filter", "eq(attributes/fleet,\"search\")").get("/api/2/search/things/count")
+                .then().statusCode(200);
+        // Searches are the sorted finds, counts the aggregations (lookups by id, which the service's own
+        // writes make meanwhile, carry no limit).
+        List<BsonDocument> sent = store.on("twins").stream()
+                .filter(q -> q.containsKey("aggregate") || q.containsKey("sort")).toList();
+        assertTrue(sent.stream().anyMatch(q -> q.containsKey("find")), "no search reached the store: " + sent);
+        assertTrue(sent.stream().anyMatch(q -> q.containsKey("aggregate")), "no count reached the store: " + sent);
+        for (BsonDocument q : sent) {
+            assertEquals(Queries.maxTimeMillis(), q.containsKey("maxTimeMS") ? q.getNumber("maxTimeMS").longValue() : -1,
+                    "a query without the store's time limit: " + q.toJson());
+        }
     }
 
     @Test
