@@ -83,14 +83,42 @@ public class InboxResource {
                         "device " + id + " is not connected and cannot take commands now", null));
             }
             int status = answer.statusCode() == null ? 500 : answer.statusCode();
-            Response.ResponseBuilder r = Response.status(status).header(COMMAND_ID_HEADER, commandId);
+            if (!passesOn(status)) {
+                return problem(commandId, Problem.of("invalid-device-answer", "Invalid device answer", 502,
+                        "device " + id + " answered with status " + status + ", which this API does not pass on"
+                                + " (2xx, 4xx and 5xx do, except 401 and 407)", null));
+            }
+            Response.ResponseBuilder r = Response.status(status).header(COMMAND_ID_HEADER, commandId)
+                    // The body is the device's: never sniffed or run as a page by a browser that opens it.
+                    .header("X-Content-Type-Options", "nosniff")
+                    .header("Content-Security-Policy", "sandbox; default-src 'none'");
             byte[] reply = answer.payload();
             if (reply != null && reply.length > 0 && status != 204) {
-                r.entity(reply).type(answer.contentType() == null ? MediaType.APPLICATION_OCTET_STREAM
-                        : answer.contentType());
+                r.entity(reply).type(mediaType(answer.contentType()));
             }
             return r.build();
         });
+    }
+
+    /**
+     * Whether a device's answer status becomes this response's: success, client and server errors
+     * do; informational and redirect statuses, numbers outside HTTP's, and the authentication
+     * challenges (which would tell the caller that their own credentials failed) do not.
+     */
+    static boolean passesOn(int status) {
+        return (status >= 200 && status <= 299 || status >= 400 && status <= 599) && status != 401 && status != 407;
+    }
+
+    /** The device's content type if it is one (one type/subtype, parameters, no line breaks); else octet-stream. */
+    static MediaType mediaType(String contentType) {
+        if (contentType == null || contentType.length() > 200 || contentType.chars().anyMatch(c -> c < 0x20 || c > 0x7e)) {
+            return MediaType.APPLICATION_OCTET_STREAM_TYPE;
+        }
+        try {
+            return MediaType.valueOf(contentType);
+        } catch (IllegalArgumentException e) {
+            return MediaType.APPLICATION_OCTET_STREAM_TYPE;
+        }
     }
 
     private static Response problem(String commandId, Problem p) {

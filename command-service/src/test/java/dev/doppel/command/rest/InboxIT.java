@@ -41,7 +41,8 @@ class InboxIT {
 
     @BeforeAll
     static void startDeviceSide() {
-        RegisteredDevices.register("demo:answering", "demo:failing", "demo:offline", "demo:silent", "demo:reordering");
+        RegisteredDevices.register("demo:answering", "demo:failing", "demo:offline", "demo:silent", "demo:reordering",
+                "demo:hostile");
         kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
         KafkaConsumer<String, byte[]> commands = kafka.subscribe(Topics.COMMANDS);
         devices = new Thread(() -> {
@@ -82,12 +83,50 @@ class InboxIT {
             }
             case "demo:failing" -> status(c, CommandStatus.FAILED, 503, null,
                     "busy".getBytes(StandardCharsets.UTF_8));
+            case "demo:hostile" -> {
+                // What a device (or a connectivity replica it fooled) may put into its answer.
+                byte[] page = "<script>alert(1)</script>".getBytes(StandardCharsets.UTF_8);
+                switch (c.subject()) {
+                    case "challenge" -> answerWith(c, 401, "text/plain", page);
+                    case "redirect" -> answerWith(c, 302, "text/plain", page);
+                    case "nonsense" -> answerWith(c, 999, "text/plain", page);
+                    case "page" -> answerWith(c, 200, "text/html", page);
+                    case "injected" -> answerWith(c, 200, "text/plain\r\nSet-Cookie: session=stolen", page);
+                    default -> answerWith(c, 418, "text/plain", "teapot".getBytes(StandardCharsets.UTF_8));
+                }
+            }
             case "demo:offline" -> status(c, CommandStatus.FAILED, 404, CommandStatusChanged.DEVICE_NOT_CONNECTED,
                     null);
             default -> {
                 // demo:silent and others never answer
             }
         }
+    }
+
+    private static void answerWith(CommandRequested c, int code, String contentType, byte[] payload) {
+        kafka.sendEvent(Topics.COMMAND_STATUS, c.thingId(), EventTypes.COMMAND_STATUS_CHANGED, "/connectivity/test",
+                new CommandStatusChanged(UUID.randomUUID().toString(), c.commandId(), c.thingId(),
+                        code < 400 ? CommandStatus.SUCCEEDED : CommandStatus.FAILED, code, null, contentType, payload,
+                        Instant.now(), "test"));
+    }
+
+    @Test
+    void aDevicesAnswerCannotPoseAsThisApiOrAsAPage() {
+        // The positive control: an unusual but valid status and body pass through as the device sent them.
+        asAdmin().body("x").post("/api/2/things/demo:hostile/inbox/messages/brew?timeout=10s")
+                .then().statusCode(418).body(equalTo("teapot"));
+        for (String subject : new String[] {"challenge", "redirect", "nonsense"}) {
+            asAdmin().body("x").post("/api/2/things/demo:hostile/inbox/messages/" + subject + "?timeout=10s")
+                    .then().statusCode(502).contentType("application/problem+json")
+                    .body("type", equalTo("https://doppel.dev/problems/invalid-device-answer"));
+        }
+        asAdmin().body("x").post("/api/2/things/demo:hostile/inbox/messages/page?timeout=10s")
+                .then().statusCode(200).contentType(startsWith("text/html"))
+                .header("X-Content-Type-Options", "nosniff")
+                .header("Content-Security-Policy", startsWith("sandbox"));
+        asAdmin().body("x").post("/api/2/things/demo:hostile/inbox/messages/injected?timeout=10s")
+                .then().statusCode(200).contentType("application/octet-stream")
+                .header("Set-Cookie", org.hamcrest.Matchers.nullValue());
     }
 
     private static void status(CommandRequested c, CommandStatus s, Integer code, String reason, byte[] payload) {
