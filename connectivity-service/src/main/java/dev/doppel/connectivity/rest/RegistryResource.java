@@ -138,6 +138,11 @@ public class RegistryResource {
         return registry.isTenantEnabled(tenant).map(enabled -> Map.of("tenant", tenant, "enabled", enabled));
     }
 
+    /** Most gateways a device may name in {@code via}. */
+    static final int MAX_VIA = 100;
+    /** Most credentials a device may have. */
+    static final int MAX_CREDENTIALS = 20;
+
     /** Most entries a tenant's egress allow-list may have. */
     static final int MAX_EGRESS_RULES = 100;
 
@@ -285,6 +290,10 @@ public class RegistryResource {
         boolean enabled = body == null || body.enabled() == null || body.enabled();
         String mapping = body == null || body.mapping() == null || body.mapping().isBlank() ? null : body.mapping();
         List<String> via = body == null || body.via() == null ? List.of() : body.via();
+        if (via.size() > MAX_VIA) {
+            throw new ProblemException(Problem.of("invalid-via", "Invalid gateway", 400,
+                    "via lists at most " + MAX_VIA + " gateways", null));
+        }
         for (String gateway : via) {
             if (gateway == null || !ThingId.isValid(tenant + ":" + gateway) || gateway.equals(deviceId)) {
                 throw new ProblemException(Problem.of("invalid-via", "Invalid gateway", 400,
@@ -444,6 +453,9 @@ public class RegistryResource {
         if (credentials == null) {
             problems.add("expected a list of credentials, e.g. [{\"type\":\"hashed-password\",\"auth-id\":\"...\","
                     + "\"secrets\":[{\"pwd-plain\":\"...\"}]}]");
+        } else if (credentials.size() > MAX_CREDENTIALS) {
+            // Each password is hashed on the way in: a list without bound would be CPU without bound.
+            problems.add("at most " + MAX_CREDENTIALS + " credentials per device");
         } else {
             for (int i = 0; i < credentials.size(); i++) {
                 Credential c = credentials.get(i);

@@ -72,4 +72,25 @@ class RegistryAccessIT {
         given().auth().oauth2(AccessFixtures.otherAudience()).get("/api/registry/devices/demo/sensor-x")
                 .then().statusCode(401);
     }
+
+    @Test
+    void listsADeviceAdminSendsAreBounded() {
+        dora().contentType("application/json").body("{\"via\":[\"gw-1\"]}").put("/api/registry/devices/demo/acc-b")
+                .then().statusCode(oneOf(201, 204));
+        String gateways = java.util.stream.IntStream.range(0, RegistryResource.MAX_VIA + 1).mapToObj(i -> "\"gw-" + i + "\"")
+                .collect(java.util.stream.Collectors.joining(",", "[", "]"));
+        dora().contentType("application/json").body("{\"via\":" + gateways + "}").put("/api/registry/devices/demo/acc-b")
+                .then().statusCode(400).contentType("application/problem+json");
+        dora().get("/api/registry/devices/demo/acc-b").then().statusCode(200)
+                .body("via", org.hamcrest.Matchers.equalTo(java.util.List.of("gw-1")));
+        String one = "{\"type\":\"hashed-password\",\"auth-id\":\"acc-b-%d\",\"secrets\":[{\"pwd-plain\":\"long-enough\"}]}";
+        String many = java.util.stream.IntStream.range(0, RegistryResource.MAX_CREDENTIALS + 1).mapToObj(one::formatted)
+                .collect(java.util.stream.Collectors.joining(",", "[", "]"));
+        dora().contentType("application/json").body(many).put("/api/registry/credentials/demo/acc-b")
+                .then().statusCode(400).contentType("application/problem+json")
+                .body("detail", org.hamcrest.Matchers.containsString("at most " + RegistryResource.MAX_CREDENTIALS));
+        dora().contentType("application/json").body(CREDENTIALS).put("/api/registry/credentials/demo/acc-b")
+                .then().statusCode(204);
+        dora().delete("/api/registry/devices/demo/acc-b").then().statusCode(204);
+    }
 }

@@ -67,9 +67,8 @@ final class MqttDeviceSession implements CommandSink {
     private MqttTopic.CommandSubscription allDevices;
     /** Devices this gateway takes commands for on this connection, by device id, with the subscription that asked. */
     private final Map<String, Behind> behind = new ConcurrentHashMap<>();
-    /** Counts UNSUBSCRIBEs; by filter, the count at its last one, so a SUBSCRIBE answered later can tell. */
-    private long subscriptionChanges;
-    private final Map<String, Long> unsubscribedAt = new java.util.HashMap<>();
+    /** UNSUBSCRIBEs, so a SUBSCRIBE answered later can tell whether its filter went meanwhile. */
+    private final RecentUnsubscribes unsubscribes = new RecentUnsubscribes();
     private Instant lastSourceTime = Instant.EPOCH;
     private boolean closing;
 
@@ -349,7 +348,7 @@ final class MqttDeviceSession implements CommandSink {
      * registry has them now), or one. Each becomes reachable here, and connected for the rest of the system.
      */
     private Uni<Boolean> subscribeForDevices(MqttTopic.CommandSubscription sub) {
-        long asOf = subscriptionChanges;
+        long asOf = unsubscribes.now();
         Uni<List<String>> devices;
         if (sub.all()) {
             devices = registry.devicesVia(device, config.maxDevicesPerGateway()).invoke(ids -> {
@@ -373,7 +372,7 @@ final class MqttDeviceSession implements CommandSink {
             if (closing || !endpoint.isConnected()) {
                 return false;
             }
-            if (unsubscribedAt.getOrDefault(sub.filter(), Long.MIN_VALUE) > asOf) {
+            if (unsubscribes.since(sub.filter(), asOf)) {
                 return true; // unsubscribed while the registry was asked: granted, and already gone again
             }
             if (!sub.all() && ids.isEmpty()) {
@@ -412,7 +411,7 @@ final class MqttDeviceSession implements CommandSink {
             MqttTopic.CommandSubscription sub = MqttTopic.CommandSubscription.parse(t);
             boolean held = false;
             if (sub != null) {
-                unsubscribedAt.put(sub.filter(), ++subscriptionChanges);
+                unsubscribes.unsubscribed(sub.filter());
                 if (forSelf(sub)) {
                     if (sub.equals(commandFilter)) {
                         held = true;
