@@ -35,7 +35,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.bson.Document;
@@ -396,11 +395,7 @@ public final class ProtocolsBenchmark {
                 ThingId thing = ThingId.of(TENANT, "kafka-" + w);
                 TelemetryReceived event = TelemetryReceived.of(UUID.randomUUID().toString(), thing, "telemetry",
                         Map.of("telemetry", KafkaProbe.JSON.readValue(payload, Map.class)), null, Instant.now(), "bench");
-                producer.send(new ProducerRecord<>("bench.raw", null, thing.toString(),
-                        KafkaProbe.JSON.writeValueAsBytes(event), List.of(KafkaProbe.header("ce_specversion", "1.0"),
-                                KafkaProbe.header("ce_id", event.eventId()), KafkaProbe.header("ce_type", event.type()),
-                                KafkaProbe.header("ce_source", "/bench"), KafkaProbe.header("ce_subject",
-                                        thing.toString())))).get(30, TimeUnit.SECONDS);
+                producer.send(KafkaProbe.report("bench.raw", event, "/bench")).get(30, TimeUnit.SECONDS);
                 return true;
             });
         }

@@ -4,7 +4,6 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
-import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.TwinChanged;
@@ -15,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,7 +33,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -329,16 +326,8 @@ public final class RestartBenchmark {
 
     private static ProducerRecord<String, byte[]> record(String topic, String thing, Map<String, Map<String, Object>> values,
             Instant sourceTime) {
-        TelemetryReceived report = TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(thing), "telemetry",
-                values, null, sourceTime, "mqtt");
-        List<RecordHeader> headers = List.of(KafkaProbe.header("ce_specversion", "1.0"),
-                KafkaProbe.header("ce_id", report.eventId()), KafkaProbe.header("ce_type", EventTypes.TELEMETRY_RECEIVED),
-                KafkaProbe.header("ce_source", "/bench"), KafkaProbe.header("ce_subject", thing));
-        try {
-            return new ProducerRecord<>(topic, null, thing, KafkaProbe.JSON.writeValueAsBytes(report), new ArrayList<>(headers));
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return KafkaProbe.report(topic, TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(thing),
+                "telemetry", values, null, sourceTime, "mqtt"), "/bench");
     }
 
     private long[] snapshot() {

@@ -1,6 +1,5 @@
 package dev.doppel.benchmarks;
 
-import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.devstack.LocalSystem;
@@ -8,7 +7,6 @@ import dev.doppel.devstack.testing.KafkaProbe;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,9 +21,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -129,15 +125,9 @@ public final class ScaleOutBenchmark {
                 new ByteArraySerializer())) {
             for (int i = 0; i < reports; i++) {
                 String thing = tenant + ":meter-" + (i % things);
-                TelemetryReceived report = TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(thing),
-                        "telemetry", Map.of("telemetry", Map.of("energy", i, "power", i % 500)), null,
-                        base.plusMillis(i), "mqtt");
-                List<RecordHeader> headers = List.of(KafkaProbe.header("ce_specversion", "1.0"),
-                        KafkaProbe.header("ce_id", report.eventId()),
-                        KafkaProbe.header("ce_type", EventTypes.TELEMETRY_RECEIVED),
-                        KafkaProbe.header("ce_source", "/bench"), KafkaProbe.header("ce_subject", thing));
-                producer.send(new ProducerRecord<>(topic, null, thing, KafkaProbe.JSON.writeValueAsBytes(report),
-                        new ArrayList<>(headers)));
+                producer.send(KafkaProbe.report(topic, TelemetryReceived.of(UUID.randomUUID().toString(),
+                        ThingId.parse(thing), "telemetry", Map.of("telemetry", Map.of("energy", i, "power", i % 500)),
+                        null, base.plusMillis(i), "mqtt"), "/bench"));
             }
             producer.flush();
         }

@@ -30,8 +30,6 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.bson.Document;
@@ -206,16 +204,10 @@ public final class TwinReadBenchmark {
                 String id = "bench:dev-" + i;
                 TelemetryReceived r = TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse(id), "telemetry",
                         Map.of("telemetry", Map.of("temperature", i % 100, "humidity", 40 + i % 20)), null, now, "bench");
-                producer.send(new ProducerRecord<>(Topics.DEVICE_TELEMETRY, null, id, KafkaProbe.JSON.writeValueAsBytes(r),
-                        List.of(header("ce_specversion", "1.0"), header("ce_id", r.eventId()),
-                                header("ce_type", r.type()), header("ce_source", "/bench"), header("ce_subject", id))));
+                producer.send(KafkaProbe.report(Topics.DEVICE_TELEMETRY, r, "/bench"));
             }
             producer.flush();
         }
-    }
-
-    private static RecordHeader header(String k, String v) {
-        return new RecordHeader(k, v.getBytes(StandardCharsets.UTF_8));
     }
 
     private TwinReadBenchmark() {

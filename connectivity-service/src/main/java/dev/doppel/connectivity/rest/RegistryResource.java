@@ -91,10 +91,7 @@ public class RegistryResource {
     @Path("/tenants/{tenant}")
     @Consumes(MediaType.APPLICATION_JSON)
     public Uni<Response> putTenant(@PathParam("tenant") String tenant, TenantBody body) {
-        if (!caller.isAdmin()) {
-            throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
-                    "only dt-admin may enable or disable tenants", null));
-        }
+        adminOnly("enable or disable tenants");
         thingId(tenant, "tenant");
         boolean enabled = body == null || body.enabled() == null || body.enabled();
         return registry.putTenant(tenant, enabled).map(v -> Response.noContent().build());
@@ -110,10 +107,7 @@ public class RegistryResource {
     @Path("/tenants/{tenant}/limits")
     @Consumes(MediaType.APPLICATION_JSON)
     public Uni<Response> putLimits(@PathParam("tenant") String tenant, LimitsBody body) {
-        if (!caller.isAdmin()) {
-            throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
-                    "only dt-admin may set a tenant's limits", null));
-        }
+        adminOnly("set a tenant's limits");
         thingId(tenant, "tenant");
         if (body == null || (body.maxConnections() != null && body.maxConnections() < 0)
                 || (body.messagesPerSecond() != null && !(body.messagesPerSecond() > 0))) {
@@ -156,10 +150,7 @@ public class RegistryResource {
     @Path("/tenants/{tenant}/egress")
     @Consumes(MediaType.APPLICATION_JSON)
     public Uni<Response> putEgress(@PathParam("tenant") String tenant, List<String> body) {
-        if (!caller.isAdmin()) {
-            throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
-                    "only dt-admin may set where a tenant's devices and connections may connect", null));
-        }
+        adminOnly("set where a tenant's devices and connections may connect");
         thingId(tenant, "tenant");
         List<String> problems = new ArrayList<>();
         if (body == null || body.size() > MAX_EGRESS_RULES) {
@@ -210,10 +201,7 @@ public class RegistryResource {
     @Path("/tenants/{tenant}/trusted-ca")
     @Consumes(MediaType.APPLICATION_JSON)
     public Uni<Response> putTrustedCas(@PathParam("tenant") String tenant, List<TrustedCa> body) {
-        if (!caller.isAdmin()) {
-            throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
-                    "only dt-admin may set the CAs a tenant trusts", null));
-        }
+        adminOnly("set the CAs a tenant trusts");
         thingId(tenant, "tenant");
         List<X509Certificate> cas = validTrustedCas(body);
         return registry.replaceTrustedCas(tenant, cas)
@@ -539,6 +527,13 @@ public class RegistryResource {
     }
 
     /** Parses the ids and checks the tenant: another tenant's devices read as missing. */
+    /** A tenant's settings that only dt-admin changes: 403 for anyone else, saying what they tried. */
+    private void adminOnly(String what) {
+        if (!caller.isAdmin()) {
+            throw new ProblemException(Problem.of("forbidden", "Forbidden", 403, "only dt-admin may " + what, null));
+        }
+    }
+
     private ThingId thingId(String tenant, String deviceId) {
         ThingId id;
         try {

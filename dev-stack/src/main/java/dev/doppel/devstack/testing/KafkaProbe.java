@@ -2,6 +2,7 @@ package dev.doppel.devstack.testing;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.doppel.contracts.TelemetryReceived;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
@@ -51,6 +52,21 @@ public final class KafkaProbe implements AutoCloseable {
                     header("ce_specversion", "1.0"), header("ce_id", UUID.randomUUID().toString()),
                     header("ce_type", type), header("ce_source", source), header("ce_subject", key),
                     header("content-type", "application/json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A device's report as connectivity writes it (CloudEvents binary mode, keyed and subject by its
+     * thing), from source {@code source}; for tools that send many with a producer of their own.
+     */
+    public static ProducerRecord<String, byte[]> report(String topic, TelemetryReceived report, String source) {
+        try {
+            return new ProducerRecord<>(topic, null, report.thingId(), JSON.writeValueAsBytes(report), new ArrayList<>(
+                    List.of(header("ce_specversion", "1.0"), header("ce_id", report.eventId()),
+                            header("ce_type", report.type()), header("ce_source", source),
+                            header("ce_subject", report.thingId()))));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
