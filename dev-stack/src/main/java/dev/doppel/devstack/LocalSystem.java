@@ -167,9 +167,18 @@ public final class LocalSystem implements AutoCloseable {
      * reconnect by themselves.
      */
     public synchronized KafkaBroker restartKafka() throws IOException, InterruptedException {
-        KafkaBroker old = kafka;
-        old.process().kill();
-        started.remove(old);
+        killKafka();
+        return startKafka();
+    }
+
+    /** Kills the Kafka broker with SIGKILL and leaves it down until {@link #startKafka}. */
+    public synchronized void killKafka() throws InterruptedException {
+        kafka.process().kill();
+        started.remove(kafka);
+    }
+
+    /** Starts the broker again on the same ports and data directory; returns when it answers. */
+    public synchronized KafkaBroker startKafka() throws IOException {
         kafka = track(KafkaBroker.start(dir.resolve("kafka"), layout.kafka(), layout.kafkaController(),
                 dir.resolve("logs").resolve("kafka-" + (++restarts) + ".log")));
         return kafka;

@@ -2,10 +2,16 @@ package dev.doppel.systemtests;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.doppel.devstack.LocalSystem;
 import dev.doppel.devstack.Provisioner;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -157,6 +163,57 @@ class TelemetryDurabilityIT {
                                 + " was accepted");
                     });
         }
+    }
+
+    /**
+     * A device is told its report was accepted only once Kafka has it: with the broker down, an MQTT
+     * publish gets no PUBACK and an HTTP report no 202, and both are taken again once it is back. Each
+     * refusal is checked after the same request was acknowledged with the broker up.
+     */
+    @Test
+    void nothingIsAcknowledgedWhileKafkaIsDown() throws Exception {
+        String device = "outage-1";
+        new Provisioner(system.service("connectivity-service").baseUrl(), system.tokens().password("admin", "admin"))
+                .device("demo", device, PASSWORD);
+        HttpClient http = HttpClient.newHttpClient();
+        MqttClient client = PahoDevices.connect(system.mqttPort(), device, "demo", PASSWORD);
+        try {
+            client.setTimeToWait(10_000);
+            client.publish("telemetry", "{\"seq\":1}".getBytes(StandardCharsets.UTF_8), 1, false);
+            assertEquals(202, postReport(http, device, 2).statusCode(), "the positive control over HTTP");
+
+            system.killKafka();
+            try {
+                client.setTimeToWait(5_000);
+                // No PUBACK: the wait runs out, or the server closes the connection so that the device retries.
+                assertThrows(MqttException.class, () -> client.publish("telemetry",
+                        "{\"seq\":3}".getBytes(StandardCharsets.UTF_8), 1, false), "a PUBACK with Kafka down");
+                try {
+                    int status = postReport(http, device, 4).statusCode();
+                    assertTrue(status != 202 && status >= 500, "HTTP report with Kafka down answered " + status);
+                } catch (java.net.http.HttpTimeoutException stillWaiting) {
+                    // Not answered at all while the broker is down: not accepted either.
+                }
+            } finally {
+                system.startKafka();
+            }
+            await("a report is acknowledged again once Kafka is back").atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(500)).until(() -> postReport(http, device, 5).statusCode() == 202);
+        } finally {
+            if (client.isConnected()) {
+                client.disconnectForcibly(1000);
+            }
+            client.close(true);
+        }
+    }
+
+    private static HttpResponse<String> postReport(HttpClient http, String device, int seq) throws Exception {
+        String auth = java.util.Base64.getEncoder().encodeToString((device + "@demo:" + PASSWORD)
+                .getBytes(StandardCharsets.UTF_8));
+        return http.send(HttpRequest.newBuilder(URI.create(system.service("connectivity-service").baseUrl() + "/telemetry"))
+                .header("Authorization", "Basic " + auth).header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.ofString("{\"seq\":" + seq + "}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** Every device gets new reports acknowledged: the system has taken the load up (again). */
