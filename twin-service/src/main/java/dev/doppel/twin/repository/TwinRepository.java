@@ -40,10 +40,13 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class TwinRepository {
 
     private final ReactiveMongoCollection<Document> twins;
+    private final RecentTwins recent;
 
     public TwinRepository(ReactiveMongoClient mongo,
-            @ConfigProperty(name = "doppel.twin.database", defaultValue = "doppel-twins") String database) {
+            @ConfigProperty(name = "doppel.twin.database", defaultValue = "doppel-twins") String database,
+            @ConfigProperty(name = "doppel.twin.recent-copies", defaultValue = "1000") int recentCopies) {
         this.twins = mongo.getDatabase(database).getCollection("twins");
+        this.recent = new RecentTwins(recentCopies);
     }
 
     /**
@@ -77,6 +80,37 @@ public class TwinRepository {
 
     /** The twins among {@code ids} that exist, as read for a write, by thing id: one query for a whole batch. */
     public Uni<Map<String, Stored>> findAllForWrite(Collection<ThingId> ids) {
+        return readAll(ids);
+    }
+
+    /**
+     * {@link #findAllForWrite}, but the twins this instance wrote last come from its copies
+     * ({@link RecentTwins}) and only the others from the store. For device reports, whose merge keeps
+     * only newer values: a copy another writer made stale fails its conditional write, and the twin is
+     * then read and written alone. Not for API edits, whose preconditions must be judged on the store.
+     */
+    public Uni<Map<String, Stored>> findAllFromCopies(Collection<ThingId> ids) {
+        Map<String, Stored> found = new HashMap<>();
+        List<ThingId> missing = new ArrayList<>();
+        for (ThingId id : ids) {
+            Document copy = recent.get(id.toString());
+            if (copy != null) {
+                found.put(id.toString(), stored(copy));
+            } else {
+                missing.add(id);
+            }
+        }
+        if (missing.isEmpty()) {
+            return Uni.createFrom().item(found);
+        }
+        return readAll(missing).map(read -> {
+            found.putAll(read);
+            return found;
+        });
+    }
+
+    /** The twins among {@code ids} as the store has them. */
+    private Uni<Map<String, Stored>> readAll(Collection<ThingId> ids) {
         return twins.find(Filters.in("_id", ids.stream().map(ThingId::toString).toList())).collect().asList()
                 .map(docs -> {
                     Map<String, Stored> found = new HashMap<>();
@@ -103,8 +137,10 @@ public class TwinRepository {
      */
     public Uni<Set<String>> writeAll(List<Write> writes) {
         List<WriteModel<Document>> models = new ArrayList<>(writes.size());
+        List<Document> docs = new ArrayList<>(writes.size());
         for (Write w : writes) {
             Document doc = TwinDocumentMapper.toDocument(w.twin(), w.outbox());
+            docs.add(doc);
             models.add(w.expectedRevision() == null ? new InsertOneModel<>(doc)
                     : new ReplaceOneModel<>(atRevision(w.twin().thingId(), w.expectedRevision()), doc));
         }
@@ -115,11 +151,26 @@ public class TwinRepository {
                 .chain(done -> done == writes.size()
                         ? Uni.createFrom().item(writes.stream().map(w -> w.twin().thingId().toString())
                                 .collect(Collectors.toSet()))
-                        : whichAreIn(writes));
+                        : whichAreIn(writes))
+                .invoke(written -> {
+                    for (int i = 0; i < writes.size(); i++) {
+                        remember(writes.get(i).twin().thingId(), written.contains(
+                                writes.get(i).twin().thingId().toString()), docs.get(i));
+                    }
+                });
+    }
+
+    /** Keeps a copy of what a write left, or forgets the twin when the write lost a race. */
+    private void remember(ThingId id, boolean written, Document doc) {
+        if (written) {
+            recent.written(id.toString(), doc);
+        } else {
+            recent.forget(id.toString());
+        }
     }
 
     private Uni<Set<String>> whichAreIn(List<Write> writes) {
-        return findAllForWrite(writes.stream().map(w -> w.twin().thingId()).toList()).map(found -> {
+        return readAll(writes.stream().map(w -> w.twin().thingId()).toList()).map(found -> {
             Set<String> in = new HashSet<>();
             for (Write w : writes) {
                 Stored s = found.get(w.twin().thingId().toString());
@@ -138,8 +189,10 @@ public class TwinRepository {
 
     /** Inserts a new twin with its outbox; {@code false} if another writer created it first. */
     public Uni<Boolean> insert(Twin twin, Outbox outbox) {
-        return twins.insertOne(TwinDocumentMapper.toDocument(twin, outbox)).replaceWith(true)
-                .onFailure(TwinRepository::isDuplicateKey).recoverWithItem(false);
+        Document doc = TwinDocumentMapper.toDocument(twin, outbox);
+        return twins.insertOne(doc).replaceWith(true)
+                .onFailure(TwinRepository::isDuplicateKey).recoverWithItem(false)
+                .invoke(written -> remember(twin.thingId(), written, doc));
     }
 
     /**
@@ -147,12 +200,15 @@ public class TwinRepository {
      * someone else wrote first.
      */
     public Uni<Boolean> replace(Twin twin, long expectedRevision, Outbox outbox) {
-        return twins.replaceOne(atRevision(twin.thingId(), expectedRevision), TwinDocumentMapper.toDocument(twin, outbox))
-                .map(r -> r.getMatchedCount() == 1);
+        Document doc = TwinDocumentMapper.toDocument(twin, outbox);
+        return twins.replaceOne(atRevision(twin.thingId(), expectedRevision), doc)
+                .map(r -> r.getMatchedCount() == 1)
+                .invoke(written -> remember(twin.thingId(), written, doc));
     }
 
     /** Deletes the twin if it still has {@code expectedRevision}. */
     public Uni<Boolean> delete(ThingId id, long expectedRevision) {
+        recent.forget(id.toString());
         return twins.deleteOne(atRevision(id, expectedRevision))
                 .map(r -> r.getDeletedCount() == 1);
     }

@@ -128,7 +128,7 @@ public class TwinService {
             TwinReports one = batch.get(0);
             return apply(one.id(), one.reports(), one.trace()).map(List::of);
         }
-        return repository.findAllForWrite(batch.stream().map(TwinReports::id).toList())
+        return repository.findAllFromCopies(batch.stream().map(TwinReports::id).toList())
                 .call(found -> delivery.settleAll(found.values()))
                 .chain(found -> {
                     Instant now = clock.instant();

@@ -10,6 +10,7 @@ import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.repository.TwinRepository.Stored;
 import dev.doppel.twin.repository.TwinRepository.Write;
 import dev.doppel.twin.service.TwinHistory;
+import dev.doppel.twin.testing.StoreCommands;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -52,6 +53,45 @@ class BatchWriteIT {
 
     private Map<String, Stored> read(ThingId... ids) {
         return repository.findAllForWrite(List.of(ids)).await().atMost(Duration.ofSeconds(10));
+    }
+
+    @Inject
+    StoreCommands store;
+
+    @Test
+    void aTwinWrittenHereIsNotReadBackForTheNextBatchAndAStaleCopyStillLosesItsRace() {
+        ThingId a = ThingId.parse("demo:copy-a");
+        ThingId b = ThingId.parse("demo:copy-b");
+        assertEquals(Set.of(a.toString(), b.toString()), repository.writeAll(List.of(
+                next(a, Twin.empty(a, T0), 20.0, null, T0), next(b, Twin.empty(b, T0), 20.0, null, T0)))
+                .await().atMost(Duration.ofSeconds(10)));
+
+        store.clear();
+        Map<String, Stored> fromCopies = repository.findAllFromCopies(List.of(a, b)).await().atMost(Duration.ofSeconds(10));
+        assertEquals(List.of(), store.on("twins"), "the next batch read the twins this instance had just written");
+        assertEquals(1L, fromCopies.get(a.toString()).twin().revision());
+        // The positive control of that silence: a twin not written here is read from the store.
+        repository.findAllFromCopies(List.of(ThingId.parse("demo:copy-never"))).await().atMost(Duration.ofSeconds(10));
+        assertEquals(1, store.on("twins").size());
+
+        // A copy changed in place by a merge leaves the next copy as it was written.
+        Twin changedInPlace = fromCopies.get(a.toString()).twin();
+        next(a, changedInPlace, 99.0, 1L, T0.plusSeconds(1));
+        assertEquals(20.0, repository.findAllFromCopies(List.of(a)).await().atMost(Duration.ofSeconds(10))
+                .get(a.toString()).twin().features().get("telemetry").properties().get("temperature"));
+
+        // b moves on to revision 2. A write that starts from revision 1 (what a copy made stale by another
+        // writer gives) loses its race, and after it the twin comes from the store again.
+        Twin fromStore = read(b).get(b.toString()).twin();
+        Write elsewhere = next(b, fromStore, 30.0, 1L, T0.plusSeconds(5));
+        assertEquals(Set.of(b.toString()), repository.writeAll(List.of(elsewhere)).await().atMost(Duration.ofSeconds(10)));
+        Twin stale = next(b, Twin.empty(b, T0), 20.0, null, T0).twin(); // revision 1
+        Write fromStale = next(b, stale, 25.0, 1L, T0.plusSeconds(6));
+        assertEquals(Set.of(), repository.writeAll(List.of(fromStale)).await().atMost(Duration.ofSeconds(10)));
+        store.clear();
+        assertEquals(2L, repository.findAllFromCopies(List.of(b)).await().atMost(Duration.ofSeconds(10))
+                .get(b.toString()).twin().revision(), "after a lost race the twin comes from the store");
+        assertEquals(1, store.on("twins").size());
     }
 
     @Test
