@@ -134,20 +134,16 @@ public final class RestartBenchmark {
             System.out.println();
             System.out.println("| measure | empty store (reference) | " + reports + " reports stored | ratio |");
             System.out.println("|---|---|---|---|");
-            row("SIGKILL to twins written again, s", empty.consumingAfter, full.consumingAfter);
-            row("SIGKILL to every value acknowledged before it in its twin, s", empty.recoveredAfter, full.recoveredAfter);
-            row("publish to twin p99 before the kill, ms", empty.p99Before, full.p99Before);
-            row("publish to twin p99 in the " + after + " s after recovering, ms", empty.p99After, full.p99After);
+            ClosedLoop.row("SIGKILL to twins written again, s", empty.consumingAfter, full.consumingAfter);
+            ClosedLoop.row("SIGKILL to every value acknowledged before it in its twin, s", empty.recoveredAfter, full.recoveredAfter);
+            ClosedLoop.row("publish to twin p99 before the kill, ms", empty.p99Before, full.p99Before);
+            ClosedLoop.row("publish to twin p99 in the " + after + " s after recovering, ms", empty.p99After, full.p99After);
             System.out.printf(Locale.ROOT, "%nSteady load: %d reports acknowledged, %d refused by Kafka; acknowledged values"
                     + " missing from their twins in the store at the end: %d%n", sent.get(), failed.get(), missing);
             if (missing > 0) {
                 System.exit(1);
             }
         }
-    }
-
-    private static void row(String name, double ref, double ours) {
-        System.out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.2f |%n", name, ref, ours, ours / ref);
     }
 
     private record Restart(double consumingAfter, double recoveredAfter, double p99Before, double p99After) {
@@ -203,8 +199,8 @@ public final class RestartBenchmark {
                 int device = (int) (n % live);
                 long seq = n / live + 1;
                 n++;
-                String json = "{\"seq\":" + seq + ",\"sentAt\":" + micros(Instant.now()) + "}";
-                producer.send(record(TELEMETRY, "live:meter-" + device, Map.of("telemetry", parse(json))), (md, e) -> {
+                Map<String, Object> values = Map.of("seq", seq, "sentAt", micros(Instant.now()));
+                producer.send(record(TELEMETRY, "live:meter-" + device, Map.of("telemetry", values)), (md, e) -> {
                     if (e != null) {
                         failed.incrementAndGet();
                         return;
@@ -223,16 +219,6 @@ public final class RestartBenchmark {
             producer.flush();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static Map<String, Object> parse(String json) {
-        try {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> m = KafkaProbe.JSON.readValue(json, Map.class);
-            return m;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -72,7 +72,8 @@ public final class JsonataMapping {
             input = base64; // binary reaches the mapping as base64
         }
         Jsonata.Frame frame = compiled.createFrame();
-        new MappingSandbox(timeLimit, maxDepth).install(frame);
+        MappingSandbox sandbox = new MappingSandbox(timeLimit, maxDepth);
+        sandbox.install(frame);
         frame.bind("base64", base64);
         frame.bind("contentType", message.contentType());
         frame.bind("tenant", message.tenant());
@@ -80,7 +81,7 @@ public final class JsonataMapping {
         frame.bind("channel", message.channel());
         frame.bind("feature", message.feature());
         Object result;
-        try {
+        try (sandbox) {
             result = compiled.evaluate(input, frame);
         } catch (RuntimeException e) {
             throw failure(e);

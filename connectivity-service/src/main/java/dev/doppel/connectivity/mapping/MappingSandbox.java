@@ -4,7 +4,9 @@ import com.dashjoin.jsonata.Functions;
 import com.dashjoin.jsonata.Jsonata;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,9 +26,9 @@ import java.util.regex.Pattern;
  * <li><b>Depth</b> of nested evaluation, as the library's own bound.</li>
  * <li>{@code $eval} is not available: it would evaluate a new expression outside these bounds.</li>
  * </ul>
- * One instance per evaluation, on the thread that evaluates.
+ * One instance per evaluation, on the thread that evaluates, closed when it ends.
  */
-final class MappingSandbox {
+final class MappingSandbox implements AutoCloseable {
 
     /** Longest text one step may make, in characters. */
     static final int MAX_TEXT = 1 << 20;
@@ -72,46 +74,72 @@ final class MappingSandbox {
             checkTime();
             checkAllocated();
         });
-        frame.bind("match", new Jsonata.JFunction((input, args) -> {
+        CURRENT.set(this);
+        BUILT_INS.forEach(frame::bind);
+    }
+
+    /** Ends the evaluation on this thread: the built-ins no longer see its bounds. */
+    @Override
+    public void close() {
+        CURRENT.remove();
+    }
+
+    /** The sandbox of the evaluation running on this thread (set by {@link #install}). */
+    private static MappingSandbox current() {
+        return CURRENT.get();
+    }
+
+    private static final ThreadLocal<MappingSandbox> CURRENT = new ThreadLocal<>();
+
+    /**
+     * The built-ins replaced, made once: a function's signature is parsed when it is made, which per
+     * message would be work repeated for nothing. Each finds its evaluation's bounds through {@link #current}.
+     */
+    private static final Map<String, Jsonata.JFunction> BUILT_INS = builtIns();
+
+    private static Map<String, Jsonata.JFunction> builtIns() {
+        Map<String, Jsonata.JFunction> functions = new LinkedHashMap<>();
+        functions.put("match", new Jsonata.JFunction((input, args) -> {
             Pattern p = (Pattern) arg(args, 1);
-            scan(p, (String) arg(args, 0), (Integer) arg(args, 2));
+            current().scan(p, (String) arg(args, 0), (Integer) arg(args, 2));
             return Functions.match((String) arg(args, 0), p, (Integer) arg(args, 2));
         }, "<s-f<s:o>n?:a<o>>"));
-        frame.bind("contains", new Jsonata.JFunction((input, args) -> {
+        functions.put("contains", new Jsonata.JFunction((input, args) -> {
             if (arg(args, 1) instanceof Pattern p) {
-                scan(p, (String) arg(args, 0), 1);
+                current().scan(p, (String) arg(args, 0), 1);
             }
             return Functions.contains((String) arg(args, 0), arg(args, 1));
         }, "<s-(sf):b>"));
-        frame.bind("split", new Jsonata.JFunction((input, args) -> {
+        functions.put("split", new Jsonata.JFunction((input, args) -> {
             if (arg(args, 1) instanceof Pattern p) {
-                scan(p, (String) arg(args, 0), arg(args, 2) instanceof Number n ? n.intValue() : null);
+                current().scan(p, (String) arg(args, 0), arg(args, 2) instanceof Number n ? n.intValue() : null);
             }
             return Functions.split((String) arg(args, 0), arg(args, 1), (Number) arg(args, 2));
         }, "<s-(sf)n?:a<s>>"));
-        frame.bind("replace", new Jsonata.JFunction((input, args) -> {
+        functions.put("replace", new Jsonata.JFunction((input, args) -> {
             String text = (String) arg(args, 0);
             Integer limit = (Integer) arg(args, 3);
             if (text != null && arg(args, 2) instanceof String replacement) {
-                long matches = arg(args, 1) instanceof Pattern p ? scan(p, text, limit) : occurrences(text, arg(args, 1), limit);
+                long matches = arg(args, 1) instanceof Pattern p ? current().scan(p, text, limit) : occurrences(text, arg(args, 1), limit);
                 if (text.length() + matches * replacement.length() > MAX_TEXT) {
                     throw tooLarge("$replace");
                 }
             } else if (text != null && arg(args, 1) instanceof Pattern p) {
-                scan(p, text, limit);
+                current().scan(p, text, limit);
             }
             return Functions.replace(text, arg(args, 1), arg(args, 2), limit);
         }, "<s-(sf)(sf)n?:s>"));
-        frame.bind("pad", new Jsonata.JFunction((input, args) -> {
+        functions.put("pad", new Jsonata.JFunction((input, args) -> {
             Number width = (Number) arg(args, 1);
             if (width != null && Math.abs(width.doubleValue()) > MAX_TEXT) {
                 throw tooLarge("$pad");
             }
             return Functions.pad((String) arg(args, 0), width, (String) arg(args, 2));
         }, "<s-ns?:s>"));
-        frame.bind("eval", new Jsonata.JFunction((input, args) -> {
+        functions.put("eval", new Jsonata.JFunction((input, args) -> {
             throw new Exceeded("mapping-failed", "$eval is not available in mappings");
         }, "<sx?:x>"));
+        return Map.copyOf(functions);
     }
 
     private void checkTime() {

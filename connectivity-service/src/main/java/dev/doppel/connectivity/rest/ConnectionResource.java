@@ -3,9 +3,7 @@ package dev.doppel.connectivity.rest;
 import dev.doppel.connectivity.bridge.BridgeDefinition;
 import dev.doppel.connectivity.bridge.BridgeDefinitions;
 import dev.doppel.connectivity.egress.EgressPolicy;
-import dev.doppel.connectivity.egress.EgressRefused;
 import dev.doppel.contracts.Problem;
-import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
 import dev.doppel.support.security.Caller;
 import dev.doppel.support.security.Roles;
@@ -77,8 +75,7 @@ public class ConnectionResource {
                             definition.clientId(), definition.subscriptions(), definition.commandTopic(),
                             definition.responses(), definition.enabled());
                 });
-        return complete.call(d -> egress.check(tenant, d.brokerHost(), d.brokerPort(), "bridge")
-                        .onFailure(EgressRefused.class).transform(e -> RegistryResource.egressRefused((EgressRefused) e)))
+        return complete.call(d -> egress.check(tenant, d.brokerHost(), d.brokerPort(), "bridge"))
                 .chain(d -> definitions.put(tenant, name, d)).map(created -> created
                 ? Response.created(URI.create("/api/registry/connections/" + tenant + "/" + name))
                         .entity(definition.redacted()).build()

@@ -3,7 +3,6 @@ package dev.doppel.connectivity.rest;
 import dev.doppel.connectivity.adapter.modbus.ModbusPlan;
 import dev.doppel.connectivity.adapter.modbus.ModbusPlans;
 import dev.doppel.connectivity.egress.EgressPolicy;
-import dev.doppel.connectivity.egress.EgressRefused;
 import dev.doppel.connectivity.egress.EgressRule;
 import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.mapping.PayloadMappings;
@@ -177,11 +176,6 @@ public class RegistryResource {
     public Uni<List<String>> getEgress(@PathParam("tenant") String tenant) {
         thingId(tenant, "tenant");
         return registry.egress(tenant);
-    }
-
-    /** A problem for a connection the tenant may not make: 403, with the reason. */
-    static ProblemException egressRefused(EgressRefused e) {
-        return new ProblemException(Problem.of("egress-refused", "Destination not allowed", 403, e.getMessage(), null));
     }
 
     /** Most trusted CAs a tenant may have; more is a mistake, not a use. */
@@ -386,9 +380,7 @@ public class RegistryResource {
             if (device.isEmpty()) {
                 throw notFound(id);
             }
-            return egress.check(tenant, plan.host(), plan.port(), "modbus")
-                    .onFailure(EgressRefused.class).transform(e -> egressRefused((EgressRefused) e))
-                    .chain(() -> modbus.put(id, plan));
+            return egress.check(tenant, plan.host(), plan.port(), "modbus").chain(() -> modbus.put(id, plan));
         }).map(created -> (created ? Response.status(Response.Status.CREATED) : Response.ok()).entity(plan).build());
     }
 

@@ -36,13 +36,12 @@ final class RecentTwins {
     /** A copy of the twin as this instance last wrote it, or null. */
     synchronized Document get(String id) {
         Document d = copies.get(id);
-        return d == null ? null : copy(d);
+        return d == null ? null : copy(d, null);
     }
 
     /** The twin as just written; one too large to keep is forgotten instead. */
     void written(String id, Document doc) {
-        int[] values = {0};
-        Document c = count(doc, values) ? copy(doc) : null;
+        Document c = copy(doc, new int[] {MAX_VALUES});
         synchronized (this) {
             if (c == null) {
                 copies.remove(id);
@@ -57,38 +56,33 @@ final class RecentTwins {
         copies.remove(id);
     }
 
-    /** Whether the document holds at most {@value #MAX_VALUES} values. */
-    private static boolean count(Object value, int[] values) {
-        if (value instanceof Map<?, ?> m) {
-            for (Object v : m.values()) {
-                if (!count(v, values)) {
-                    return false;
-                }
-            }
-            return true;
-        }
-        if (value instanceof List<?> l) {
-            for (Object v : l) {
-                if (!count(v, values)) {
-                    return false;
-                }
-            }
-            return true;
-        }
-        return ++values[0] <= MAX_VALUES;
-    }
-
+    /** A deep copy, or null once it holds more than {@code left[0]} values (null: no limit). */
     @SuppressWarnings("unchecked")
-    private static <T> T copy(T value) {
+    private static <T> T copy(T value, int[] left) {
         if (value instanceof Map<?, ?> m) {
             Document d = new Document();
-            m.forEach((k, v) -> d.put((String) k, copy(v)));
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                Object v = copy(e.getValue(), left);
+                if (v == null && e.getValue() != null) {
+                    return null;
+                }
+                d.put((String) e.getKey(), v);
+            }
             return (T) d;
         }
         if (value instanceof List<?> l) {
             List<Object> out = new ArrayList<>(l.size());
-            l.forEach(v -> out.add(copy(v)));
+            for (Object o : l) {
+                Object v = copy(o, left);
+                if (v == null && o != null) {
+                    return null;
+                }
+                out.add(v);
+            }
             return (T) out;
+        }
+        if (left != null && --left[0] < 0) {
+            return null;
         }
         return value; // strings, numbers, booleans, dates, binaries: not changed in place
     }
