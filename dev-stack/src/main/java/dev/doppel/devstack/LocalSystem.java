@@ -125,6 +125,10 @@ public final class LocalSystem implements AutoCloseable {
             // platform's own ports stay out of reach of tenants' plans and connections.
             config.put("doppel.egress.allow-loopback", "true");
             config.put("doppel.egress.platform-endpoints", platformEndpoints());
+            // The simulated fleet and the benchmarks' devices all connect from 127.0.0.1: one source
+            // that stands for a whole fleet, so it is exempt from the per-source limits (other loopback
+            // addresses are not).
+            config.put("doppel.limits.per-source.trusted", "127.0.0.1");
             configs.put(name, config);
             starting.put(name, CompletableFuture.supplyAsync(() -> launch(name, name + ".log")));
         }

@@ -46,7 +46,7 @@ public class DeviceLimits {
     private final String instance;
     private final ReactiveMongoCollection<Document> counts;
     private final Map<String, Cached> tenants = new ConcurrentHashMap<>();
-    private final Map<ThingId, Bucket> buckets = new ConcurrentHashMap<>();
+    private final Map<ThingId, TokenBucket> buckets = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> connections = new ConcurrentHashMap<>();
 
     public DeviceLimits(DeviceRegistry registry, DeviceSessions sessions, ReactiveMongoClient mongo,
@@ -132,27 +132,7 @@ public class DeviceLimits {
         if (buckets.size() > MAX_BUCKETS) {
             buckets.clear();
         }
-        return buckets.computeIfAbsent(device, d -> new Bucket()).take(rate, System.nanoTime());
-    }
-
-    /** Tokens refill at the rate, up to one second's worth. */
-    private static final class Bucket {
-        private double tokens = Double.NaN;
-        private long last;
-
-        synchronized boolean take(double rate, long now) {
-            double capacity = Math.max(1, rate);
-            if (Double.isNaN(tokens)) {
-                tokens = capacity;
-            } else {
-                tokens = Math.min(capacity, tokens + (now - last) / 1e9 * rate);
-            }
-            last = now;
-            if (tokens >= 1) {
-                tokens -= 1;
-                return true;
-            }
-            return false;
-        }
+        return buckets.computeIfAbsent(device, d -> new TokenBucket())
+                .take(rate, Math.max(1, rate), System.nanoTime()); // a burst of one second's worth
     }
 }

@@ -1,5 +1,6 @@
 package dev.doppel.connectivity.registry;
 
+import dev.doppel.connectivity.limits.SourceRates;
 import dev.doppel.connectivity.registry.DeviceRegistry.AuthResult;
 import dev.doppel.contracts.ThingId;
 import io.smallrye.mutiny.Uni;
@@ -16,7 +17,9 @@ public class DeviceLogin {
     public enum Outcome {
         OK, BAD_USERNAME, THROTTLED, BAD_CREDENTIALS, DEVICE_DISABLED, TENANT_DISABLED,
         /** Too many passwords being checked at once ({@link PasswordChecks}): try again shortly. */
-        BUSY
+        BUSY,
+        /** The source address checks passwords faster than it may ({@link SourceRates}): try again later. */
+        RATE_LIMITED
     }
 
     /** The outcome, and the device when it is {@link Outcome#OK}. */
@@ -25,15 +28,18 @@ public class DeviceLogin {
 
     private final DeviceRegistry registry;
     private final LoginThrottle throttle;
+    private final SourceRates sourceRates;
 
-    public DeviceLogin(DeviceRegistry registry, LoginThrottle throttle) {
+    public DeviceLogin(DeviceRegistry registry, LoginThrottle throttle, SourceRates sourceRates) {
         this.registry = registry;
         this.throttle = throttle;
+        this.sourceRates = sourceRates;
     }
 
     /**
      * Fails only when the registry cannot be asked; every answer about the device is an outcome.
-     * {@code source} is the address the device connects from (the throttle holds per login and source).
+     * {@code source} is the address the device connects from (the throttle holds per login and source,
+     * and a slow password check takes one of its allowance, {@link SourceRates}).
      * A user name that cannot be a login (its tenant or auth-id malformed or too long) is refused before
      * anything is looked up or hashed.
      */
@@ -50,7 +56,8 @@ public class DeviceLogin {
             // Too many wrong passwords, or as many being checked as are left: refused without looking at this one.
             return Uni.createFrom().item(new Result(Outcome.THROTTLED, null));
         }
-        return registry.authenticate(tenant, authId, password).map(result -> switch (result.outcome()) {
+        return registry.authenticate(tenant, authId, password,
+                () -> sourceRates.admit(source, SourceRates.Limit.PASSWORD_CHECK)).map(result -> switch (result.outcome()) {
             case OK -> {
                 throttle.succeeded(key);
                 yield new Result(Outcome.OK, result.device());
@@ -66,6 +73,10 @@ public class DeviceLogin {
             case BUSY -> {
                 throttle.abandoned(key);
                 yield new Result(Outcome.BUSY, null);
+            }
+            case RATE_LIMITED -> {
+                throttle.abandoned(key);
+                yield new Result(Outcome.RATE_LIMITED, null);
             }
             default -> {
                 throttle.failed(key);

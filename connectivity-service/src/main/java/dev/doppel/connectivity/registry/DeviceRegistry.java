@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import javax.security.auth.x500.X500Principal;
 import org.bson.Document;
 import org.bson.types.Binary;
@@ -419,11 +420,18 @@ public class DeviceRegistry {
                 });
     }
 
+    /** The caller's allowance did not let the slow password check run. */
+    private static final RuntimeException RATE_LIMITED = new RuntimeException("password check over the allowance",
+            null, false, false) {
+    };
+
     /**
      * Checks a device's password. Returns the device when the credential matches and the device is
-     * enabled; an unknown auth-id costs the same hashing time as a wrong password.
+     * enabled; an unknown auth-id costs the same hashing time as a wrong password. A password that did
+     * not match lately needs that slow check, which runs only if {@code mayCheck} allows it now
+     * (the caller's per-source allowance); otherwise the outcome is RATE_LIMITED.
      */
-    public Uni<AuthResult> authenticate(String tenant, String authId, String password) {
+    public Uni<AuthResult> authenticate(String tenant, String authId, String password, BooleanSupplier mayCheck) {
         String credentialId = credentialId(tenant, HASHED_PASSWORD, authId);
         // Only credentials that exist are kept: made-up auth-ids cannot fill the memory.
         return passwordCredentials.get(credentialId,
@@ -432,6 +440,7 @@ public class DeviceRegistry {
                     String stored = storedHashes(cred);
                     Uni<Boolean> matches = stored != null && password != null
                             && verifiedPasswords.matchedLately(stored, password) ? Uni.createFrom().item(true)
+                                    : !mayCheck.getAsBoolean() ? Uni.createFrom().failure(RATE_LIMITED)
                                     : passwordChecks.run(() -> verify(cred, password))
                                             .invoke(ok -> {
                                                 if (ok) {
@@ -452,7 +461,9 @@ public class DeviceRegistry {
                             case UNKNOWN -> AuthResult.badCredentials();
                         });
                     }).onFailure(PasswordChecks.Busy.class)
-                            .recoverWithItem(new AuthResult(AuthResult.Outcome.BUSY, null));
+                            .recoverWithItem(new AuthResult(AuthResult.Outcome.BUSY, null))
+                            .onFailure(f -> f == RATE_LIMITED)
+                            .recoverWithItem(new AuthResult(AuthResult.Outcome.RATE_LIMITED, null));
                 });
     }
 
@@ -492,8 +503,11 @@ public class DeviceRegistry {
 
     /** Outcome of a device login. */
     public record AuthResult(Outcome outcome, ThingId device) {
-        /** BUSY: the password could not be checked now ({@link PasswordChecks}); nothing is known of it. */
-        public enum Outcome { OK, BAD_CREDENTIALS, DISABLED, TENANT_DISABLED, BUSY }
+        /**
+         * BUSY: the password could not be checked now ({@link PasswordChecks}); RATE_LIMITED: the caller did
+         * not allow the check now. Nothing is known of the password in either case.
+         */
+        public enum Outcome { OK, BAD_CREDENTIALS, DISABLED, TENANT_DISABLED, BUSY, RATE_LIMITED }
 
         static AuthResult ok(ThingId id) {
             return new AuthResult(Outcome.OK, id);

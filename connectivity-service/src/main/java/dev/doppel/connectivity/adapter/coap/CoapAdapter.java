@@ -7,6 +7,7 @@ import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.limits.DeviceLimits;
+import dev.doppel.connectivity.limits.SourceRates;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceRegistry;
@@ -73,9 +74,13 @@ public class CoapAdapter {
     private Endpoint plain;
     private Endpoint secure;
 
+    private final SourceRates sourceRates;
+
     public CoapAdapter(CoapAdapterConfig config, DeviceRegistry registry, PayloadMappings mappings, DeviceLimits limits,
-            DownstreamSender downstream, CommandRouter router, CommandWait commands, MeterRegistry metrics) {
+            DownstreamSender downstream, CommandRouter router, CommandWait commands, MeterRegistry metrics,
+            SourceRates sourceRates) {
         this.config = config;
+        this.sourceRates = sourceRates;
         this.registry = registry;
         this.mappings = mappings;
         this.limits = limits;
@@ -102,6 +107,7 @@ public class CoapAdapter {
                 .setAddress(new InetSocketAddress(config.host(), config.dtlsPort()))
                 .setAdvancedPskStore(psk)
                 .setApplicationLevelInfoSupplier(psk)
+                .setDatagramFilter(new HandshakeLimit(cf, sourceRates))
                 .build();
         secure = new CoapEndpoint.Builder().setConfiguration(cf).setConnector(new DTLSConnector(dtls)).build();
         server = new CoapServer(cf);

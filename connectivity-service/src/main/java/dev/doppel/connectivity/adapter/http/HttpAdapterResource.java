@@ -269,6 +269,12 @@ public class HttpAdapterResource {
                 throw new ProblemException(Problem.of("busy", "Busy", 503,
                         "too many logins are being checked at once; try again shortly", null), Duration.ofSeconds(1));
             }
+            case RATE_LIMITED -> {
+                count("auth", "source-rate");
+                throw new ProblemException(Problem.of("source-rate", "Too many logins from this address", 429,
+                        "more new logins from this address than doppel.limits.per-source allows; try again later",
+                        null), Duration.ofSeconds(1));
+            }
         });
     }
 

@@ -33,7 +33,7 @@ final class Mqtt5 {
         if ("connection-limit".equals(reason)) {
             return MqttConnectReturnCode.CONNECTION_REFUSED_QUOTA_EXCEEDED;
         }
-        if ("throttled".equals(reason)) {
+        if ("throttled".equals(reason) || MqttAdapter.SOURCE_RATE.equals(reason)) {
             return MqttConnectReturnCode.CONNECTION_REFUSED_CONNECTION_RATE_EXCEEDED;
         }
         if ("busy".equals(reason)) {

@@ -3,6 +3,7 @@ package dev.doppel.connectivity.adapter.mqtt;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.config.MqttAdapterConfig;
 import dev.doppel.connectivity.limits.DeviceLimits;
+import dev.doppel.connectivity.limits.SourceRates;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.CertificateLogin;
@@ -41,6 +42,9 @@ public class MqttAdapter {
 
     static final Logger LOG = Logger.getLogger(MqttAdapter.class);
 
+    /** The refusal reason of a connection over its source's allowance ({@link SourceRates}). */
+    static final String SOURCE_RATE = "source-rate";
+
     private final Vertx vertx;
     private final MqttAdapterConfig config;
     private final DeviceLogin login;
@@ -51,14 +55,16 @@ public class MqttAdapter {
     private final DeviceLimits limits;
     private final CommandRouter router;
     private final MeterRegistry metrics;
+    private final SourceRates sourceRates;
     private final AtomicInteger connections = new AtomicInteger();
     private volatile MqttServer server;
     private volatile MqttServer tlsServer;
 
     public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceLogin login, CertificateLogin certificateLogin,
             DownstreamSender downstream, PayloadMappings mappings, DeviceRegistry registry, DeviceLimits limits,
-            CommandRouter router, MeterRegistry metrics) {
+            CommandRouter router, MeterRegistry metrics, SourceRates sourceRates) {
         this.vertx = vertx;
+        this.sourceRates = sourceRates;
         this.config = config;
         this.login = login;
         this.certificateLogin = certificateLogin;
@@ -139,6 +145,10 @@ public class MqttAdapter {
      * the client showed; one without is a certificate login when the client showed one.
      */
     private void onConnect(MqttEndpoint endpoint) {
+        if (!sourceRates.admit(source(endpoint), SourceRates.Limit.CONNECT)) {
+            refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, SOURCE_RATE, null);
+            return;
+        }
         Context ctx = vertx.getOrCreateContext();
         MqttAuth auth = endpoint.auth();
         if (auth != null && auth.getUsername() != null && auth.getPassword() != null) {
@@ -202,8 +212,7 @@ public class MqttAdapter {
     private void passwordLogin(MqttEndpoint endpoint, Context ctx, MqttAuth auth) {
         String username = auth.getUsername();
         String who = "username '" + clip(username) + "'";
-        login.login(username, auth.getPassword(),
-                        endpoint.remoteAddress() == null ? null : endpoint.remoteAddress().hostAddress())
+        login.login(username, auth.getPassword(), source(endpoint))
                 .emitOn(r -> ctx.runOnContext(v -> r.run()))
                 .subscribe().with(result -> {
                     switch (result.outcome()) {
@@ -222,6 +231,8 @@ public class MqttAdapter {
                                 who);
                         case BUSY -> refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE,
                                 "busy", who);
+                        case RATE_LIMITED -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE, SOURCE_RATE, who);
                     }
                 }, failure -> {
                     LOG.warnf("registry unavailable while authenticating %s: %s", username, failure.getMessage());
@@ -275,14 +286,21 @@ public class MqttAdapter {
      */
     private void refuse(MqttEndpoint endpoint, MqttConnectReturnCode code, String reason, String who) {
         metrics.counter("doppel.mqtt.connects", "outcome", reason).increment();
-        LOG.infof("refused MQTT connection from %s (client id '%s', MQTT %s%s): %s", endpoint.remoteAddress(),
+        if (!SOURCE_RATE.equals(reason)) { // those are logged once per source by SourceRates, not once each
+            LOG.infof("refused MQTT connection from %s (client id '%s', MQTT %s%s): %s", endpoint.remoteAddress(),
                 clip(endpoint.clientIdentifier()), Mqtt5.speaks5(endpoint) ? "5" : "3.1.1", who == null ? "" : ", " + who,
-                reason);
+                    reason);
+        }
         if (Mqtt5.speaks5(endpoint)) {
             endpoint.reject(Mqtt5.connack(endpoint, code, reason), Mqtt5.reasonString(endpoint, reason));
         } else {
             endpoint.reject(code);
         }
+    }
+
+    /** The address the client connects from, as the per-source limits and the login throttle key it. */
+    private static String source(MqttEndpoint endpoint) {
+        return endpoint.remoteAddress() == null ? null : endpoint.remoteAddress().hostAddress();
     }
 
     /** A client's identifier as logged: at most 80 characters (a client may send 64 KB of it). */
