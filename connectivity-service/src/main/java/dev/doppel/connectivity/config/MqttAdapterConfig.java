@@ -17,6 +17,14 @@ public interface MqttAdapterConfig {
     @WithDefault("1883")
     int port();
 
+    /**
+     * The plain (unencrypted) listener on {@link #port()}. Off, devices connect over TLS only
+     * ({@code doppel.mqtt.tls.*}, which must then be enabled): the production overlay does that, so
+     * that no password crosses the internet in clear.
+     */
+    @WithDefault("true")
+    boolean plain();
+
     /** Largest accepted PUBLISH payload; larger ones close the connection. */
     @WithDefault("65536")
     int maxPayloadBytes();

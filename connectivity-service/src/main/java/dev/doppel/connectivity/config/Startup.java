@@ -38,6 +38,7 @@ public class Startup {
             return HealthCheckResponse.named("mqtt-adapter")
                     .status(!config.enabled() || adapter.isListening())
                     .withData("port", adapter.port())
+                    .withData("tls-port", adapter.tlsPort())
                     .build();
         }
     }

@@ -81,8 +81,14 @@ public class MqttAdapter {
         if (!config.enabled()) {
             return;
         }
-        server = listen(options().setPort(config.port()));
-        LOG.infof("MQTT adapter listening on %s:%d", config.host(), server.actualPort());
+        if (!config.plain() && !config.tls().enabled()) {
+            throw new IllegalStateException("doppel.mqtt.plain=false needs doppel.mqtt.tls.enabled=true: "
+                    + "MQTT would listen nowhere");
+        }
+        if (config.plain()) {
+            server = listen(options().setPort(config.port()));
+            LOG.infof("MQTT adapter listening on %s:%d", config.host(), server.actualPort());
+        }
         if (config.tls().enabled()) {
             String cert = config.tls().certPath().orElseThrow(
                     () -> new IllegalStateException("doppel.mqtt.tls.enabled needs doppel.mqtt.tls.cert-path"));
@@ -127,10 +133,13 @@ public class MqttAdapter {
         }
     }
 
+    /** Every listener configured is up (the plain one, the TLS one, or both). */
     public boolean isListening() {
-        return server != null && server.actualPort() > 0;
+        return (!config.plain() || server != null && server.actualPort() > 0)
+                && (!config.tls().enabled() || tlsServer != null && tlsServer.actualPort() > 0);
     }
 
+    /** The plain listener's port, or -1 when it is off. */
     public int port() {
         return server == null ? -1 : server.actualPort();
     }

@@ -49,7 +49,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class MqttTlsIT {
 
-    private static final String PASSWORD = "tls-password";
+    static final String PASSWORD = "tls-password";
     /** The server's throw-away certificate and key; MqttX509IT trusts the same. */
     static final Path certificates = Path.of("target", "mqtt-tls").toAbsolutePath();
     private static KafkaProbe kafka;
@@ -109,7 +109,7 @@ class MqttTlsIT {
     }
 
     /** Registers the device (idempotent); inside a test, where the application's HTTP port is known. */
-    private static void registerDevice() {
+    static void registerDevice() {
         String admin = RealInfrastructure.token("admin");
         given().auth().oauth2(admin).contentType("application/json").body("{\"enabled\":true}")
                 .put("/api/registry/devices/demo/d-tls").then().statusCode(org.hamcrest.Matchers.oneOf(201, 204));
@@ -162,7 +162,7 @@ class MqttTlsIT {
         plain.disconnect();
     }
 
-    private static MqttClient paho(String uri, String password, boolean trustTestCertificate) throws Exception {
+    static MqttClient paho(String uri, String password, boolean trustTestCertificate) throws Exception {
         MqttClient client = new MqttClient(uri, "d-tls-" + UUID.randomUUID(), new MemoryPersistence());
         MqttConnectOptions o = new MqttConnectOptions();
         o.setUserName("d-tls@demo");

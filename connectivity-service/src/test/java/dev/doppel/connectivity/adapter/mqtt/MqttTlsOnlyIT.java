@@ -1,0 +1,74 @@
+package dev.doppel.connectivity.adapter.mqtt;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.doppel.devstack.testing.RealInfrastructure;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.HashMap;
+import java.util.Map;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.junit.jupiter.api.Test;
+
+/**
+ * MQTT as the production overlay runs it: over TLS only ({@code doppel.mqtt.plain=false}). Nothing
+ * listens on the plain port, devices connect over TLS, and the service is ready.
+ */
+@QuarkusTest
+@TestProfile(MqttTlsOnlyIT.TlsOnly.class)
+@QuarkusTestResource(RealInfrastructure.class)
+class MqttTlsOnlyIT {
+
+    /** The TLS listener of MqttTlsIT, and the plain one off with a port of its own that nothing else takes. */
+    public static class TlsOnly implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            Map<String, String> config = new HashMap<>(new MqttTlsIT.WithTls().getConfigOverrides());
+            config.put("doppel.mqtt.plain", "false");
+            try (ServerSocket free = new ServerSocket(0)) {
+                config.put("doppel.mqtt.port", Integer.toString(free.getLocalPort()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return config;
+        }
+    }
+
+    @Inject
+    MqttAdapter adapter;
+
+    @ConfigProperty(name = "doppel.mqtt.port")
+    int plainPort;
+
+    @Test
+    void devicesConnectOverTlsAndNothingListensInClear() throws Exception {
+        MqttTlsIT.registerDevice();
+        MqttClient device = MqttTlsIT.paho("ssl://127.0.0.1:" + adapter.tlsPort(), MqttTlsIT.PASSWORD, true);
+        assertTrue(device.isConnected(), "the positive control: a device over TLS");
+        device.disconnect();
+        device.close();
+
+        assertEquals(-1, adapter.port());
+        assertThrows(ConnectException.class, () -> {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", plainPort), 2_000);
+            }
+        }, "something listens on the plain MQTT port " + plainPort);
+        given().get("/q/health/ready").then().statusCode(200)
+                .body("checks.find { it.name == 'mqtt-adapter' }.status", equalTo("UP"));
+    }
+}
