@@ -22,6 +22,9 @@ for overlay in dev prod; do
   node validate.mjs --crds "$crds" "$out/$overlay.yaml"
 done
 
+echo "== each service's Kafka user allows what its channels use (prod)"
+node kafka-acls.mjs "$out/prod.yaml"
+
 echo "== the validator rejects broken manifests"
 kubectl kustomize broken > "$out/broken.yaml"
 if node validate.mjs --crds "$crds" "$out/broken.yaml" > "$out/broken.txt"; then
