@@ -16,7 +16,9 @@ for (const client of realm.clients) {
   if (client.clientId === "doppel-api") client.secret = "${DOPPEL_API_CLIENT_SECRET}";
   if (client.clientId === "twin-app") {
     client.directAccessGrantsEnabled = false;
-    client.redirectUris = ["https://*.doppel.example.com/*"];
+    // Exact URIs only, no wildcard: a wildcard lets any page under it (or, for a host wildcard, any
+    // subdomain someone takes over) receive authorization codes. List each app's callback here.
+    client.redirectUris = ["https://apps.doppel.example.com/callback"];
   }
 }
 realm.sslRequired = "external";
