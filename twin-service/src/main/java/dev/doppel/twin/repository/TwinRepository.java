@@ -129,13 +129,20 @@ public class TwinRepository {
     }
 
     /**
+     * What a write does to this instance's copy of the twin ({@link RecentTwins}): device reports keep
+     * a copy of what they wrote, since the twin's next reports start from it; API edits, whose next
+     * read is always the store's, drop it (a deep copy per edit only fed the collector).
+     */
+    public enum Copy { KEEP, DROP }
+
+    /**
      * Writes a batch of twins with one bulk write (unordered; each replace filtered on exactly the keys of
      * index id_revision, so the stand-in serves each from it). Returns the thing ids that were written;
      * the others lost a race (another writer changed or created the twin after it was read). The bulk
      * result only counts matches, so when some are missing the batch's twins are read again to tell
      * which writes are in: those that hold this write's revision and outbox.
      */
-    public Uni<Set<String>> writeAll(List<Write> writes) {
+    public Uni<Set<String>> writeAll(List<Write> writes, Copy copy) {
         List<WriteModel<Document>> models = new ArrayList<>(writes.size());
         List<Document> docs = new ArrayList<>(writes.size());
         for (Write w : writes) {
@@ -154,15 +161,15 @@ public class TwinRepository {
                         : whichAreIn(writes))
                 .invoke(written -> {
                     for (int i = 0; i < writes.size(); i++) {
-                        remember(writes.get(i).twin().thingId(), written.contains(
+                        remember(writes.get(i).twin().thingId(), copy == Copy.KEEP && written.contains(
                                 writes.get(i).twin().thingId().toString()), docs.get(i));
                     }
                 });
     }
 
-    /** Keeps a copy of what a write left, or forgets the twin when the write lost a race. */
-    private void remember(ThingId id, boolean written, Document doc) {
-        if (written) {
+    /** Keeps a copy of what a write left, or forgets the twin (the write lost a race, or keeps none). */
+    private void remember(ThingId id, boolean keep, Document doc) {
+        if (keep) {
             recent.written(id.toString(), doc);
         } else {
             recent.forget(id.toString());
@@ -188,22 +195,22 @@ public class TwinRepository {
     }
 
     /** Inserts a new twin with its outbox; {@code false} if another writer created it first. */
-    public Uni<Boolean> insert(Twin twin, Outbox outbox) {
+    public Uni<Boolean> insert(Twin twin, Outbox outbox, Copy copy) {
         Document doc = TwinDocumentMapper.toDocument(twin, outbox);
         return twins.insertOne(doc).replaceWith(true)
                 .onFailure(TwinRepository::isDuplicateKey).recoverWithItem(false)
-                .invoke(written -> remember(twin.thingId(), written, doc));
+                .invoke(written -> remember(twin.thingId(), copy == Copy.KEEP && written, doc));
     }
 
     /**
      * Replaces the twin (and its outbox) if it still has {@code expectedRevision}; {@code false} if
      * someone else wrote first.
      */
-    public Uni<Boolean> replace(Twin twin, long expectedRevision, Outbox outbox) {
+    public Uni<Boolean> replace(Twin twin, long expectedRevision, Outbox outbox, Copy copy) {
         Document doc = TwinDocumentMapper.toDocument(twin, outbox);
         return twins.replaceOne(atRevision(twin.thingId(), expectedRevision), doc)
                 .map(r -> r.getMatchedCount() == 1)
-                .invoke(written -> remember(twin.thingId(), written, doc));
+                .invoke(written -> remember(twin.thingId(), copy == Copy.KEEP && written, doc));
     }
 
     /** Deletes the twin if it still has {@code expectedRevision}. */

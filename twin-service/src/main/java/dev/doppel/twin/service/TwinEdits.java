@@ -8,6 +8,7 @@ import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.model.TwinPath;
 import dev.doppel.twin.model.TwinTree;
 import dev.doppel.twin.repository.TwinRepository;
+import dev.doppel.twin.repository.TwinRepository.Copy;
 import dev.doppel.twin.repository.TwinRepository.Stored;
 import dev.doppel.twin.repository.TwinRepository.Write;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -196,7 +197,8 @@ public class TwinEdits {
                         return Uni.createFrom().voidItem();
                     }
                     return repository.writeAll(plans.stream()
-                            .map(plan -> new Write(plan.after(), plan.expectedRevision(), plan.outbox())).toList())
+                            .map(plan -> new Write(plan.after(), plan.expectedRevision(), plan.outbox())).toList(),
+                            Copy.DROP)
                             .chain(written -> {
                                 List<ChangeDelivery.Delivery> deliveries = new ArrayList<>();
                                 List<Runnable> answers = new ArrayList<>();
@@ -246,8 +248,8 @@ public class TwinEdits {
             }
             Plan plan = plan(new Request(id, path, edit, value, conditions, trace), found, now);
             Uni<Boolean> write = plan.expectedRevision() != null
-                    ? repository.replace(plan.after(), plan.expectedRevision(), plan.outbox())
-                    : repository.insert(plan.after(), plan.outbox());
+                    ? repository.replace(plan.after(), plan.expectedRevision(), plan.outbox(), Copy.DROP)
+                    : repository.insert(plan.after(), plan.outbox(), Copy.DROP);
             return write.chain(written -> written
                     ? delivery.deliver(plan.outbox(), trace).replaceWith(plan.written())
                     : retry(id, path, edit, value, conditions, trace, attempt));

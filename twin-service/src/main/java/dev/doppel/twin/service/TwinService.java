@@ -8,6 +8,7 @@ import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.ReportValidator;
 import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.repository.TwinRepository;
+import dev.doppel.twin.repository.TwinRepository.Copy;
 import dev.doppel.twin.repository.TwinRepository.Stored;
 import dev.doppel.twin.repository.TwinRepository.Write;
 import io.micrometer.core.instrument.Counter;
@@ -153,7 +154,7 @@ public class TwinService {
                     if (writes.isEmpty()) {
                         return applyAlone(batch, alone, results);
                     }
-                    return repository.writeAll(writes).chain(written -> {
+                    return repository.writeAll(writes, Copy.KEEP).chain(written -> {
                         List<ChangeDelivery.Delivery> deliveries = new ArrayList<>();
                         for (int k = 0; k < planned.size(); k++) {
                             int i = planned.get(k);
@@ -257,8 +258,8 @@ public class TwinService {
             case Merge.Unchanged u -> Uni.createFrom().item(Optional.empty());
             case Merge.TooLarge l -> overLimit(id, reports, trace);
             case Merge.Planned p -> {
-                Uni<Boolean> write = found.isPresent() ? repository.replace(p.twin(), p.before(), p.outbox())
-                        : repository.insert(p.twin(), p.outbox());
+                Uni<Boolean> write = found.isPresent() ? repository.replace(p.twin(), p.before(), p.outbox(), Copy.KEEP)
+                        : repository.insert(p.twin(), p.outbox(), Copy.KEEP);
                 yield write.chain(written -> {
                     if (written) {
                         return delivery.deliver(p.outbox(), trace).replaceWith(Optional.of(p.outbox().change()));

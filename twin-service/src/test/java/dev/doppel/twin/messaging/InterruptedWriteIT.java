@@ -80,7 +80,7 @@ class InterruptedWriteIT {
         TwinChanged change = new TwinChanged(UUID.randomUUID().toString(), id.toString(), twin.revision(), 0,
                 changes, now, r.eventId(), twin.delta());
         Outbox outbox = history.outbox(change, twin);
-        assertTrue(repository.insert(twin, outbox).await().atMost(Duration.ofSeconds(10)));
+        assertTrue(repository.insert(twin, outbox, dev.doppel.twin.repository.TwinRepository.Copy.KEEP).await().atMost(Duration.ofSeconds(10)));
         return outbox;
     }
 

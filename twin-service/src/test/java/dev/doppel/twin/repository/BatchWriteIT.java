@@ -7,6 +7,7 @@ import dev.doppel.contracts.TwinChanged;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.Twin;
+import dev.doppel.twin.repository.TwinRepository.Copy;
 import dev.doppel.twin.repository.TwinRepository.Stored;
 import dev.doppel.twin.repository.TwinRepository.Write;
 import dev.doppel.twin.service.TwinHistory;
@@ -63,7 +64,7 @@ class BatchWriteIT {
         ThingId a = ThingId.parse("demo:copy-a");
         ThingId b = ThingId.parse("demo:copy-b");
         assertEquals(Set.of(a.toString(), b.toString()), repository.writeAll(List.of(
-                next(a, Twin.empty(a, T0), 20.0, null, T0), next(b, Twin.empty(b, T0), 20.0, null, T0)))
+                next(a, Twin.empty(a, T0), 20.0, null, T0), next(b, Twin.empty(b, T0), 20.0, null, T0)), Copy.KEEP)
                 .await().atMost(Duration.ofSeconds(10)));
 
         store.clear();
@@ -84,14 +85,23 @@ class BatchWriteIT {
         // writer gives) loses its race, and after it the twin comes from the store again.
         Twin fromStore = read(b).get(b.toString()).twin();
         Write elsewhere = next(b, fromStore, 30.0, 1L, T0.plusSeconds(5));
-        assertEquals(Set.of(b.toString()), repository.writeAll(List.of(elsewhere)).await().atMost(Duration.ofSeconds(10)));
+        assertEquals(Set.of(b.toString()), repository.writeAll(List.of(elsewhere), Copy.KEEP).await().atMost(Duration.ofSeconds(10)));
         Twin stale = next(b, Twin.empty(b, T0), 20.0, null, T0).twin(); // revision 1
         Write fromStale = next(b, stale, 25.0, 1L, T0.plusSeconds(6));
-        assertEquals(Set.of(), repository.writeAll(List.of(fromStale)).await().atMost(Duration.ofSeconds(10)));
+        assertEquals(Set.of(), repository.writeAll(List.of(fromStale), Copy.KEEP).await().atMost(Duration.ofSeconds(10)));
         store.clear();
         assertEquals(2L, repository.findAllFromCopies(List.of(b)).await().atMost(Duration.ofSeconds(10))
                 .get(b.toString()).twin().revision(), "after a lost race the twin comes from the store");
         assertEquals(1, store.on("twins").size());
+
+        // An API edit keeps no copy: the twin's next batch of reports reads it from the store.
+        Write edit = next(a, read(a).get(a.toString()).twin(), 40.0, 1L, T0.plusSeconds(7));
+        assertEquals(Set.of(a.toString()), repository.writeAll(List.of(edit), Copy.DROP)
+                .await().atMost(Duration.ofSeconds(10)));
+        store.clear();
+        assertEquals(2L, repository.findAllFromCopies(List.of(a)).await().atMost(Duration.ofSeconds(10))
+                .get(a.toString()).twin().revision());
+        assertEquals(1, store.on("twins").size(), "after an API edit the twin comes from the store");
     }
 
     @Test
@@ -105,13 +115,13 @@ class BatchWriteIT {
         Write r1 = next(raced, Twin.empty(raced, T0), 20.0, null, T0);
         Write c1 = next(createdTwice, Twin.empty(createdTwice, T0), 20.0, null, T0);
         assertEquals(Set.of(kept.toString(), raced.toString(), createdTwice.toString()),
-                repository.writeAll(List.of(k1, r1, c1)).await().atMost(Duration.ofSeconds(10)));
+                repository.writeAll(List.of(k1, r1, c1), Copy.KEEP).await().atMost(Duration.ofSeconds(10)));
 
         // The next batch reads them; then another writer changes one of them.
         Map<String, Stored> readByBatch = read(kept, raced);
         Twin racedNow = readByBatch.get(raced.toString()).twin();
         Write edit = next(raced, read(raced).get(raced.toString()).twin(), 30.0, racedNow.revision(), T0.plusSeconds(5));
-        assertEquals(Set.of(raced.toString()), repository.writeAll(List.of(edit)).await().atMost(Duration.ofSeconds(10)));
+        assertEquals(Set.of(raced.toString()), repository.writeAll(List.of(edit), Copy.KEEP).await().atMost(Duration.ofSeconds(10)));
 
         Instant t1 = T0.plusSeconds(10);
         Write k2 = next(kept, readByBatch.get(kept.toString()).twin(), 21.0, 1L, t1);
@@ -119,7 +129,7 @@ class BatchWriteIT {
         Write c2 = next(created, Twin.empty(created, t1), 21.0, null, t1);
         // Created by someone else meanwhile: this batch's insert of it loses.
         Write c3 = next(createdTwice, Twin.empty(createdTwice, t1), 21.0, null, t1);
-        Set<String> written = repository.writeAll(List.of(k2, r2, c2, c3)).await().atMost(Duration.ofSeconds(10));
+        Set<String> written = repository.writeAll(List.of(k2, r2, c2, c3), Copy.KEEP).await().atMost(Duration.ofSeconds(10));
 
         assertEquals(Set.of(kept.toString(), created.toString()), written);
         Map<String, Stored> after = read(kept, raced, created, createdTwice);
