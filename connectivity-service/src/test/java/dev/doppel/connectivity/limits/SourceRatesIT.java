@@ -76,9 +76,7 @@ class SourceRatesIT {
 
             @Override
             public Socket createSocket(String host, int port) throws IOException {
-                Socket s = createSocket();
-                s.connect(new InetSocketAddress(host, port));
-                return s;
+                return createSocket(InetAddress.getByName(host), port);
             }
 
             @Override
