@@ -15,7 +15,7 @@ import org.jboss.logging.Logger;
  * Limits per source address, applied before a device is authenticated, so that one source cannot take
  * the login path from everyone else: new connections (MQTT CONNECTs, DTLS ClientHellos) and password
  * checks each have a token bucket per source ({@link SourceLimitsConfig}). What is refused is counted
- * ({@code doppel.logins.limited}, by limit) and logged once per source until it slows down.
+ * ({@code doppel.logins.limited}, by limit) and logged at most once a minute per source.
  *
  * <ul>
  * <li>An IPv6 source counts by its /64 network, the smallest block one subscriber usually gets; an
@@ -32,6 +32,7 @@ public class SourceRates {
 
     private static final Logger LOG = Logger.getLogger(SourceRates.class);
     static final int MAX_SOURCES = 100_000;
+    private static final long LOG_EVERY_NANOS = 60_000_000_000L;
     private static final String OVERFLOW = "(new sources while the table is full)";
 
     /** What a source is limited on. */
@@ -48,7 +49,8 @@ public class SourceRates {
     private static final class Source {
         final TokenBucket connects = new TokenBucket();
         final TokenBucket passwordChecks = new TokenBucket();
-        volatile boolean limitedLogged;
+        /** When a refusal of this source was last logged (System.nanoTime), or 0. */
+        volatile long loggedAt;
     }
 
     private final SourceLimitsConfig config;
@@ -84,14 +86,16 @@ public class SourceRates {
                     config.passwordChecksBurst(), System.nanoTime());
         };
         if (ok) {
-            s.limitedLogged = false;
             return true;
         }
         metrics.counter("doppel.logins.limited", "limit", limit.tag).increment();
-        if (!s.limitedLogged) {
-            s.limitedLogged = true;
+        long now = System.nanoTime();
+        long last = s.loggedAt;
+        // A flood is refused thousands of times a second, and admitted at the allowed rate in between.
+        if (last == 0 || now - last > LOG_EVERY_NANOS) {
+            s.loggedAt = now;
             LOG.warnf("refusing %s from %s: more than %s per second (doppel.limits.per-source); counted in "
-                    + "doppel.logins.limited, logged again once it slows down", limit.tag, key,
+                    + "doppel.logins.limited, logged at most once a minute per source", limit.tag, key,
                     limit == Limit.CONNECT ? config.connectsPerSecond() : config.passwordChecksPerSecond());
         }
         return false;

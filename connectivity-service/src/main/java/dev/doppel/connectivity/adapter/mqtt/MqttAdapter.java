@@ -295,7 +295,7 @@ public class MqttAdapter {
      */
     private void refuse(MqttEndpoint endpoint, MqttConnectReturnCode code, String reason, String who) {
         metrics.counter("doppel.mqtt.connects", "outcome", reason).increment();
-        if (!SOURCE_RATE.equals(reason)) { // those are logged once per source by SourceRates, not once each
+        if (!SOURCE_RATE.equals(reason)) { // SourceRates logs those, at most once a minute per source
             LOG.infof("refused MQTT connection from %s (client id '%s', MQTT %s%s): %s", endpoint.remoteAddress(),
                 clip(endpoint.clientIdentifier()), Mqtt5.speaks5(endpoint) ? "5" : "3.1.1", who == null ? "" : ", " + who,
                     reason);
