@@ -420,11 +420,6 @@ public class DeviceRegistry {
                 });
     }
 
-    /** The caller's allowance did not let the slow password check run. */
-    private static final RuntimeException RATE_LIMITED = new RuntimeException("password check over the allowance",
-            null, false, false) {
-    };
-
     /**
      * Checks a device's password. Returns the device when the credential matches and the device is
      * enabled; an unknown auth-id costs the same hashing time as a wrong password. A password that did
@@ -438,9 +433,12 @@ public class DeviceRegistry {
                 () -> credentials.find(Filters.eq("_id", credentialId)).collect().first(), cred -> cred != null)
                 .chain(cred -> {
                     String stored = storedHashes(cred);
-                    Uni<Boolean> matches = stored != null && password != null
-                            && verifiedPasswords.matchedLately(stored, password) ? Uni.createFrom().item(true)
-                                    : !mayCheck.getAsBoolean() ? Uni.createFrom().failure(RATE_LIMITED)
+                    boolean remembered = stored != null && password != null
+                            && verifiedPasswords.matchedLately(stored, password);
+                    if (!remembered && !mayCheck.getAsBoolean()) {
+                        return Uni.createFrom().item(new AuthResult(AuthResult.Outcome.RATE_LIMITED, null));
+                    }
+                    Uni<Boolean> matches = remembered ? Uni.createFrom().item(true)
                                     : passwordChecks.run(() -> verify(cred, password))
                                             .invoke(ok -> {
                                                 if (ok) {
@@ -461,9 +459,7 @@ public class DeviceRegistry {
                             case UNKNOWN -> AuthResult.badCredentials();
                         });
                     }).onFailure(PasswordChecks.Busy.class)
-                            .recoverWithItem(new AuthResult(AuthResult.Outcome.BUSY, null))
-                            .onFailure(f -> f == RATE_LIMITED)
-                            .recoverWithItem(new AuthResult(AuthResult.Outcome.RATE_LIMITED, null));
+                            .recoverWithItem(new AuthResult(AuthResult.Outcome.BUSY, null));
                 });
     }
 
