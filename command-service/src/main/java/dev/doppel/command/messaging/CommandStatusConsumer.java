@@ -15,6 +15,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -28,15 +29,17 @@ import org.jboss.logging.Logger;
  *
  * <p>Both read batches: the statuses of one command in their order, different commands at once
  * ({@link KeyedBatch}), and a command's statuses of one batch are recorded with one store write, so a
- * round trip per status no longer caps how many commands per second end. Statuses command-service
- * published itself (QUEUED, and the ends it decides) were stored before they were published, so they
- * are not recorded again.
+ * round trip per status no longer caps how many commands per second end. A synchronous command
+ * answered on this instance takes two store writes: its insert, and its end with the steps before it
+ * ({@link #recordUnlessAnswered}).
  */
 @ApplicationScoped
 public class CommandStatusConsumer {
 
     private static final Logger LOG = Logger.getLogger(CommandStatusConsumer.class);
     private static final int COMMANDS_AT_ONCE = 64;
+    /** How long an end waits for the live consumer to answer its caller before it is recorded here anyway. */
+    private static final Duration ANSWER_GRACE = Duration.ofSeconds(2);
 
     private final CommandService commands;
     private final DesiredStatePush desired;
@@ -63,10 +66,31 @@ public class CommandStatusConsumer {
 
     /** One command's statuses of a batch: recorded with one write, then the desired state moves on. */
     private Uni<Void> record(List<CommandStatusChanged> statuses) {
-        return recordWithRetry(statuses).chain(() -> Multi.createFrom().iterable(statuses)
+        return recordUnlessAnswered(statuses).chain(() -> Multi.createFrom().iterable(statuses)
                 .onItem().transformToUniAndConcatenate(status -> desired.onStatus(status)
                         .onFailure().retry().withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8))
                 .collect().last().replaceWithVoid());
+    }
+
+    /**
+     * The steps of a command a caller here waits for are recorded with its end, by the write that
+     * answers the caller ({@link #notifyWaiting}) or times it out: such a command was sent without a
+     * TTL, so until its deadline (when the caller gives up and its timer would end it alike) the stored
+     * QUEUED changes nothing. Its end is recorded here too, but only once the caller's wait is over
+     * (the live consumer has the same record in hand, so briefly): then the copy the answer's write
+     * left shows nothing is missing, and no second write is made. Were this instance killed first, the
+     * end's offset is not committed, and whichever replica reads it next records it.
+     */
+    private Uni<Void> recordUnlessAnswered(List<CommandStatusChanged> statuses) {
+        CompletableFuture<Void> waitOver = pending.waitOver(statuses.get(0).commandId());
+        if (waitOver == null) {
+            return recordWithRetry(statuses);
+        }
+        if (statuses.stream().noneMatch(s -> s.status().isTerminal())) {
+            return Uni.createFrom().voidItem();
+        }
+        return Uni.createFrom().completionStage(waitOver).ifNoItem().after(ANSWER_GRACE).recoverWithItem((Void) null)
+                .chain(() -> recordWithRetry(statuses));
     }
 
     @Incoming("command-status-live")
@@ -103,13 +127,10 @@ public class CommandStatusConsumer {
     }
 
     private Uni<Void> recordWithRetry(List<CommandStatusChanged> statuses) {
-        // Statuses command-service published itself were stored by the step that published them.
-        List<CommandStatusChanged> fromDevices = statuses.stream()
-                .filter(s -> !CommandService.SOURCE.equals(s.source())).toList();
-        if (fromDevices.isEmpty()) {
+        if (statuses.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return commands.record(fromDevices.get(0).commandId(), fromDevices).onFailure().retry()
+        return commands.record(statuses.get(0).commandId(), statuses).onFailure().retry()
                 .withBackOff(Duration.ofMillis(100), Duration.ofSeconds(5)).atMost(8);
     }
 

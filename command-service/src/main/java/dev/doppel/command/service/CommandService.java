@@ -164,7 +164,9 @@ public class CommandService {
     }
 
     private Uni<Outcome> timeOut(Command command) {
-        return finish(command, CommandStatus.TIMED_OUT, "no answer in time").chain(moved -> {
+        // The steps heard on the way were held for the end's write (CommandStatusConsumer): this is it.
+        return record(command.id(), pending.heardSteps(command.id()))
+                .chain(() -> finish(command, CommandStatus.TIMED_OUT, "no answer in time")).chain(moved -> {
             if (moved) {
                 return Uni.createFrom().item(new Outcome(command, null));
             }
@@ -231,14 +233,18 @@ public class CommandService {
 
     /**
      * Records status events from the devices' side for one command, in their order, with at most one
-     * store write; redeliveries and stale steps change nothing.
+     * store write; redeliveries and stale steps change nothing. Statuses command-service published
+     * itself (QUEUED, the ends it decides) were stored by the step that published them and are passed over.
      */
     public Uni<Void> record(String commandId, List<CommandStatusChanged> statuses) {
-        List<Step> steps = statuses.stream().map(s -> new Step(s.status(), s.at() == null ? Instant.now() : s.at(),
+        List<Step> steps = statuses.stream().filter(s -> !SOURCE.equals(s.source())).map(s -> new Step(s.status(), s.at() == null ? Instant.now() : s.at(),
                 s.reason(), s.statusCode() != null && s.status().isTerminal()
                         ? new Command.Response(s.statusCode(), s.contentType(), s.payload())
                         : null))
                 .toList();
+        if (steps.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
         return repository.record(commandId, steps).invoke(ended -> ended.ifPresent(c -> steps.stream()
                 .filter(s -> s.status() == c.status()).findFirst().ifPresent(s -> ended(c, s.status(), s.at()))))
                 .replaceWithVoid();

@@ -21,6 +21,8 @@ public class PendingAnswers {
 
     private static final class Waiter {
         final CompletableFuture<CommandStatusChanged> answer = new CompletableFuture<>();
+        /** Completes when the caller stops waiting: answered, or given up. */
+        final CompletableFuture<Void> over = new CompletableFuture<>();
         /** At most as many as there are statuses: a device's side repeating itself cannot make it grow. */
         final List<CommandStatusChanged> steps = new ArrayList<>(2);
     }
@@ -31,6 +33,12 @@ public class PendingAnswers {
 
     public boolean isWaiting(String commandId) {
         return waiting.containsKey(commandId);
+    }
+
+    /** Completes when the caller waiting here for the command stops waiting; null if none waits. */
+    public CompletableFuture<Void> waitOver(String commandId) {
+        Waiter w = waiting.get(commandId);
+        return w == null ? null : w.over;
     }
 
     /** Keeps a step of a command a caller here waits for (nothing if nobody does). */
@@ -61,10 +69,14 @@ public class PendingAnswers {
         Waiter w = waiting.remove(status.commandId());
         if (w != null) {
             w.answer.complete(status);
+            w.over.complete(null);
         }
     }
 
     public void forget(String commandId) {
-        waiting.remove(commandId);
+        Waiter w = waiting.remove(commandId);
+        if (w != null) {
+            w.over.complete(null);
+        }
     }
 }

@@ -3,9 +3,11 @@ package dev.doppel.command.rest;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.hamcrest.Matchers.startsWith;
 
 import dev.doppel.command.RegisteredDevices;
+import dev.doppel.command.testing.StoreWrites;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
@@ -36,13 +38,16 @@ import org.junit.jupiter.api.Test;
 class InboxIT {
 
     private static KafkaProbe kafka;
+
+    @jakarta.inject.Inject
+    StoreWrites storeWrites;
     private static Thread devices;
     private static volatile boolean running = true;
 
     @BeforeAll
     static void startDeviceSide() {
         RegisteredDevices.register("demo:answering", "demo:failing", "demo:offline", "demo:silent", "demo:reordering",
-                "demo:hostile");
+                "demo:hostile", "demo:acknowledging", "demo:working");
         kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
         KafkaConsumer<String, byte[]> commands = kafka.subscribe(Topics.COMMANDS);
         devices = new Thread(() -> {
@@ -94,6 +99,18 @@ class InboxIT {
                     case "injected" -> answerWith(c, 200, "text/plain\r\nSet-Cookie: session=stolen", page);
                     default -> answerWith(c, 418, "text/plain", "teapot".getBytes(StandardCharsets.UTF_8));
                 }
+            }
+            case "demo:working" -> {
+                // It answers once command-service has taken in its acknowledgement, as a device that
+                // carries the command out for a while does.
+                status(c, CommandStatus.SENT, null, null, null);
+                status(c, CommandStatus.DELIVERED, null, null, null);
+                awaitStatusesTakenIn();
+                status(c, CommandStatus.SUCCEEDED, 200, null, "{}".getBytes(StandardCharsets.UTF_8));
+            }
+            case "demo:acknowledging" -> {
+                status(c, CommandStatus.SENT, null, null, null);
+                status(c, CommandStatus.DELIVERED, null, null, null);
             }
             case "demo:offline" -> status(c, CommandStatus.FAILED, 404, CommandStatusChanged.DEVICE_NOT_CONNECTED,
                     null);
@@ -158,6 +175,23 @@ class InboxIT {
                 .body("history.status", equalTo(List.of("QUEUED", "SENT", "DELIVERED", "SUCCEEDED")));
     }
 
+    /** Until command-service's shared consumer has committed every status on the topic. */
+    private static void awaitStatusesTakenIn() {
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> kafka.uncommitted("command-service", Topics.COMMAND_STATUS) == 0);
+    }
+
+    @Test
+    void anAnsweredCommandTakesTwoStoreWritesItsInsertAndItsEndWithTheStepsBeforeIt() {
+        String id = asAdmin().body("{}").post("/api/2/things/demo:working/inbox/messages/switch?timeout=20s")
+                .then().statusCode(200).extract().header(InboxResource.COMMAND_ID_HEADER);
+        // Once the shared consumer has committed the answer too, no write of it is still to come.
+        awaitStatusesTakenIn();
+        assertEquals(2, storeWrites.on(id), "store writes of command " + id);
+        asAdmin().get("/api/commands/" + id).then().statusCode(200)
+                .body("history.status", equalTo(List.of("QUEUED", "SENT", "DELIVERED", "SUCCEEDED")));
+    }
+
     @Test
     void stepsReportedAfterTheAnswerAreAddedToTheHistoryOnceAndChangeNothingElse() {
         String id = asAdmin().body("x").post("/api/2/things/demo:reordering/inbox/messages/switch?timeout=10s")
@@ -187,6 +221,14 @@ class InboxIT {
         long millis = (System.nanoTime() - t0) / 1_000_000;
         org.junit.jupiter.api.Assertions.assertTrue(millis >= 1000 && millis < 8000, "answered after " + millis + " ms");
         asAdmin().get("/api/commands/" + id).then().statusCode(200).body("status", equalTo("TIMED_OUT"));
+    }
+
+    @Test
+    void theStepsOfACommandThatTimedOutAreRecordedWithItsEnd() {
+        String id = asAdmin().body("x").post("/api/2/things/demo:acknowledging/inbox/messages/switch?timeout=1s")
+                .then().statusCode(408).extract().header(InboxResource.COMMAND_ID_HEADER);
+        asAdmin().get("/api/commands/" + id).then().statusCode(200).body("status", equalTo("TIMED_OUT"))
+                .body("history.status", equalTo(List.of("QUEUED", "SENT", "DELIVERED", "TIMED_OUT")));
     }
 
     @Test
