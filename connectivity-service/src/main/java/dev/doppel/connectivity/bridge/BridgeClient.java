@@ -4,7 +4,6 @@ import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandSink;
 import dev.doppel.connectivity.egress.EgressPolicy;
 import dev.doppel.connectivity.egress.EgressRefused;
-import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
@@ -237,16 +236,12 @@ final class BridgeClient {
                 throw new Skipped("unknown-device", "device " + device + " is not registered and enabled");
             }
             return mappings.forDevice(device);
-        }).chain(mapper -> {
-            MappedReport mapped;
-            try {
-                mapped = mapper.map(payload, contentType, feature, channel);
-            } catch (MappingException e) {
-                throw new Skipped(e.reason(), e.getMessage());
-            }
-            return downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(), device, channel,
-                    mapped.features(), mapped.attributes(), sourceTime, TRANSPORT));
-        }).chain(() -> seen(device)).subscribe().with(ok -> {
+        }).chain(mapper -> mappings.map(mapper, payload, contentType, feature, channel))
+                .onFailure(MappingException.class).transform(e -> new Skipped(((MappingException) e).reason(),
+                        e.getMessage()))
+                .chain(mapped -> downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(), device, channel,
+                        mapped.features(), mapped.attributes(), sourceTime, TRANSPORT)))
+                .chain(() -> seen(device)).subscribe().with(ok -> {
             count(channel, "accepted");
             ack(msg);
         }, failure -> {

@@ -4,8 +4,8 @@ import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandSink;
 import dev.doppel.connectivity.config.HonoConfig;
 import dev.doppel.connectivity.mapping.PayloadMappings;
-import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
+import dev.doppel.connectivity.mapping.MappingPool;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
@@ -188,18 +188,19 @@ public class HonoNorthbound {
         Instant created = message.getCreationTime();
         Instant sourceTime = (created == null || created.equals(Instant.EPOCH) ? Instant.now() : created)
                 .truncatedTo(ChronoUnit.MICROS);
-        return connection.chain(() -> mappings.forDevice(device)).chain(m -> {
-            MappedReport mapped;
-            try {
-                mapped = m.map(payload, message.getContentType(), null, channel);
-            } catch (MappingException e) {
-                count(channel, e.reason());
-                LOG.warnf("Hono %s of %s not mapped (%s): %s", channel, device, e.reason(), e.getMessage());
-                return Uni.createFrom().voidItem();
-            }
-            return downstream.report(TelemetryReceived.of(eventId, device, channel, mapped.features(),
-                    mapped.attributes(), sourceTime, TRANSPORT)).invoke(() -> count(channel, "accepted"));
-        });
+        return connection.chain(() -> mappings.forDevice(device))
+                .chain(m -> mappings.map(m, payload, message.getContentType(), null, channel)
+                        // A record can wait for the mapping pool, unlike a device's connection.
+                        .onFailure(e -> e instanceof MappingException me && MappingPool.BUSY.equals(me.reason()))
+                        .retry().withBackOff(Duration.ofMillis(50), Duration.ofSeconds(1)).atMost(20))
+                .chain(mapped -> downstream.report(TelemetryReceived.of(eventId, device, channel, mapped.features(),
+                        mapped.attributes(), sourceTime, TRANSPORT)).invoke(() -> count(channel, "accepted")))
+                .onFailure(MappingException.class).recoverWithUni(failure -> {
+                    MappingException e = (MappingException) failure;
+                    count(channel, e.reason());
+                    LOG.warnf("Hono %s of %s not mapped (%s): %s", channel, device, e.reason(), e.getMessage());
+                    return Uni.createFrom().voidItem();
+                });
     }
 
     /**

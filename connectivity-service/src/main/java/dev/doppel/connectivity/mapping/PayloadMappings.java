@@ -12,6 +12,8 @@ import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,6 +21,7 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bson.Document;
 
@@ -45,12 +48,28 @@ public class PayloadMappings {
         /** How long a device's mapping is kept before it is looked up again. */
         @WithDefault("10s")
         Duration cacheFor();
+
+        /** Threads that run custom mappings ({@link MappingPool}). */
+        @WithDefault("2")
+        int threads();
+
+        /** Custom mappings that may wait for a thread before further messages are refused. */
+        @WithDefault("1000")
+        int queue();
     }
 
     /** Maps one device's payloads. */
     @FunctionalInterface
     public interface DeviceMapper {
         MappedReport map(byte[] payload, String contentType, String feature, String channel) throws MappingException;
+
+        /**
+         * Whether it may run where the message arrived (an event loop): the default mapping does; a
+         * custom one, which may take its whole time limit, runs on the {@link MappingPool}.
+         */
+        default boolean quick() {
+            return true;
+        }
     }
 
     /** A mapping devices still use cannot be deleted. */
@@ -68,12 +87,14 @@ public class PayloadMappings {
     private final DefaultPayloadMapper defaults;
     private final ObjectMapper json;
     private final MappingConfig config;
+    private final MappingPool pool;
     private final Clock clock = Clock.systemUTC();
     private final Map<ThingId, Cached> byDevice = new ConcurrentHashMap<>();
     private final Map<String, JsonataMapping> compiled = new ConcurrentHashMap<>();
 
     public PayloadMappings(ReactiveMongoClient mongo, RegistryConfig registryConfig, DeviceRegistry registry,
-            DefaultPayloadMapper defaults, ObjectMapper json, MappingConfig config) {
+            DefaultPayloadMapper defaults, ObjectMapper json, MappingConfig config, MappingPool pool) {
+        this.pool = pool;
         this.mappings = mongo.getDatabase(registryConfig.database()).getCollection("mappings");
         this.registry = registry;
         this.defaults = defaults;
@@ -113,8 +134,22 @@ public class PayloadMappings {
 
     /** A message that declares no content type is taken to be of the device's default, if it has one. */
     private static DeviceMapper withDefault(DeviceMapper mapper, String defaultContentType) {
-        return defaultContentType == null ? mapper : (payload, contentType, feature, channel) -> mapper.map(payload,
-                contentType == null || contentType.isBlank() ? defaultContentType : contentType, feature, channel);
+        if (defaultContentType == null) {
+            return mapper;
+        }
+        return new DeviceMapper() {
+            @Override
+            public MappedReport map(byte[] payload, String contentType, String feature, String channel)
+                    throws MappingException {
+                return mapper.map(payload, contentType == null || contentType.isBlank() ? defaultContentType
+                        : contentType, feature, channel);
+            }
+
+            @Override
+            public boolean quick() {
+                return mapper.quick();
+            }
+        };
     }
 
     private DeviceMapper defaultMapper() {
@@ -122,9 +157,48 @@ public class PayloadMappings {
     }
 
     private DeviceMapper custom(ThingId device, JsonataMapping mapping) {
-        return (payload, contentType, feature, channel) -> mapping.apply(payload,
-                new JsonataMapping.Message(device.tenant(), device.deviceId(), channel, contentType, feature), json,
-                defaults);
+        return new DeviceMapper() {
+            @Override
+            public MappedReport map(byte[] payload, String contentType, String feature, String channel)
+                    throws MappingException {
+                return mapping.apply(payload, new JsonataMapping.Message(device.tenant(), device.deviceId(), channel,
+                        contentType, feature), json, defaults);
+            }
+
+            @Override
+            public boolean quick() {
+                return false;
+            }
+        };
+    }
+
+    /**
+     * Maps a message with a device's mapper: a quick one at once, where the caller is; a custom one on
+     * the {@link MappingPool}, the result handed back to the caller's Vert.x context if it has one.
+     * Fails with the {@link MappingException} to answer the device with.
+     */
+    public Uni<MappedReport> map(DeviceMapper mapper, byte[] payload, String contentType, String feature,
+            String channel) {
+        if (mapper.quick()) {
+            try {
+                return Uni.createFrom().item(mapper.map(payload, contentType, feature, channel));
+            } catch (MappingException e) {
+                return Uni.createFrom().failure(e);
+            }
+        }
+        Context caller = Vertx.currentContext();
+        Uni<MappedReport> mapped = Uni.createFrom().completionStage(() -> mapAfter(mapper, payload, contentType,
+                feature, channel, CompletableFuture.completedFuture(null)));
+        return caller == null ? mapped : mapped.emitOn(r -> caller.runOnContext(v -> r.run()));
+    }
+
+    /**
+     * A custom mapping on the {@link MappingPool} for messages that keep their order: it starts once
+     * {@code after} (the mapping of the message before) is done, however that ended.
+     */
+    public CompletableFuture<MappedReport> mapAfter(DeviceMapper mapper, byte[] payload, String contentType,
+            String feature, String channel, CompletableFuture<?> after) {
+        return pool.map(mapper, payload, contentType, feature, channel, after);
     }
 
     /**
@@ -156,11 +230,10 @@ public class PayloadMappings {
         return JsonataMapping.compile(expression, config.timeLimit(), config.maxDepth());
     }
 
-    /** Runs a mapping on a sample message, as it would run for the device. */
-    public MappedReport trial(JsonataMapping mapping, ThingId device, String channel, byte[] payload, String contentType,
-            String feature) throws MappingException {
-        return mapping.apply(payload, new JsonataMapping.Message(device.tenant(), device.deviceId(), channel,
-                contentType, feature), json, defaults);
+    /** Runs a mapping on a sample message, as it would run for the device (on the {@link MappingPool}). */
+    public Uni<MappedReport> trial(JsonataMapping mapping, ThingId device, String channel, byte[] payload,
+            String contentType, String feature) {
+        return map(custom(device, mapping), payload, contentType, feature, channel);
     }
 
     /** Stores a mapping (already compiled by the caller); {@code true} if it is new. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.connectivity.mapping.JsonataMapping;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
+import dev.doppel.connectivity.mapping.MappingPool;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
@@ -136,20 +137,22 @@ public class MappingResource {
         String type = contentType;
         Uni<String> expression = body.expression() != null ? Uni.createFrom().item(body.expression())
                 : mappings.find(tenant, name).map(e -> e.orElseThrow(() -> notFound(tenant, name)));
-        return expression.map(e -> {
+        return expression.chain(e -> {
             JsonataMapping mapping = compile(e);
             long start = System.nanoTime();
-            try {
-                MappedReport report = mappings.trial(mapping, device, channel, payload, type, body.feature());
+            return mappings.trial(mapping, device, channel, payload, type, body.feature()).map(report -> {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("features", report.features());
                 out.put("attributes", report.attributes());
                 out.put("micros", (System.nanoTime() - start) / 1_000);
                 return out;
-            } catch (MappingException ex) {
+            }).onFailure(MappingException.class).transform(failure -> {
+                MappingException ex = (MappingException) failure;
                 metrics.counter("doppel.mapping.trials", "outcome", ex.reason()).increment();
-                throw new ProblemException(Problem.of(ex.reason(), "Mapping failed", 422, ex.getMessage(), null));
-            }
+                return new ProblemException(MappingPool.BUSY.equals(ex.reason())
+                        ? Problem.of(ex.reason(), "Mappings busy", 503, ex.getMessage(), null)
+                        : Problem.of(ex.reason(), "Mapping failed", 422, ex.getMessage(), null));
+            });
         });
     }
 

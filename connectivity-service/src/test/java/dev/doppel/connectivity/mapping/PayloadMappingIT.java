@@ -7,13 +7,16 @@ import static org.hamcrest.Matchers.lessThan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
 import dev.doppel.devstack.testing.KafkaProbe;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
+import dev.doppel.connectivity.adapter.mqtt.MqttAdapter;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import io.restassured.RestAssured;
 import io.restassured.specification.RequestSpecification;
 import java.net.URI;
@@ -22,9 +25,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.junit.jupiter.api.Test;
 
 /** Custom JSONata mappings: stored per tenant, named by devices, tried before use, applied to real messages. */
@@ -135,6 +146,59 @@ class PayloadMappingIT {
         // Refused updates changed nothing.
         admin().get("/api/registry/devices/demo/csv-2").then().body("defaults.content-type", equalTo("text/plain"))
                 .body("mapping", equalTo("csv-climate"));
+    }
+
+    @Test
+    void aMappingThatRunsForItsWholeTimeLimitHoldsUpNoOtherDevice() throws Exception {
+        // (.*a){14}$ against 40 a's and a "!" backtracks until the mapping's time limit (100 ms) cuts it
+        // off (JsonataMappingTest): each message of this device costs that much.
+        putMapping("backtracking", "{\"v\": $match(s, /(.*a){14}$/)}");
+        register("slow-1", "backtracking");
+        register("quick-1", null);
+        String slowPayload = "{\"s\":\"" + "a".repeat(40) + "!\"}";
+        MqttAsyncClient slow = mqtt5("slow-1");
+        MqttAsyncClient quick = mqtt5("quick-1");
+        try {
+            List<IMqttToken> slowOnes = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                slowOnes.add(slow.publish("telemetry", message(slowPayload)));
+            }
+            // Sent after the thirty, on a connection of the same server (one event loop for all of them).
+            IMqttToken quickOne = quick.publish("telemetry", message("{\"temperature\": 21}"));
+            quickOne.waitForCompletion(10_000);
+            long answeredBefore = slowOnes.stream().filter(IMqttToken::isComplete).count();
+            assertEquals(0x00, quickOne.getReasonCodes()[0], "the quick device's message was not accepted");
+            // The positive control: the slow device's mappings did run, each to its limit, and each was refused.
+            for (IMqttToken t : slowOnes) {
+                t.waitForCompletion(30_000);
+                assertEquals(0x99, t.getReasonCodes()[0], "a slow message was not refused as its mapping's failure");
+            }
+            assertTrue(answeredBefore < 10, answeredBefore + " of the slow device's 30 messages (3 s of mapping) were "
+                    + "answered before the quick device's one: its mappings held up the others'");
+        } finally {
+            slow.disconnect().waitForCompletion(5_000);
+            quick.disconnect().waitForCompletion(5_000);
+        }
+    }
+
+    @Inject
+    MqttAdapter mqttAdapter;
+
+    private MqttAsyncClient mqtt5(String id) throws Exception {
+        MqttAsyncClient client = new MqttAsyncClient("tcp://127.0.0.1:" + mqttAdapter.port(), id + "-" + UUID.randomUUID(),
+                new MemoryPersistence());
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setUserName(id + "@demo");
+        o.setPassword(PASSWORD.getBytes(StandardCharsets.UTF_8));
+        o.setAutomaticReconnect(false);
+        client.connect(o).waitForCompletion(10_000);
+        return client;
+    }
+
+    private static MqttMessage message(String json) {
+        MqttMessage m = new MqttMessage(json.getBytes(StandardCharsets.UTF_8));
+        m.setQos(1);
+        return m;
     }
 
     private static int postWithoutContentType(String deviceId, String body) throws Exception {

@@ -6,6 +6,7 @@ import dev.doppel.connectivity.config.CoapAdapterConfig;
 import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
+import dev.doppel.connectivity.mapping.MappingPool;
 import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.limits.SourceRates;
 import dev.doppel.connectivity.mapping.PayloadMappings;
@@ -308,7 +309,7 @@ public class CoapAdapter {
             })).chain(device -> {
                 // Mapped before anything is sent: a payload that cannot be mapped changes nothing.
                 Uni<Void> sent = empty ? Uni.createFrom().voidItem()
-                        : mappings.forDevice(device).map(m -> map(m, payload, exchange, feature))
+                        : mappings.forDevice(device).chain(m -> map(m, payload, exchange, feature))
                                 .chain(mapped -> downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(),
                                         device, channel, mapped.features(), mapped.attributes(),
                                         Instant.now().truncatedTo(ChronoUnit.MICROS), TRANSPORT)))
@@ -324,17 +325,20 @@ public class CoapAdapter {
             });
         }
 
-        private MappedReport map(PayloadMappings.DeviceMapper mapper, byte[] payload, CoapExchange exchange,
+        private Uni<MappedReport> map(PayloadMappings.DeviceMapper mapper, byte[] payload, CoapExchange exchange,
                 String feature) {
             var options = exchange.getRequestOptions();
             String contentType = options.hasContentFormat() ? MediaTypeRegistry.toString(options.getContentFormat())
                     : null;
-            try {
-                return mapper.map(payload, contentType, feature, channel);
-            } catch (MappingException e) {
-                throw new Refusal(DefaultPayloadMapper.UNSUPPORTED_CONTENT_TYPE.equals(e.reason())
-                        ? ResponseCode.UNSUPPORTED_CONTENT_FORMAT : ResponseCode.BAD_REQUEST, e.reason(), e.getMessage());
-            }
+            return mappings.map(mapper, payload, contentType, feature, channel).onFailure(MappingException.class)
+                    .transform(failure -> {
+                        MappingException e = (MappingException) failure;
+                        return new Refusal(switch (e.reason()) {
+                            case DefaultPayloadMapper.UNSUPPORTED_CONTENT_TYPE -> ResponseCode.UNSUPPORTED_CONTENT_FORMAT;
+                            case MappingPool.BUSY -> ResponseCode.SERVICE_UNAVAILABLE;
+                            default -> ResponseCode.BAD_REQUEST;
+                        }, e.reason(), e.getMessage());
+                    });
         }
 
         /** Hono's command response: where to answer in location-path, the command's name in location-query. */

@@ -5,6 +5,7 @@ import dev.doppel.connectivity.command.CommandWait;
 import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.mapping.MappingException;
+import dev.doppel.connectivity.mapping.MappingPool;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceLogin;
@@ -190,18 +191,18 @@ public class HttpAdapterResource {
             if (payload.length == 0 && ttd > 0) {
                 sent = Uni.createFrom().voidItem(); // an empty request that only asks for commands
             } else {
-                sent = mappings.forDevice(device).map(m -> {
-                    try {
-                        return m.map(payload, contentType, null, channel);
-                    } catch (MappingException e) {
-                        count(channel, e.reason());
-                        throw DefaultPayloadMapper.UNSUPPORTED_CONTENT_TYPE.equals(e.reason())
-                                ? new ProblemException(Problem.of(e.reason(), "Unsupported content type", 415,
-                                        e.getMessage(), null))
-                                : new ProblemException(Problem.of(e.reason(), "Invalid payload", 400, e.getMessage(),
-                                        null));
-                    }
-                }).chain(mapped -> downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(), device,
+                sent = mappings.forDevice(device).chain(m -> mappings.map(m, payload, contentType, null, channel))
+                        .onFailure(MappingException.class).transform(failure -> {
+                            MappingException e = (MappingException) failure;
+                            count(channel, e.reason());
+                            return new ProblemException(switch (e.reason()) {
+                                case DefaultPayloadMapper.UNSUPPORTED_CONTENT_TYPE -> Problem.of(e.reason(),
+                                        "Unsupported content type", 415, e.getMessage(), null);
+                                case MappingPool.BUSY -> Problem.of(e.reason(), "Mappings busy", 503, e.getMessage(),
+                                        null);
+                                default -> Problem.of(e.reason(), "Invalid payload", 400, e.getMessage(), null);
+                            });
+                        }).chain(mapped -> downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(), device,
                         channel, mapped.features(), mapped.attributes(), Instant.now().truncatedTo(ChronoUnit.MICROS),
                         TRANSPORT))).invoke(() -> count(channel, "accepted"));
             }

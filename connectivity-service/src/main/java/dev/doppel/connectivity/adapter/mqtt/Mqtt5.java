@@ -1,5 +1,6 @@
 package dev.doppel.connectivity.adapter.mqtt;
 
+import dev.doppel.connectivity.mapping.MappingPool;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttProperties;
 import io.netty.handler.codec.mqtt.MqttQoS;
@@ -84,7 +85,7 @@ final class Mqtt5 {
         return switch (reason) {
             case "not-authorized", "not-a-gateway" -> MqttPubAckReasonCode.NOT_AUTHORIZED;
             case "unknown-topic", "invalid-device-id" -> MqttPubAckReasonCode.TOPIC_NAME_INVALID;
-            case "rate-limited" -> MqttPubAckReasonCode.QUOTA_EXCEEDED;
+            case "rate-limited", MappingPool.BUSY -> MqttPubAckReasonCode.QUOTA_EXCEEDED;
             case "payload-too-large", "qos-not-supported" -> null;
             // Everything a payload mapping refuses: malformed JSON, content type, a failing JSONata mapping.
             default -> MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID;
@@ -99,6 +100,7 @@ final class Mqtt5 {
             case "not-authorized", "not-a-gateway" -> MqttDisconnectReasonCode.NOT_AUTHORIZED;
             case "unknown-topic", "invalid-device-id" -> MqttDisconnectReasonCode.TOPIC_NAME_INVALID;
             case "rate-limited" -> MqttDisconnectReasonCode.MESSAGE_RATE_TOO_HIGH;
+            case MappingPool.BUSY -> MqttDisconnectReasonCode.SERVER_BUSY;
             default -> MqttDisconnectReasonCode.PAYLOAD_FORMAT_INVALID;
         };
     }

@@ -6,6 +6,7 @@ import dev.doppel.connectivity.config.MqttAdapterConfig;
 import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
+import dev.doppel.connectivity.mapping.MappingPool;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.DeviceRegistry;
@@ -33,6 +34,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -71,6 +73,10 @@ final class MqttDeviceSession implements CommandSink {
     private final RecentUnsubscribes unsubscribes = new RecentUnsubscribes();
     private Instant lastSourceTime = Instant.EPOCH;
     private boolean closing;
+    /** The mapping of this connection's latest message that has a custom mapping, and how many wait. */
+    private CompletableFuture<?> mappingLane = CompletableFuture.completedFuture(null);
+    private int mappingsWaiting;
+    private static final int MAPPINGS_WAITING = 100;
 
     /** What a connection keeps from the moment its device connected: its payload mapping and its tenant's limits. */
     record Settings(PayloadMappings.DeviceMapper mapper, DeviceRegistry.Limits limits) {
@@ -209,15 +215,48 @@ final class MqttDeviceSession implements CommandSink {
             }
             return;
         }
-        MappedReport mapped;
-        try {
-            String contentType = topic.bag().get("content-type");
-            mapped = targetMapper.map(payload, contentType != null ? contentType : Mqtt5.contentType(msg),
-                    topic.bag().get("feature"), topic.channel());
-        } catch (MappingException e) {
-            reject(e.reason(), msg, e.getMessage());
+        String declared = topic.bag().get("content-type");
+        String contentType = declared != null ? declared : Mqtt5.contentType(msg);
+        String feature = topic.bag().get("feature");
+        if (targetMapper.quick()) {
+            MappedReport mapped;
+            try {
+                mapped = targetMapper.map(payload, contentType, feature, topic.channel());
+            } catch (MappingException e) {
+                reject(e.reason(), msg, e.getMessage());
+                return;
+            }
+            send(msg, topic, target, mapped, sourceTime);
             return;
         }
+        // A custom mapping runs off the event loop every connection shares, this connection's in order.
+        if (mappingsWaiting >= MAPPINGS_WAITING) {
+            reject(MappingPool.BUSY, msg, "more than " + MAPPINGS_WAITING + " messages of this connection wait "
+                    + "for their mapping");
+            return;
+        }
+        mappingsWaiting++;
+        CompletableFuture<MappedReport> mapped = mappings.mapAfter(targetMapper, payload, contentType, feature,
+                topic.channel(), mappingLane);
+        mappingLane = mapped;
+        mapped.whenComplete((report, failure) -> ctx.runOnContext(v -> {
+            mappingsWaiting--;
+            if (closing) {
+                return;
+            }
+            if (failure == null) {
+                send(msg, topic, target, report, sourceTime);
+            } else if (failure instanceof MappingException e) {
+                reject(e.reason(), msg, e.getMessage());
+            } else {
+                reject("mapping-failed", msg, String.valueOf(failure.getMessage()));
+            }
+        }));
+    }
+
+    /** Sends a mapped report on; a QoS 1 message is acknowledged once the broker has it. */
+    private void send(MqttPublishMessage msg, MqttTopic.Report topic, ThingId target, MappedReport mapped,
+            Instant sourceTime) {
         TelemetryReceived report = TelemetryReceived.of(UUID.randomUUID().toString(), target, topic.channel(),
                 mapped.features(), mapped.attributes(), sourceTime, TRANSPORT);
         Uni<Void> sent = downstream.report(report);
