@@ -20,6 +20,7 @@ for overlay in dev prod; do
   echo "== overlay $overlay"
   kubectl kustomize "../overlays/$overlay" > "$out/$overlay.yaml"
   node validate.mjs --crds "$crds" "$out/$overlay.yaml"
+  node management.mjs "$out/$overlay.yaml"
 done
 
 echo "== each service's Kafka user allows what its channels use (prod)"

@@ -143,12 +143,12 @@ public final class ConnectionsBenchmark {
 
                 @Override
                 public long heap() throws Exception {
-                    return ProcessStats.liveHeap(pid, connectivity.baseUrl());
+                    return ProcessStats.liveHeap(pid, connectivity.managementUrl());
                 }
 
                 @Override
                 public int connections() throws Exception {
-                    return (int) ProcessStats.metric(connectivity.baseUrl(), "doppel_mqtt_connections", "");
+                    return (int) ProcessStats.metric(connectivity.managementUrl(), "doppel_mqtt_connections", "");
                 }
             };
             doppel = run("[doppel]", vertx, system.mqttPort(), connections, inFlight, hold, i -> "dev-" + i + "@bench",

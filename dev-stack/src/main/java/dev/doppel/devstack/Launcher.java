@@ -35,6 +35,10 @@ public final class Launcher {
     static final int TWIN = 8081;
     static final int COMMAND = 8082;
     static final int CONNECTIVITY = 8083;
+    /** Each service's management port (health, metrics, OpenAPI): its API port + 1000. */
+    static final int TWIN_MANAGEMENT = 9081;
+    static final int COMMAND_MANAGEMENT = 9082;
+    static final int CONNECTIVITY_MANAGEMENT = 9083;
     static final int MQTT = 1883;
     /** CoAP (UDP): plain, and over DTLS with pre-shared keys. */
     static final int COAP = 5683;
@@ -88,6 +92,8 @@ public final class Launcher {
                     + " (realm twin)" + (traces ? ", Zipkin :" + ZIPKIN : ""));
             LocalSystem system = track(new LocalSystem(data, new LocalSystem.Layout(KAFKA, KAFKA_CONTROLLER, MONGO, KEYCLOAK,
                     Map.of("twin-service", TWIN, "command-service", COMMAND, "connectivity-service", CONNECTIVITY),
+                    Map.of("twin-service", TWIN_MANAGEMENT, "command-service", COMMAND_MANAGEMENT,
+                            "connectivity-service", CONNECTIVITY_MANAGEMENT),
                     MQTT, COAP, COAPS)));
             if (traces) {
                 system.withTracing(ZIPKIN);
@@ -161,7 +167,9 @@ public final class Launcher {
                 "  Smart meter (Modbus TCP)  127.0.0.1:" + METER + "  polled into twin demo:" + METER_DEVICE
                         + " (feature meter; not with --no-fleet)",
                 "  Keycloak (realm twin)     http://127.0.0.1:" + KEYCLOAK + "/admin  (admin/admin)",
-                "  Health / metrics / API    /q/health/ready  /q/metrics  /q/openapi on each service (no token needed)",
+                "  Health / metrics / API    http://127.0.0.1:" + TWIN_MANAGEMENT + "/q/health/ready  /q/metrics  /q/openapi"
+                        + " (management ports " + TWIN_MANAGEMENT + ", " + COMMAND_MANAGEMENT + ", "
+                        + CONNECTIVITY_MANAGEMENT + "; no token needed)",
                 "  Traces (Zipkin)           http://127.0.0.1:" + ZIPKIN + "/zipkin/  (unless --no-traces)",
                 "  Kafka / MongoDB           127.0.0.1:" + KAFKA + " / mongodb://127.0.0.1:" + MONGO,
                 "  Logs                      " + logs,

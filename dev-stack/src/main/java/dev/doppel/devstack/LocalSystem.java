@@ -20,19 +20,25 @@ public final class LocalSystem implements AutoCloseable {
 
     public static final List<String> SERVICES = List.of("twin-service", "command-service", "connectivity-service");
 
-    /** Where each part listens; {@code coap} and {@code coaps} are UDP ports (CoAP, and CoAP over DTLS). */
+    /**
+     * Where each part listens; {@code coap} and {@code coaps} are UDP ports (CoAP, and CoAP over DTLS),
+     * {@code management} each service's health and metrics.
+     */
     public record Layout(int kafka, int kafkaController, int mongo, int keycloak, Map<String, Integer> http,
-            int mqtt, int coap, int coaps) {
+            Map<String, Integer> management, int mqtt, int coap, int coaps) {
 
         public static Layout freePorts() {
             Map<String, Integer> http = new HashMap<>();
+            Map<String, Integer> management = new HashMap<>();
             SERVICES.forEach(s -> http.put(s, Ports.free()));
+            SERVICES.forEach(s -> management.put(s, Ports.free()));
             int coap = Ports.freeUdp();
             int coaps;
             do {
                 coaps = Ports.freeUdp();
             } while (coaps == coap);
-            return new Layout(Ports.free(), Ports.free(), Ports.free(), Ports.free(), http, Ports.free(), coap, coaps);
+            return new Layout(Ports.free(), Ports.free(), Ports.free(), Ports.free(), http, management, Ports.free(),
+                    coap, coaps);
         }
     }
 
@@ -141,6 +147,7 @@ public final class LocalSystem implements AutoCloseable {
         List<Integer> ports = new ArrayList<>(List.of(layout.kafka(), layout.kafkaController(), layout.mongo(),
                 layout.keycloak(), layout.mqtt()));
         ports.addAll(layout.http().values());
+        ports.addAll(layout.management().values());
         if (zipkinPort >= 0) {
             ports.add(zipkinPort);
         }
@@ -206,18 +213,20 @@ public final class LocalSystem implements AutoCloseable {
         config.put("doppel.coap.port", "0");
         config.put("doppel.coap.dtls-port", "0");
         config.putAll(overrides);
-        ServiceProcess replica = launch(name, Ports.free(), config, name + "-replica-" + (++restarts) + ".log");
+        ServiceProcess replica = launch(name, Ports.free(), Ports.free(), config,
+                name + "-replica-" + (++restarts) + ".log");
         replicas.add(replica);
         return replica;
     }
 
     private ServiceProcess launch(String name, String logName) {
-        return launch(name, layout.http().get(name), configs.get(name), logName);
+        return launch(name, layout.http().get(name), layout.management().get(name), configs.get(name), logName);
     }
 
-    private ServiceProcess launch(String name, int port, Map<String, String> config, String logName) {
+    private ServiceProcess launch(String name, int port, int managementPort, Map<String, String> config,
+            String logName) {
         try {
-            return track(ServiceProcess.start(name, port, config, dir.resolve("logs").resolve(logName),
+            return track(ServiceProcess.start(name, port, managementPort, config, dir.resolve("logs").resolve(logName),
                     Duration.ofSeconds(120)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

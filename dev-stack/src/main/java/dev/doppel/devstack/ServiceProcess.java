@@ -13,19 +13,22 @@ public final class ServiceProcess implements AutoCloseable {
     private final ManagedProcess process;
     private final String name;
     private final int httpPort;
+    private final int managementPort;
 
-    private ServiceProcess(String name, ManagedProcess process, int httpPort) {
+    private ServiceProcess(String name, ManagedProcess process, int httpPort, int managementPort) {
         this.name = name;
         this.process = process;
         this.httpPort = httpPort;
+        this.managementPort = managementPort;
     }
 
     /**
      * Starts {@code <name>/target/quarkus-app/quarkus-run.jar} with the given configuration
-     * (as system properties) and waits until {@code /q/health/ready} answers 200.
+     * (as system properties), its API on {@code httpPort} and its health and metrics on
+     * {@code managementPort}, and waits until {@code /q/health/ready} answers 200 there.
      */
-    public static ServiceProcess start(String name, int httpPort, Map<String, String> config, Path log,
-            Duration timeout) throws IOException {
+    public static ServiceProcess start(String name, int httpPort, int managementPort, Map<String, String> config,
+            Path log, Duration timeout) throws IOException {
         Path home = DoppelHome.locate();
         Path jar = DoppelHome.built(home.resolve(name).resolve("target/quarkus-app/quarkus-run.jar"), name);
         // Sized so that the three services stay within 1 GiB resident under load (bench telemetry):
@@ -41,11 +44,12 @@ public final class ServiceProcess implements AutoCloseable {
             args.addAll(List.of(extra.trim().split("\\s+")));
         }
         args.add("-Dquarkus.http.port=" + httpPort);
+        args.add("-Dquarkus.management.port=" + managementPort);
         config.forEach((k, v) -> args.add("-D" + k + "=" + v));
         args.add("-jar");
         args.add(jar.toString());
         ManagedProcess p = ManagedProcess.startJava(name, args, log, home);
-        ServiceProcess s = new ServiceProcess(name, p, httpPort);
+        ServiceProcess s = new ServiceProcess(name, p, httpPort, managementPort);
         try {
             p.awaitReady(s::ready, timeout);
         } catch (RuntimeException e) {
@@ -56,7 +60,7 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     public boolean ready() {
-        return HttpProbe.answers(baseUrl() + "/q/health/ready");
+        return HttpProbe.answers(managementUrl() + "/q/health/ready");
     }
 
     public String name() {
@@ -65,6 +69,11 @@ public final class ServiceProcess implements AutoCloseable {
 
     public String baseUrl() {
         return "http://127.0.0.1:" + httpPort;
+    }
+
+    /** Where its health, metrics and OpenAPI are ({@code /q/...}); not its API's port. */
+    public String managementUrl() {
+        return "http://127.0.0.1:" + managementPort;
     }
 
     public ManagedProcess process() {

@@ -85,10 +85,15 @@ class EndToEndIT {
     }
 
     @Test
-    void everyServiceIsReady() {
+    void everyServiceIsReadyAndKeepsHealthMetricsAndOpenApiOffItsApiPort() {
         for (ServiceProcess s : List.of(twin, command, connectivity)) {
-            given().get(s.baseUrl() + "/q/health/ready").then().statusCode(200);
-            given().get(s.baseUrl() + "/q/metrics").then().statusCode(200);
+            given().get(s.managementUrl() + "/q/health/ready").then().statusCode(200);
+            given().get(s.managementUrl() + "/q/metrics").then().statusCode(200);
+            given().get(s.managementUrl() + "/q/openapi").then().statusCode(200);
+            // What an ingress routes to is the API port: none of it is there.
+            for (String path : List.of("/q/health/ready", "/q/metrics", "/q/openapi")) {
+                given().get(s.baseUrl() + path).then().statusCode(404);
+            }
         }
     }
 
@@ -315,7 +320,7 @@ class EndToEndIT {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             StringBuilder exported = new StringBuilder();
             for (ServiceProcess s : List.of(twin, command, connectivity)) {
-                exported.append(given().get(s.baseUrl() + "/q/metrics").then().statusCode(200).extract().asString());
+                exported.append(given().get(s.managementUrl() + "/q/metrics").then().statusCode(200).extract().asString());
             }
             List<String> missing = queried.stream()
                     .filter(name -> !exported.toString().lines().anyMatch(l -> l.startsWith(name + "{") || l.startsWith(name + " ")))

@@ -291,7 +291,7 @@ class ScaleOutIT {
 
     /** The sum of a counter's series with the given label, from the instance's own Prometheus metrics. */
     private static double counter(ServiceProcess instance, String name, String label) {
-        String metrics = given().get(instance.baseUrl() + "/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = given().get(instance.managementUrl() + "/q/metrics").then().statusCode(200).extract().asString();
         return metrics.lines()
                 .filter(l -> l.startsWith(name + "{") && l.contains(label))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))

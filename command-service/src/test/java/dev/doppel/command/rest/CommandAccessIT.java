@@ -18,6 +18,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class CommandAccessIT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     @BeforeAll
     static void registerDevices() {
         RegisteredDevices.register("demo:acc", "other:acc");
@@ -70,8 +74,8 @@ class CommandAccessIT {
         Assertions.assertEquals(4, tokens("remembered") - before, 0.1);
     }
 
-    private static double tokens(String outcome) {
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+    private double tokens(String outcome) {
+        String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
         return metrics.lines().filter(l -> l.startsWith("doppel_security_tokens_total{outcome=\"" + outcome + "\"}"))
                 .mapToDouble(l -> Double.parseDouble(l.split(" ")[1])).sum();
     }
@@ -82,6 +86,6 @@ class CommandAccessIT {
         given().get("/api/commands/any").then().statusCode(401);
         given().auth().oauth2(AccessFixtures.otherRealm()).body("x")
                 .post("/api/2/things/demo:acc/inbox/messages/switch?timeout=0").then().statusCode(401);
-        given().get("/q/health/ready").then().statusCode(200);
+        given().get(management + "health/ready").then().statusCode(200);
     }
 }

@@ -39,6 +39,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class KnownThingsIT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     private static final String THING_NOT_FOUND = "https://doppel.dev/problems/thing-not-found";
 
     private static RequestSpecification as(String user) {
@@ -86,7 +90,7 @@ class KnownThingsIT {
             assertNull(KafkaProbe.await(commands, r -> unknown.equals(r.key()), Duration.ofSeconds(2)),
                     "a refused command must not reach the devices' side");
         }
-        given().get("/q/metrics").then().statusCode(200)
+        given().get(management + "metrics").then().statusCode(200)
                 .body(org.hamcrest.Matchers.containsString("doppel_commands_rejected_total{reason=\"unknown-thing\"}"));
     }
 
@@ -175,7 +179,7 @@ class KnownThingsIT {
             assertFalse(restarted.contains(removed), "a removed device is not");
             assertFalse(restarted.contains(compacted), "a tombstoned device is not");
         }
-        given().get("/q/health/ready").then().statusCode(200)
+        given().get(management + "health/ready").then().statusCode(200)
                 .body("checks.name", hasItem("registered-things"));
     }
 }

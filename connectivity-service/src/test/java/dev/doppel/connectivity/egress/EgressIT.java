@@ -28,6 +28,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class EgressIT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     private static RequestSpecification admin() {
         return given().auth().oauth2(RealInfrastructure.token("admin")).contentType("application/json");
     }
@@ -114,8 +118,8 @@ class EgressIT {
 
     private static final Pattern REFUSED = Pattern.compile("doppel_egress_refused_total\\{[^}]*use=\"modbus\"[^}]*} ([0-9.eE+]+)");
 
-    private static double refusals() {
-        Matcher m = REFUSED.matcher(given().get("/q/metrics").then().extract().asString());
+    private double refusals() {
+        Matcher m = REFUSED.matcher(given().get(management + "metrics").then().extract().asString());
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 }

@@ -45,6 +45,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class SourceRatesIT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     private static final String PASSWORD = "source-rates-secret";
     private static final int BURST = 10;
 
@@ -128,7 +132,7 @@ class SourceRatesIT {
         other.publish("telemetry", "{\"t\":1}".getBytes(StandardCharsets.UTF_8), 1, false);
         other.disconnect();
         other.close();
-        String metrics = given().get("/q/metrics").then().extract().asString();
+        String metrics = given().get(management + "metrics").then().extract().asString();
         assertTrue(metrics.contains("doppel_mqtt_connects_total{outcome=\"source-rate\"}"), "refusal not counted");
         assertTrue(metrics.contains("doppel_logins_limited_total{limit=\"connects\"}"), "limit not counted");
     }

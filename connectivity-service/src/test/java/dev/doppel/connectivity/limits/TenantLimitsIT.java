@@ -28,6 +28,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class TenantLimitsIT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     private static final String PASSWORD = "limits-secret";
 
     @Inject
@@ -74,7 +78,7 @@ class TenantLimitsIT {
         // Enabling or disabling the tenant keeps its limits.
         admin().body("{\"enabled\":true}").put("/api/registry/tenants/limited").then().statusCode(204);
         admin().get("/api/registry/tenants/limited/limits").then().body("max-connections", equalTo(1));
-        String metrics = given().get("/q/metrics").then().extract().asString();
+        String metrics = given().get(management + "metrics").then().extract().asString();
         assertTrue(metrics.contains("doppel_mqtt_connects_total{outcome=\"connection-limit\"}"), "not counted");
     }
 

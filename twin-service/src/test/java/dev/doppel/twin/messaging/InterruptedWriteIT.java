@@ -47,6 +47,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class InterruptedWriteIT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     private static final String TEMP = "features/telemetry/properties/temperature";
 
     @Inject
@@ -111,7 +115,7 @@ class InterruptedWriteIT {
         history.append(java.util.List.of(lost)).await().atMost(Duration.ofSeconds(10));
         as("olivia").queryParam("path", TEMP).get("/api/2/things/demo:crash1/history").then()
                 .body("", hasSize(2));
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
         Matcher recovered = Pattern.compile("(?m)^doppel_twin_changes_recovered_total(\\{[^}]*\\})? ([0-9.eE+]+)$").matcher(metrics);
         assertTrue(recovered.find() && Double.parseDouble(recovered.group(2)) >= 1, "counted as recovered: " + metrics);
     }

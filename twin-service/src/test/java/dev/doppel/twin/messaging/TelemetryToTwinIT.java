@@ -31,6 +31,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class TelemetryToTwinIT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     private static KafkaProbe kafka;
 
     @BeforeAll
@@ -97,7 +101,7 @@ class TelemetryToTwinIT {
                 .body("features.telemetry.properties.temperature", equalTo(22.0f))
                 .body("features.telemetry.properties.size()", equalTo(1))
                 .body("_revision", equalTo(2)));
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
         assertTrue(metrics.contains("doppel_twin_reports_rejected_total{reason=\"malformed-event\"}"), metrics);
         assertTrue(metrics.contains("doppel_twin_reports_rejected_total{reason=\"invalid-key\"}"), metrics);
     }
@@ -122,7 +126,7 @@ class TelemetryToTwinIT {
             asAdmin().get("/api/2/things/demo:t6").then().statusCode(200)
                     .body("features.telemetry.properties.temperature", equalTo(5.0f));
         });
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
         assertTrue(metrics.contains("doppel_twin_reports_rejected_total{reason=\"too-large\"}"), metrics);
     }
 
@@ -154,7 +158,7 @@ class TelemetryToTwinIT {
 
     @Test
     void healthIsReady() {
-        given().get("/q/health/ready").then().statusCode(200);
+        given().get(management + "health/ready").then().statusCode(200);
     }
 
     /** Requests as the realm's admin (a real Keycloak token); access rules have their own tests. */

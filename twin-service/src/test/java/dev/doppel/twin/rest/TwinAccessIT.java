@@ -30,6 +30,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class TwinAccessIT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     private static boolean seeded;
 
     @BeforeEach
@@ -158,8 +162,8 @@ class TwinAccessIT {
 
     @Test
     void probesAndMetricsNeedNoToken() {
-        given().get("/q/health/live").then().statusCode(200);
-        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/metrics").then().statusCode(200);
+        given().get(management + "health/live").then().statusCode(200);
+        given().get(management + "health/ready").then().statusCode(200).body("status", equalTo("UP"));
+        given().get(management + "metrics").then().statusCode(200);
     }
 }

@@ -42,6 +42,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class TwinRestIT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     private static final String LAMP = "{\"attributes\":{\"site\":\"a\"},\"features\":{\"lamp\":{\"properties\":{\"on\":false}}}}";
 
     private static RequestSpecification as(String user) {
@@ -173,7 +177,7 @@ class TwinRestIT {
         } finally {
             pool.shutdownNow();
         }
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
         Matcher largest = Pattern.compile("(?m)^doppel_twin_edits_batch_max(?:\\{[^}]*\\})? ([0-9.E]+)").matcher(metrics);
         assertTrue(largest.find(), "no doppel_twin_edits_batch in the metrics");
         assertTrue(Double.parseDouble(largest.group(1)) > 1, "edits that came at once were written one at a time");

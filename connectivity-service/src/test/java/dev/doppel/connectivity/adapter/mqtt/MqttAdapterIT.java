@@ -49,6 +49,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class MqttAdapterIT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     private static final String PASSWORD = "right-password";
     private static KafkaProbe kafka;
 
@@ -161,8 +165,8 @@ class MqttAdapterIT {
         assertEquals(before + 2, connects("bad-username"));
     }
 
-    private static double connects(String outcome) {
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+    private double connects(String outcome) {
+        String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
         String prefix = "doppel_mqtt_connects_total{outcome=\"" + outcome + "\"} ";
         return metrics.lines().filter(l -> l.startsWith(prefix)).mapToDouble(l -> Double.parseDouble(
                 l.substring(prefix.length()).trim())).sum();
@@ -202,7 +206,7 @@ class MqttAdapterIT {
         }
         MqttException blocked = assertThrows(MqttException.class, () -> connect("d-brute", PASSWORD));
         assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, blocked.getReasonCode());
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
         assertTrue(metrics.contains("doppel_mqtt_connects_total{outcome=\"throttled\"}"), "throttling not counted");
         // The block lasts one second after the fifth failure; then the right password works and clears it.
         Thread.sleep(1500);
@@ -259,7 +263,7 @@ class MqttAdapterIT {
                     "a rejected message was forwarded");
             device.disconnect();
         }
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
         for (String reason : new String[] {"malformed-json", "not-an-object", "invalid-key", "unknown-topic",
                 "not-authorized", "not-a-gateway", "payload-too-large"}) {
             assertTrue(metrics.contains("doppel_mqtt_rejected_total{reason=\"" + reason + "\"}"), reason);

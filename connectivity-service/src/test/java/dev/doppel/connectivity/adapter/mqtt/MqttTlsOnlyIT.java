@@ -33,6 +33,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class MqttTlsOnlyIT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     /** The TLS listener of MqttTlsIT, and the plain one off with a port of its own that nothing else takes. */
     public static class TlsOnly implements QuarkusTestProfile {
         @Override
@@ -68,7 +72,7 @@ class MqttTlsOnlyIT {
                 s.connect(new InetSocketAddress("127.0.0.1", plainPort), 2_000);
             }
         }, "something listens on the plain MQTT port " + plainPort);
-        given().get("/q/health/ready").then().statusCode(200)
+        given().get(management + "health/ready").then().statusCode(200)
                 .body("checks.find { it.name == 'mqtt-adapter' }.status", equalTo("UP"));
     }
 }

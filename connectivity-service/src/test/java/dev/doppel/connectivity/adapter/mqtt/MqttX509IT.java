@@ -59,6 +59,10 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class MqttX509IT {
 
+    /** Health and metrics: the management interface (its URL ends in /q/), not the API port. */
+    @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
+    java.net.URL management;
+
     private static final Path dir = Path.of("target", "mqtt-x509").toAbsolutePath();
     private static final String PASSWORD = "x509-password";
     private static final DateTimeFormatter OPENSSL_TIME =
@@ -309,7 +313,7 @@ class MqttX509IT {
         // A disabled device.
         assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, refusedWith(disabled));
 
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
         for (String outcome : new String[] {"untrusted-certificate", "certificate-expired",
                 "certificate-not-yet-valid", "unknown-certificate", "device-disabled"}) {
             assertTrue(metrics.contains("doppel_mqtt_connects_total{outcome=\"" + outcome + "\"}"), outcome);
