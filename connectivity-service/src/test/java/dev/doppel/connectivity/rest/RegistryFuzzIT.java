@@ -1,24 +1,19 @@
 package dev.doppel.connectivity.rest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.doppel.devstack.testing.FuzzClient;
 import dev.doppel.devstack.testing.Hostile;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.net.URI;
 import java.net.URL;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -36,7 +31,6 @@ import org.junit.jupiter.api.Test;
 class RegistryFuzzIT {
 
     private static final int REQUESTS = 10_000;
-    private static final int MAX_REQUEST_LINE = 4_096;
     private static final String PASSWORD = "fuzz-secret";
     private static final List<String> DEVICES = List.of("fuzz-1", "fuzz-2");
 
@@ -47,56 +41,17 @@ class RegistryFuzzIT {
     @TestHTTPResource(value = "", management = true)
     URL management;
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
     private final String token = "Bearer " + RealInfrastructure.token("admin");
-    private final List<String> serverErrors = new ArrayList<>();
-    private final Map<String, Integer> statuses = new LinkedHashMap<>();
+    private FuzzClient client;
 
     private HttpResponse<String> send(String method, String pathAndQuery, byte[] body, String contentType,
             String authorization) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api.toString().replaceAll("/$", "") + pathAndQuery))
-                .timeout(Duration.ofSeconds(30))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
-        if (authorization != null) {
-            b.header("Authorization", authorization);
-        }
-        if (contentType != null) {
-            b.header("Content-Type", contentType);
-        }
-        HttpResponse<String> r;
-        try {
-            try {
-                r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-            } catch (java.io.IOException closedUnderUs) {
-                r = http.send(b.build(), HttpResponse.BodyHandlers.ofString()); // a new connection, as any client
-            }
-        } catch (java.io.IOException e) {
-            if (pathAndQuery.length() > MAX_REQUEST_LINE) {
-                statuses.merge("closed", 1, Integer::sum); // past the request line limit: refused
-                return null;
-            }
-            serverErrors.add("no answer (" + e.getMessage() + ") " + method + " " + abbreviate(pathAndQuery)
-                    + " body " + (body == null ? "-" : body.length + " bytes " + contentType));
-            statuses.merge("none", 1, Integer::sum);
-            return null;
-        }
-        statuses.merge(r.statusCode() / 100 + "xx", 1, Integer::sum);
-        if (r.statusCode() >= 500) {
-            serverErrors.add(r.statusCode() + " " + method + " " + abbreviate(pathAndQuery) + " body "
-                    + (body == null ? "-" : abbreviate(new String(body, StandardCharsets.UTF_8))) + " -> "
-                    + abbreviate(r.body() == null ? "" : r.body()));
-        }
-        return r;
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() > 160 ? s.substring(0, 160) + "...(" + s.length() + ")" : s;
+        return client.send(method, pathAndQuery, body, contentType,
+                authorization == null ? Map.of() : Map.of("Authorization", authorization));
     }
 
     private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+        return FuzzClient.enc(s);
     }
 
     private static String basic(String user, String password) {
@@ -109,6 +64,7 @@ class RegistryFuzzIT {
 
     @Test
     void tenThousandHostileRegistryRequestsAndTenThousandDeviceOnesChangeNothingTheyShouldNot() throws Exception {
+        client = new FuzzClient(api.toString(), 65_536); // a device body past doppel.http.max-payload-bytes is refused
         assertTrue(send("PUT", "/api/registry/devices/keep/fuzz-sentinel", utf8("{}"), "application/json", token)
                 .statusCode() < 300);
         assertEquals(204, send("PUT", "/api/registry/credentials/keep/fuzz-sentinel", utf8(
@@ -130,20 +86,16 @@ class RegistryFuzzIT {
             deviceRequest(d);
         }
 
-        List<String> report = new ArrayList<>(List.of("answers: " + statuses));
-        report.addAll(serverErrors);
-        java.nio.file.Files.write(java.nio.file.Path.of("target/fuzz-registry.txt"), report);
-        assertTrue(serverErrors.isEmpty(), serverErrors.size() + " answers were 5xx or none, the first: "
-                + serverErrors.subList(0, Math.min(10, serverErrors.size())) + "; all answers: " + statuses);
+        client.report(java.nio.file.Path.of("target/fuzz-registry.txt"));
+        assertNull(client.problems());
         assertEquals(sentinel, send("GET", "/api/registry/devices/keep/fuzz-sentinel", null, null, token).body(),
                 "a registration no request addressed changed");
         assertEquals(202, send("POST", "/telemetry", utf8("{\"temperature\":21}"), "application/json",
                 basic("fuzz-sentinel@keep", PASSWORD)).statusCode(), "the untouched device can no longer report");
-        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(management + "health/ready")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> ready = client.get(management + "health/ready");
         assertEquals(200, ready.statusCode(), ready.body());
-        assertTrue(statuses.getOrDefault("2xx", 0) > 500 && statuses.getOrDefault("4xx", 0) > 1_000,
-                "too few requests were accepted or refused to say anything: " + statuses);
+        assertTrue(client.answered("2xx") > 500 && client.answered("4xx") > 1_000,
+                "too few requests were accepted or refused to say anything: " + client.answers());
     }
 
     private String tenant(Hostile h) {

@@ -1,8 +1,8 @@
 package dev.doppel.support.graphql;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.contracts.Problem;
+import dev.doppel.support.rest.RoutedProblems;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -82,12 +82,6 @@ public class GraphQlRequests {
     private void refuse(RoutingContext ctx, Problem problem) {
         metrics.counter("doppel.graphql.refused", "reason", problem.status() == 415 ? "media-type" : "unreadable")
                 .increment();
-        String body;
-        try {
-            body = json.writeValueAsString(problem);
-        } catch (JsonProcessingException e) {
-            body = "{}";
-        }
-        ctx.response().setStatusCode(problem.status()).putHeader("Content-Type", Problem.MEDIA_TYPE).end(body);
+        RoutedProblems.end(ctx, json, problem);
     }
 }

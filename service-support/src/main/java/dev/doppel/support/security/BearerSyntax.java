@@ -1,8 +1,8 @@
 package dev.doppel.support.security;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.doppel.contracts.Problem;
+import dev.doppel.support.rest.RoutedProblems;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -43,14 +43,8 @@ public class BearerSyntax {
             return;
         }
         metrics.counter("doppel.security.tokens", "outcome", "malformed").increment();
-        String body;
-        try {
-            body = json.writeValueAsString(Problem.of("invalid-token", "Invalid token", 401,
-                    "the bearer token is not a JWT", ctx.request().path()));
-        } catch (JsonProcessingException e) {
-            body = "{}";
-        }
-        ctx.response().setStatusCode(401).putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"")
-                .putHeader("Content-Type", Problem.MEDIA_TYPE).end(body);
+        ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        RoutedProblems.end(ctx, json, Problem.of("invalid-token", "Invalid token", 401, "the bearer token is not a JWT",
+                ctx.request().path()));
     }
 }

@@ -1,21 +1,18 @@
 package dev.doppel.twin.rest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.doppel.devstack.testing.FuzzClient;
 import dev.doppel.devstack.testing.Hostile;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.net.URI;
 import java.net.URL;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,8 +30,6 @@ import org.junit.jupiter.api.Test;
 class TwinApiFuzzIT {
 
     private static final int REQUESTS = 10_000;
-    /** Vert.x's longest request line (quarkus.http.limits.max-initial-line-length). */
-    private static final int MAX_REQUEST_LINE = 4_096;
     private static final String SENTINEL = "demo:fuzz-sentinel";
     private static final List<String> TWINS = List.of("demo:fuzz-1", "demo:fuzz-2", "other:fuzz-3");
 
@@ -45,66 +40,23 @@ class TwinApiFuzzIT {
     @TestHTTPResource(value = "", management = true)
     URL management;
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
     private final String token = RealInfrastructure.token("admin");
-    private final List<String> serverErrors = new ArrayList<>();
     private final List<String> changedByRefusedWrites = new ArrayList<>();
-    private final Map<String, Integer> statuses = new LinkedHashMap<>();
+    private FuzzClient client;
 
     private HttpResponse<String> send(String method, String pathAndQuery, byte[] body, String contentType,
             Map<String, String> headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api.toString().replaceAll("/$", "") + pathAndQuery))
-                .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + token)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
-        if (contentType != null) {
-            b.header("Content-Type", contentType);
-        }
-        headers.forEach(b::header);
-        HttpResponse<String> r;
-        try {
-            r = sendOnce(b.build());
-        } catch (java.io.IOException e) {
-            if (pathAndQuery.length() > MAX_REQUEST_LINE) {
-                // Past the HTTP server's request line limit the connection is closed: refused, not failed.
-                statuses.merge("closed", 1, Integer::sum);
-                return null;
-            }
-            // No answer at all: as bad as a 5xx for the client, which cannot tell what happened.
-            serverErrors.add("no answer (" + e.getMessage() + ") " + method + " " + abbreviate(pathAndQuery)
-                    + " body " + (body == null ? "-" : body.length + " bytes " + contentType));
-            statuses.merge("none", 1, Integer::sum);
-            return null;
-        }
-        statuses.merge(r.statusCode() / 100 + "xx", 1, Integer::sum);
-        if (r.statusCode() >= 500) {
-            String bodyText = r.body() == null ? "" : r.body();
-            serverErrors.add(r.statusCode() + " " + method + " " + abbreviate(pathAndQuery) + " body "
-                    + (body == null ? "-" : abbreviate(new String(body, StandardCharsets.UTF_8))) + " -> "
-                    + abbreviate(bodyText));
-        }
-        return r;
-    }
-
-    /**
-     * Sends once more on a new connection when the pooled one was closed under the request (as any
-     * HTTP client does): a server may close a connection after refusing a body it did not read.
-     */
-    private HttpResponse<String> sendOnce(HttpRequest request) throws Exception {
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (java.io.IOException first) {
-            return http.send(request, HttpResponse.BodyHandlers.ofString());
-        }
+        Map<String, String> all = new LinkedHashMap<>(headers);
+        all.put("Authorization", "Bearer " + token);
+        return client.send(method, pathAndQuery, body, contentType, all);
     }
 
     private static String abbreviate(String s) {
-        return s.length() > 160 ? s.substring(0, 160) + "...(" + s.length() + ")" : s;
+        return FuzzClient.abbreviate(s);
     }
 
     private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+        return FuzzClient.enc(s);
     }
 
     private String get(String thingId) throws Exception {
@@ -117,6 +69,7 @@ class TwinApiFuzzIT {
 
     @Test
     void tenThousandHostileRestRequestsAndTenThousandGraphQlOnesChangeNothingTheyShouldNot() throws Exception {
+        client = new FuzzClient(api.toString(), 10 * 1024 * 1024); // Quarkus' default body limit
         assertEquals(201, send("PUT", "/api/2/things/" + SENTINEL, """
                 {"attributes":{"site":"lab"},"features":{"t":{"properties":{"v":1}}}}"""
                 .getBytes(StandardCharsets.UTF_8), "application/json", Map.of()).statusCode());
@@ -135,19 +88,15 @@ class TwinApiFuzzIT {
             graphqlRequest(g);
         }
 
-        List<String> report = new ArrayList<>(List.of("answers: " + statuses));
-        report.addAll(serverErrors);
-        java.nio.file.Files.write(java.nio.file.Path.of("target/fuzz-twin-api.txt"), report);
-        assertTrue(serverErrors.isEmpty(), serverErrors.size() + " answers were 5xx, the first: "
-                + serverErrors.subList(0, Math.min(10, serverErrors.size())) + "; all answers: " + statuses);
+        client.report(java.nio.file.Path.of("target/fuzz-twin-api.txt"));
+        assertNull(client.problems());
         assertTrue(changedByRefusedWrites.isEmpty(), "refused writes changed their twin: " + changedByRefusedWrites);
         assertEquals(sentinel, get(SENTINEL), "a twin no request addressed changed");
-        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(management + "health/ready")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> ready = client.get(management + "health/ready");
         assertEquals(200, ready.statusCode(), ready.body());
         // The positive control of "nothing changed": the run did reach the handlers and the store.
-        assertTrue(statuses.getOrDefault("2xx", 0) > 1_000 && statuses.getOrDefault("4xx", 0) > 1_000,
-                "too few requests were accepted or refused to say anything: " + statuses);
+        assertTrue(client.answered("2xx") > 1_000 && client.answered("4xx") > 1_000,
+                "too few requests were accepted or refused to say anything: " + client.answers());
     }
 
     private void restRequest(Hostile h) throws Exception {

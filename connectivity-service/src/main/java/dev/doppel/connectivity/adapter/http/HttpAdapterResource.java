@@ -3,6 +3,7 @@ package dev.doppel.connectivity.adapter.http;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandWait;
 import dev.doppel.connectivity.limits.DeviceLimits;
+import dev.doppel.connectivity.config.HttpAdapterConfig;
 import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.mapping.MappingPool;
@@ -63,11 +64,13 @@ public class HttpAdapterResource {
 
     /** The request being served (a proxy): whom a login comes from. */
     private final HttpServerRequest request;
+    private final HttpAdapterConfig config;
 
     public HttpAdapterResource(DeviceLogin login, PayloadMappings mappings, DeviceRegistry registry,
             DeviceLimits limits, DownstreamSender downstream, CommandRouter router, CommandWait commands,
-            MeterRegistry metrics, HttpServerRequest request) {
+            MeterRegistry metrics, HttpServerRequest request, HttpAdapterConfig config) {
         this.request = request;
+        this.config = config;
         this.login = login;
         this.mappings = mappings;
         this.registry = registry;
@@ -179,6 +182,12 @@ public class HttpAdapterResource {
             String ttdHeader, byte[] body, HttpServerResponse http) {
         int ttd = parseTtd(ttdHeader);
         byte[] payload = body == null ? new byte[0] : body;
+        if (payload.length > config.maxPayloadBytes()) {
+            // Before the login: a body that cannot be taken costs no password check.
+            count(channel, "payload-too-large");
+            throw new ProblemException(Problem.of("payload-too-large", "Payload too large", 413, "the body has "
+                    + payload.length + " bytes; at most " + config.maxPayloadBytes(), null));
+        }
         return actingFor(authorization, target).call(device -> limits.forTenant(device.tenant()).invoke(l -> {
             if (!limits.tryMessage(device, l)) {
                 count(channel, "rate-limited");

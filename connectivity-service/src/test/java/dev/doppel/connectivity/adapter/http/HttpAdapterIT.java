@@ -73,6 +73,11 @@ class HttpAdapterIT {
         given().contentType("application/json").body("{}").post("/telemetry").then().statusCode(401);
         device("http-1", PASSWORD).header("hono-ttd", "soon").contentType("application/json").body("{}")
                 .post("/telemetry").then().statusCode(400);
+        // The same body limit as MQTT's, before any login is checked.
+        device("http-1", PASSWORD).contentType("application/json").body("{\"v\":\"" + "x".repeat(65_536) + "\"}")
+                .post("/telemetry").then().statusCode(413).contentType("application/problem+json");
+        device("http-1", "wrong").contentType("application/json").body("{\"v\":\"" + "x".repeat(65_536) + "\"}")
+                .post("/event").then().statusCode(413);
     }
 
     @Test
