@@ -8,7 +8,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.util.regex.Pattern;
 
 /**
  * A bearer token that is not even shaped like a JWT (three base64url parts) is answered 401 before
@@ -19,8 +18,6 @@ import java.util.regex.Pattern;
  */
 @ApplicationScoped
 public class BearerSyntax {
-
-    private static final Pattern JWS = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*");
 
     private final ObjectMapper json;
     private final MeterRegistry metrics;
@@ -36,9 +33,8 @@ public class BearerSyntax {
 
     private void check(RoutingContext ctx) {
         String authorization = ctx.request().getHeader("Authorization");
-        if (authorization == null || authorization.length() < 7
-                || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)
-                || JWS.matcher(authorization.substring(7).trim()).matches()) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+                || shapedLikeJws(authorization)) {
             ctx.next();
             return;
         }
@@ -46,5 +42,36 @@ public class BearerSyntax {
         ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         RoutedProblems.end(ctx, json, Problem.of("invalid-token", "Invalid token", 401, "the bearer token is not a JWT",
                 ctx.request().path()));
+    }
+
+    /**
+     * Whether what follows "Bearer " (spaces around it aside) is three base64url parts joined by dots,
+     * the first two not empty. A scan without copies or a regular expression: it runs on every request.
+     */
+    static boolean shapedLikeJws(String authorization) {
+        int start = 7;
+        int end = authorization.length();
+        while (start < end && authorization.charAt(start) == ' ') {
+            start++;
+        }
+        while (end > start && authorization.charAt(end - 1) == ' ') {
+            end--;
+        }
+        int dots = 0;
+        int partLength = 0;
+        for (int i = start; i < end; i++) {
+            char c = authorization.charAt(i);
+            if (c == '.') {
+                if (partLength == 0 || ++dots > 2) {
+                    return false;
+                }
+                partLength = 0;
+            } else if (c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+                partLength++;
+            } else {
+                return false;
+            }
+        }
+        return dots == 2;
     }
 }
