@@ -32,12 +32,16 @@ final class CpuPerOperation implements ClosedLoop.Window {
 
     @Override
     public void closed(Result result) {
-        double operations = result.latency().getTotalCount();
+        closed(result.latency().getTotalCount());
+    }
+
+    /** The window closed after {@code operations} operations. */
+    void closed(long operations) {
         for (ManagedProcess p : processes) {
             long start = before.getOrDefault(p.name(), -1L);
             long end = ProcessStats.cpuMillis(p.pid());
             if (start >= 0 && end >= 0 && operations > 0) {
-                perOperation.put(p.name(), (end - start) / operations);
+                perOperation.put(p.name(), (end - start) / (double) operations);
             }
         }
     }

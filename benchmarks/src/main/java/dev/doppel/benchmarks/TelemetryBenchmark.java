@@ -93,6 +93,7 @@ public final class TelemetryBenchmark {
                 doppel.twinLatency.getValueAtPercentile(99) / 1000.0);
         System.out.printf(Locale.ROOT, "| values acknowledged but missing from twins after drain | - | %d | |%n",
                 doppel.missing + paced.missing);
+        doppel.cpu.print("acknowledged publish");
         System.out.println();
         System.out.printf(Locale.ROOT, "At half that rate (%.0f/s offered, paced, other %d devices):%n", paced.offered,
                 options.devices);
@@ -127,6 +128,8 @@ public final class TelemetryBenchmark {
         long missing;
         double seconds;
         double offered;
+        /** CPU per acknowledged publish of each process in the measured window (doppel's full-rate run). */
+        CpuPerOperation cpu;
         /** Resident memory of each service at the end of the run (bytes). */
         final Map<String, Long> resident = new LinkedHashMap<>();
 
@@ -142,7 +145,7 @@ public final class TelemetryBenchmark {
     private static Load mosquittoReference(Path dir, Options options) throws Exception {
         try (Mosquitto mosquitto = Mosquitto.start(dir)) {
             System.out.println("[reference] running load ...");
-            return drive(mosquitto.uri(), options, 0, 0, options.warmup, i -> null, null);
+            return drive(mosquitto.uri(), options, 0, 0, options.warmup, i -> null, null, null);
         }
     }
 
@@ -166,10 +169,11 @@ public final class TelemetryBenchmark {
                 System.out.println("[doppel] MQTT " + system.mqttPort() + ": running load at " + Instant.now()
                         + " ...");
                 String uri = "tcp://127.0.0.1:" + system.mqttPort();
-                Load full = drive(uri, options, 0, 0, options.warmup, i -> "dev-" + i + "@bench", changes);
+                Load full = drive(uri, options, 0, 0, options.warmup, i -> "dev-" + i + "@bench", changes,
+                        new CpuPerOperation(system));
                 double half = full.ackedPerSecond() / 2;
                 System.out.printf(Locale.ROOT, "[doppel] at half that rate, %.0f/s, at %s ...%n", half, Instant.now());
-                Load paced = drive(uri, options, options.devices, half, 10, i -> "dev-" + i + "@bench", changes);
+                Load paced = drive(uri, options, options.devices, half, 10, i -> "dev-" + i + "@bench", changes, null);
                 for (String service : LocalSystem.SERVICES) {
                     paced.resident.put(service, ProcessStats.rss(system.service(service).process().pid()));
                 }
@@ -188,9 +192,10 @@ public final class TelemetryBenchmark {
      * outside the measured window (the JIT compiles the hot paths there).
      */
     private static Load drive(String uri, Options options, int first, double rate, int warmup, Users users,
-            KafkaConsumer<String, byte[]> changes) throws Exception {
+            KafkaConsumer<String, byte[]> changes, CpuPerOperation cpu) throws Exception {
         int devices = options.devices;
         Load load = new Load();
+        load.cpu = cpu;
         load.offered = rate;
         // Paced: each device publishes on its own schedule, rate / devices per second (still bounded in flight).
         long intervalNanos = rate > 0 ? (long) (1e9 * devices / rate) : 0;
@@ -273,12 +278,20 @@ public final class TelemetryBenchmark {
         long windowEndMicros = micros(windowEnd);
         long[] lastSeenSeq = new long[devices];
         java.util.Arrays.fill(lastSeenSeq, -1);
+        boolean opened = false;
         while (Instant.now().isBefore(windowEnd)) { // the warm-up's changes are read too, never counted
+            if (cpu != null && !opened && !Instant.now().isBefore(windowStart)) {
+                cpu.opened();
+                opened = true;
+            }
             if (changes != null) {
                 poll(changes, load, first, lastSeenSeq, windowStartMicros, windowEndMicros);
             } else {
                 Thread.sleep(100);
             }
+        }
+        if (cpu != null && opened) {
+            cpu.closed(load.acked.get());
         }
         running.set(false);
         done.await();

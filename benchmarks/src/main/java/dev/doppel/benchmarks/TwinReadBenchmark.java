@@ -112,16 +112,22 @@ public final class TwinReadBenchmark {
                 measure(warmup, r -> coll.find(Filters.eq("_id", "bench:dev-" + r.nextInt(n))).first() != null);
                 Result rawRead = measure(seconds, r -> coll.find(Filters.eq("_id", "bench:dev-" + r.nextInt(n))).first() != null);
                 phase("REST reads");
+                CpuPerOperation readCpu = new CpuPerOperation(system);
+                readCpu.opened();
                 Wrk.Result apiRead = Wrk.run(twin.baseUrl(), "GET", "/api/2/things/bench:dev-", n, "", token.get(), null,
                         CONCURRENCY, seconds);
+                readCpu.closed(Math.round(apiRead.perSecond() * seconds));
                 // Feature property writes: a single-field update directly, and Ditto's PUT of one property
                 // (read, conditional replace, change published with acks=all, history appended).
                 Result rawWrite = measure(seconds, r -> coll.updateOne(Filters.eq("_id", "bench:dev-" + r.nextInt(n)),
                         new Document("$set", new Document("features.telemetry.properties.setpoint", r.nextInt(1000))))
                         .getMatchedCount() == 1);
                 phase("REST property writes");
+                CpuPerOperation writeCpu = new CpuPerOperation(system);
+                writeCpu.opened();
                 Wrk.Result apiWrite = Wrk.run(twin.baseUrl(), "PUT", "/api/2/things/bench:dev-", n, setpoint, token.get(),
                         "RANDOM", CONCURRENCY, seconds);
+                writeCpu.closed(Math.round(apiWrite.perSecond() * seconds));
                 String filter = "eq(features/telemetry/properties/temperature,%d)";
                 Result rawSearch = measure(seconds, r -> coll.find(Filters.and(Filters.eq("tenant", "bench"),
                         Filters.eq("features.telemetry.properties.temperature", (long) r.nextInt(100))))
@@ -164,6 +170,8 @@ public final class TwinReadBenchmark {
                         rawRead.errors() + rawWrite.errors() + rawSearch.errors() + rawPage.errors(),
                         apiRead.errors() + apiWrite.errors() + apiSearch.errors() + restPage.errors()
                                 + graphqlPage.errors());
+                readCpu.print("REST read");
+                writeCpu.print("REST property write");
             }
         }
         System.exit(0);
