@@ -13,6 +13,7 @@ import dev.doppel.twin.repository.TwinRepository.Stored;
 import dev.doppel.twin.repository.TwinRepository.Write;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
@@ -30,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Writes through the API: PUT, merge PATCH and DELETE on the whole twin or any path in it, with
@@ -87,15 +89,33 @@ public class TwinEdits {
     private final TwinSizeLimit sizeLimit;
     private final Clock clock = Clock.systemUTC();
     private final DistributionSummary batchSizes;
+    private final Timer waited;
+    private final Timer read;
+    private final Timer written;
+    private final Timer delivered;
 
     public TwinEdits(TwinRepository repository, TwinHistory history, ChangeDelivery delivery, TwinSizeLimit sizeLimit,
             MeterRegistry metrics) {
         this.batchSizes = DistributionSummary.builder("doppel.twin.edits.batch")
                 .description("API edits written together in one batch").register(metrics);
+        this.waited = phase(metrics, "wait");
+        this.read = phase(metrics, "read");
+        this.written = phase(metrics, "write");
+        this.delivered = phase(metrics, "deliver");
         this.repository = repository;
         this.history = history;
         this.delivery = delivery;
         this.sizeLimit = sizeLimit;
+    }
+
+    /**
+     * Where an API edit's time goes, per phase of its batch: waiting for the batch to start (queued
+     * behind running batches), reading the twins, the bulk write, the delivery (publication and history).
+     */
+    private static Timer phase(MeterRegistry metrics, String phase) {
+        return Timer.builder("doppel.twin.edits.phase").tag("phase", phase)
+                .description("Time an API edit spends in each phase of its batch")
+                .publishPercentiles(0.5, 0.99).register(metrics);
     }
 
     public static String etag(Twin twin) {
@@ -108,7 +128,7 @@ public class TwinEdits {
             return attempt(id, path, edit, value, conditions, trace, 1);
         }
         return Uni.createFrom().emitter(result -> queue(new Pending(new Request(id, path, edit, value, conditions,
-                trace), result)));
+                trace), result, System.nanoTime())));
     }
 
     /** One edit as asked for. */
@@ -116,7 +136,7 @@ public class TwinEdits {
     }
 
     /** An edit waiting for its batch, and its caller. */
-    private record Pending(Request request, UniEmitter<? super Written> result) {
+    private record Pending(Request request, UniEmitter<? super Written> result, long queuedAt) {
     }
 
     /** What an edit makes of the twin as read: the twin after it and the outbox its write carries. */
@@ -178,9 +198,12 @@ public class TwinEdits {
      */
     private Uni<Void> writeBatch(List<Pending> batch) {
         batchSizes.record(batch.size());
+        long[] started = {System.nanoTime()};
+        batch.forEach(p -> waited.record(started[0] - p.queuedAt(), TimeUnit.NANOSECONDS));
         return repository.findAllForWrite(batch.stream().map(p -> p.request().id()).toList())
                 .call(found -> delivery.settleAll(found.values()))
                 .chain(found -> {
+                    started[0] = lap(read, started[0]);
                     Instant now = clock.instant();
                     List<Pending> planned = new ArrayList<>();
                     List<Plan> plans = new ArrayList<>();
@@ -200,6 +223,7 @@ public class TwinEdits {
                             .map(plan -> new Write(plan.after(), plan.expectedRevision(), plan.outbox())).toList(),
                             Copy.DROP)
                             .chain(written -> {
+                                started[0] = lap(this.written, started[0]);
                                 List<ChangeDelivery.Delivery> deliveries = new ArrayList<>();
                                 List<Runnable> answers = new ArrayList<>();
                                 for (int i = 0; i < plans.size(); i++) {
@@ -214,7 +238,10 @@ public class TwinEdits {
                                                 .subscribe().with(p.result()::complete, p.result()::fail);
                                     }
                                 }
-                                return delivery.deliverAll(deliveries).invoke(() -> answers.forEach(Runnable::run))
+                                return delivery.deliverAll(deliveries).invoke(() -> {
+                                    lap(delivered, started[0]);
+                                    answers.forEach(Runnable::run);
+                                })
                                         .onFailure().invoke(f -> {
                                             for (int i = 0; i < plans.size(); i++) {
                                                 if (written.contains(planned.get(i).request().id().toString())) {
@@ -226,6 +253,13 @@ public class TwinEdits {
                             });
                 })
                 .replaceWithVoid();
+    }
+
+    /** Records the time since {@code since} and returns now. */
+    private static long lap(Timer timer, long since) {
+        long now = System.nanoTime();
+        timer.record(now - since, TimeUnit.NANOSECONDS);
+        return now;
     }
 
     private Uni<Written> attempt(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions,
