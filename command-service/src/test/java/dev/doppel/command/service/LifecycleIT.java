@@ -247,7 +247,10 @@ class LifecycleIT {
             awaitStatus(first.get(0).commandId(), "SENT");
             // A newer desired value goes out now, not once the first one's timer has run out.
             change(kafka, thing, 4, Map.of("lamp", Map.of("on", false)));
-            List<CommandRequested> next = published(commands, thing, 1, Duration.ofSeconds(10));
+            // (The first may come again before it: the connection, if read after it was queued, sends what
+            // waits once more, at least once.)
+            List<CommandRequested> next = published(commands, thing, 3, Duration.ofSeconds(10)).stream()
+                    .filter(c -> !c.commandId().equals(first.get(0).commandId())).toList();
             assertEquals(1, next.size(), "the next desired state waited for a DELIVERED that never comes");
             assertEquals("{\"revision\":4,\"features\":{\"lamp\":{\"on\":false}}}",
                     new String(next.get(0).payload(), StandardCharsets.UTF_8));
