@@ -20,6 +20,15 @@ public record TwinChanged(
         String cause,
         Map<String, Object> delta) implements DoppelEvent {
 
+    /**
+     * Kafka header of a change record on {@code dt.twin-changes}: {@value #DELTA_UNCHANGED} when the
+     * change left the twin's {@code delta} as it was (a report on a twin with no desired state, say),
+     * so a consumer that follows only the delta can pass the record over without reading it. Without
+     * the header, the delta may have changed.
+     */
+    public static final String DELTA_HEADER = "dt-delta";
+    public static final String DELTA_UNCHANGED = "unchanged";
+
     @Override
     public String type() {
         return EventTypes.TWIN_CHANGED;

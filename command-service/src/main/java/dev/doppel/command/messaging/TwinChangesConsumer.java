@@ -13,7 +13,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
-/** Reads {@code dt.twin-changes} for the delta of each twin, which {@link DesiredStatePush} carries to the device. */
+/**
+ * Reads {@code dt.twin-changes} for the delta of each twin, which {@link DesiredStatePush} carries to the
+ * device. A change that says it left the delta as it was ({@link TwinChanged#DELTA_HEADER}) is passed
+ * over unread: the previous change of that twin, read in order before it, already brought that delta.
+ */
 @ApplicationScoped
 public class TwinChangesConsumer {
 
@@ -31,6 +35,9 @@ public class TwinChangesConsumer {
 
     @Incoming("twin-changes")
     public Uni<Void> onChange(ConsumerRecord<String, byte[]> record) {
+        if (TwinChanged.DELTA_UNCHANGED.equals(EventRecords.header(record, TwinChanged.DELTA_HEADER))) {
+            return Uni.createFrom().voidItem();
+        }
         TwinChanged change = EventRecords.read(record, EventTypes.TWIN_CHANGED, TwinChanged.class, json, e -> {
             metrics.counter("doppel.commands.status.rejected", "reason", "malformed-twin-change").increment();
             LOG.warnf("rejected malformed twin change at partition %d offset %d", record.partition(), record.offset());

@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -257,9 +258,28 @@ class LifecycleIT {
         }
     }
 
-    private static void change(KafkaProbe kafka, String thing, long revision, Map<String, Object> delta) {
+    @Test
+    void aChangeThatSaysItLeftTheDeltaAsItWasIsPassedOverUnread() {
+        String thing = unregistered("delta-unchanged");
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+                KafkaConsumer<String, byte[]> commands = kafka.subscribe(Topics.COMMANDS)) {
+            // Such a change is not even parsed (a report on a twin without desired state: most changes),
+            // so even one that carries a delta sends nothing...
+            change(kafka, thing, 2, Map.of("lamp", Map.of("on", true)),
+                    KafkaProbe.header(TwinChanged.DELTA_HEADER, TwinChanged.DELTA_UNCHANGED));
+            // ... while the next one, without the header, is read and its delta sent (the positive control).
+            change(kafka, thing, 3, Map.of("lamp", Map.of("on", false)));
+            List<CommandRequested> sent = published(commands, thing, 2, Duration.ofSeconds(10));
+            assertEquals(1, sent.size(), "expected only the second change's delta: " + sent);
+            assertEquals("{\"revision\":3,\"features\":{\"lamp\":{\"on\":false}}}",
+                    new String(sent.get(0).payload(), StandardCharsets.UTF_8));
+        }
+    }
+
+    private static void change(KafkaProbe kafka, String thing, long revision, Map<String, Object> delta,
+            RecordHeader... headers) {
         kafka.sendEvent(Topics.TWIN_CHANGES, thing, EventTypes.TWIN_CHANGED, "/twin-service",
                 new TwinChanged(UUID.randomUUID().toString(), thing, revision, revision - 1,
-                        Map.of("features/lamp/desiredProperties", delta), Instant.now(), "test", delta));
+                        Map.of("features/lamp/desiredProperties", delta), Instant.now(), "test", delta), headers);
     }
 }

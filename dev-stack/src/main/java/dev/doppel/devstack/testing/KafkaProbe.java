@@ -50,14 +50,20 @@ public final class KafkaProbe implements AutoCloseable {
         this.bootstrap = bootstrap;
     }
 
-    /** Sends {@code payload} as a CloudEvent in Kafka binary mode and waits for the broker's acknowledgement. */
-    public void sendEvent(String topic, String key, String type, String source, Object payload) {
+    /**
+     * Sends {@code payload} as a CloudEvent in Kafka binary mode, with any {@code extra} headers, and
+     * waits for the broker's acknowledgement.
+     */
+    public void sendEvent(String topic, String key, String type, String source, Object payload,
+            RecordHeader... extra) {
         try {
             byte[] body = payload instanceof byte[] b ? b : JSON.writeValueAsBytes(payload);
-            sendRaw(topic, key, body, List.of(
+            List<RecordHeader> headers = new ArrayList<>(List.of(
                     header("ce_specversion", "1.0"), header("ce_id", UUID.randomUUID().toString()),
                     header("ce_type", type), header("ce_source", source), header("ce_subject", key),
                     header("content-type", "application/json")));
+            headers.addAll(List.of(extra));
+            sendRaw(topic, key, body, headers);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

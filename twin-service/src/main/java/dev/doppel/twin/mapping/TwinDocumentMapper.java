@@ -77,7 +77,7 @@ public final class TwinDocumentMapper {
         }
         return Optional.of(new Outbox(new TwinChanged(o.getString("id"), doc.getString("_id"),
                 o.get("revision", Number.class).longValue(), o.get("previous", Number.class).longValue(), changes,
-                Instant.parse(o.getString("modified")), o.getString("cause"), sub(o, "delta")), times));
+                Instant.parse(o.getString("modified")), o.getString("cause"), sub(o, "delta")), times, false));
     }
 
     public static Twin fromDocument(Document doc) {

@@ -10,10 +10,13 @@ import java.util.Map;
  * same write that changes the twin, so a crash after the write cannot lose it: the next writer of the
  * twin finds it and finishes the delivery.
  *
- * @param change the change event, with the id it is published under (also its history's key)
- * @param times  the time of each path in {@code change.changes()}
+ * @param change         the change event, with the id it is published under (also its history's key)
+ * @param times          the time of each path in {@code change.changes()}
+ * @param deltaUnchanged the write left the twin's delta as it was (published as
+ *                       {@link TwinChanged#DELTA_HEADER}); false when not known, as for an outbox
+ *                       read back from the store
  */
-public record Outbox(TwinChanged change, Map<String, Instant> times) {
+public record Outbox(TwinChanged change, Map<String, Instant> times, boolean deltaUnchanged) {
 
     public String id() {
         return change.eventId();

@@ -95,7 +95,7 @@ public class ChangeDelivery {
             inFlight.put(d.outbox().id(), f);
             done.add(f);
             outboxes.add(d.outbox());
-            published.add(publisher.publish(d.outbox().change(), d.trace()));
+            published.add(publisher.publish(d.outbox().change(), d.outbox().deltaUnchanged(), d.trace()));
         }
         Uni<Void> all = published.size() == 1 ? published.get(0)
                 : Uni.join().all(published).andFailFast().replaceWithVoid();

@@ -275,7 +275,7 @@ public class TwinEdits {
                 Twin before = found.get();
                 // The document is gone, so there is nowhere to keep an outbox: delivered directly.
                 Outbox deletion = history.outbox(change(id, before.revision() + 1, before.revision(),
-                        Map.of("", TwinHistory.DELETED), now, Map.of()), null);
+                        Map.of("", TwinHistory.DELETED), now, Map.of()), null, null);
                 return repository.delete(id, before.revision()).chain(deleted -> deleted
                         ? delivery.deliver(deletion, trace).replaceWith(new Written(null, false))
                         : retry(id, path, edit, value, conditions, trace, attempt));
@@ -305,6 +305,7 @@ public class TwinEdits {
             throw notFound(id);
         }
         Twin before = found.orElseGet(() -> Twin.empty(id, now));
+        Map<String, Object> deltaBefore = before.delta();
         Map<String, Object> tree = TwinTree.of(before);
         boolean existed = found.isPresent() && TwinTree.exists(tree, path);
         switch (edit) {
@@ -328,7 +329,7 @@ public class TwinEdits {
         Map<String, Object> changes = new HashMap<>();
         changes.put(path.toString(), edit == Edit.DELETE ? null : TwinTree.get(TwinTree.of(after), path));
         Outbox outbox = history.outbox(change(id, after.revision(), before.revision(), changes, now,
-                after.delta()), after);
+                after.delta()), after, deltaBefore);
         return new Plan(after, found.isPresent() ? before.revision() : null, outbox, new Written(after, !existed));
     }
 

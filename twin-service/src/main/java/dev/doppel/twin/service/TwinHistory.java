@@ -47,13 +47,14 @@ public class TwinHistory {
 
     /**
      * What a write owes: its change, and the time each changed value became true in {@code after}
-     * (the write time when {@code after} is null, the thing being deleted).
+     * (the write time when {@code after} is null, the thing being deleted), and whether the change left
+     * the delta as {@code deltaBefore} had it (null: not known).
      */
-    public Outbox outbox(TwinChanged change, Twin after) {
+    public Outbox outbox(TwinChanged change, Twin after, Map<String, Object> deltaBefore) {
         Map<String, Instant> times = new LinkedHashMap<>();
         change.changes().keySet().forEach(path -> times.put(path,
                 after == null ? change.modified() : timeOf(after, path, change.modified())));
-        return new Outbox(change, times);
+        return new Outbox(change, times, deltaBefore != null && deltaBefore.equals(change.delta()));
     }
 
     /** Appends the entries of these writes, with one insert; appending them again changes nothing. */

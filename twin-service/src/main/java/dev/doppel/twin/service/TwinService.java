@@ -237,6 +237,7 @@ public class TwinService {
     private Merge merge(ThingId id, Optional<Stored> found, List<ValidReport> reports, Instant now) {
         Twin twin = found.map(Stored::twin).orElseGet(() -> Twin.empty(id, now));
         long before = twin.revision();
+        Map<String, Object> deltaBefore = twin.delta();
         Map<String, Object> changes = new LinkedHashMap<>();
         for (ValidReport r : reports) {
             changes.putAll(twin.applyReported(r.features(), r.attributes(), r.sourceTime(), now));
@@ -249,7 +250,7 @@ public class TwinService {
         }
         TwinChanged change = new TwinChanged(UUID.randomUUID().toString(), id.toString(), twin.revision(), before,
                 changes, now, reports.get(reports.size() - 1).eventId(), twin.delta());
-        return new Merge.Planned(twin, before, history.outbox(change, twin));
+        return new Merge.Planned(twin, before, history.outbox(change, twin, deltaBefore));
     }
 
     private Uni<Optional<TwinChanged>> write(ThingId id, Optional<Stored> found, List<ValidReport> reports,

@@ -83,7 +83,7 @@ class InterruptedWriteIT {
         Map<String, Object> changes = twin.applyReported(r.features(), Map.of(), r.sourceTime(), now);
         TwinChanged change = new TwinChanged(UUID.randomUUID().toString(), id.toString(), twin.revision(), 0,
                 changes, now, r.eventId(), twin.delta());
-        Outbox outbox = history.outbox(change, twin);
+        Outbox outbox = history.outbox(change, twin, null);
         assertTrue(repository.insert(twin, outbox, dev.doppel.twin.repository.TwinRepository.Copy.KEEP).await().atMost(Duration.ofSeconds(10)));
         return outbox;
     }

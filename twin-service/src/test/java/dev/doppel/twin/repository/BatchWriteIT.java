@@ -48,7 +48,7 @@ class BatchWriteIT {
                 Map.of(), at, at);
         TwinChanged change = new TwinChanged(UUID.randomUUID().toString(), id.toString(), twin.revision(), before,
                 changes, at, UUID.randomUUID().toString(), twin.delta());
-        Outbox outbox = history.outbox(change, twin);
+        Outbox outbox = history.outbox(change, twin, null);
         return new Write(twin, expectedRevision, outbox);
     }
 

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.doppel.contracts.TelemetryReceived;
@@ -195,6 +196,7 @@ class TwinRestIT {
                     Duration.ofSeconds(10));
             assertNotNull(r, "the desired write published no change");
             assertEquals(Map.of("telemetry", Map.of("temperature", 22.0)), KafkaProbe.read(r, TwinChanged.class).delta());
+            assertNull(KafkaProbe.header(r, TwinChanged.DELTA_HEADER), "the delta changed, the change says otherwise");
             as("olivia").get("/api/2/things/demo:r5/delta").then().statusCode(200)
                     .body("features.telemetry.temperature", equalTo(22.0f));
             as("olivia").get("/api/2/things/demo:r5/features/telemetry/delta").then().statusCode(200)
@@ -204,6 +206,19 @@ class TwinRestIT {
             kafka.sendEvent(Topics.DEVICE_TELEMETRY, "demo:r5", report.type(), "/test", report);
             await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> as("olivia").get("/api/2/things/demo:r5/delta")
                     .then().body("features.size()", equalTo(0)));
+            ConsumerRecord<String, byte[]> caughtUp = KafkaProbe.await(changes, x -> "demo:r5".equals(x.key()),
+                    Duration.ofSeconds(10));
+            assertEquals(Map.of(), KafkaProbe.read(caughtUp, TwinChanged.class).delta());
+            assertNull(KafkaProbe.header(caughtUp, TwinChanged.DELTA_HEADER), "the delta emptied, the change says otherwise");
+            // A report that leaves the (empty) delta as it was says so: command-service passes it over unread.
+            TelemetryReceived other = TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse("demo:r5"),
+                    "telemetry", Map.of("telemetry", Map.of("humidity", 40)), null, Instant.now(), "mqtt");
+            kafka.sendEvent(Topics.DEVICE_TELEMETRY, "demo:r5", other.type(), "/test", other);
+            ConsumerRecord<String, byte[]> unchanged = KafkaProbe.await(changes, x -> "demo:r5".equals(x.key()),
+                    Duration.ofSeconds(15));
+            assertEquals(40, ((Number) KafkaProbe.read(unchanged, TwinChanged.class).changes()
+                    .get("features/telemetry/properties/humidity")).intValue());
+            assertEquals(TwinChanged.DELTA_UNCHANGED, KafkaProbe.header(unchanged, TwinChanged.DELTA_HEADER));
         }
     }
 
