@@ -1,70 +1,96 @@
-package dev.doppel.connectivity.adapter.mqtt;
+package dev.doppel.connectivity.adapter;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 import java.util.logging.Filter;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * Packets a client gets wrong before its CONNECT is handled (bits that must be 0, unknown packet types
- * or properties, a packet before CONNECT) fail inside vertx-mqtt, which has no handler for them yet:
- * Vert.x logged each as an ERROR, most with a stack trace, so anyone who could open a socket could fill
- * the log (MqttFuzzIT: 2,600 ERROR lines for 10,000 connections). A filter on the two loggers they
- * come through takes those records out and counts them instead in
- * {@code doppel_mqtt_rejected_total{reason="malformed-packet"}}, saying so once in the log. The
- * connection is closed by Vert.x as before. Every other record passes.
+ * Some client faults fail inside a protocol library before any handler of this service sees them, and
+ * the library logs each as an ERROR, often with a stack trace, so anyone who can reach the port could
+ * fill the log:
+ * <ul>
+ * <li>MQTT: packets a client gets wrong before its CONNECT is handled (bits that must be 0, unknown
+ * packet types, properties or reason codes, a packet before CONNECT) fail in Netty's decoder or
+ * vertx-mqtt, and Vert.x logs them (MqttFuzzIT: 2,615 ERROR lines for 10,000 connections);</li>
+ * <li>CoAP: a request whose payload is larger than its own Block1 size fails in Californium's parser,
+ * which logs it as an exception in its protocol stage (CoapFuzzIT).</li>
+ * </ul>
+ * A filter on the loggers they come through takes those records out and counts them instead
+ * ({@code doppel_mqtt_rejected_total{reason="malformed-packet"}},
+ * {@code doppel_coap_messages_total{channel="unknown",outcome="malformed-message"}}), saying so once
+ * per kind in the log. The library handles the connection or datagram as before. Every other record,
+ * exceptions from this service's own handlers included, passes.
  */
 @Startup
 @ApplicationScoped
-public class MalformedPackets implements Filter {
+public class ClientFaultLogs {
 
-    private static final List<String> LOGGERS = List.of("io.vertx.core.net.impl.ConnectionBase",
-            "io.quarkus.vertx.core.runtime.VertxCoreRecorder");
+    /** One kind of client fault: the loggers it comes through, how to know it, where it is counted. */
+    private record Kind(String name, List<String> loggers, Predicate<LogRecord> matches, LongAdder count,
+            AtomicBoolean said) implements Filter {
 
-    private final LongAdder rejected = new LongAdder();
-    private final AtomicBoolean said = new AtomicBoolean();
-
-    MalformedPackets(MeterRegistry metrics) {
-        FunctionCounter.builder("doppel.mqtt.rejected", rejected, LongAdder::sum).tag("reason", "malformed-packet")
-                .description("MQTT messages refused, by reason").register(metrics);
-        for (String name : LOGGERS) {
-            Logger logger = Logger.getLogger(name);
-            Filter before = logger.getFilter();
-            logger.setFilter(before == null ? this : r -> isLoggable(r) && before.isLoggable(r));
+        @Override
+        public boolean isLoggable(LogRecord record) {
+            if (!matches.test(record)) {
+                return true;
+            }
+            count.increment();
+            if (said.compareAndSet(false, true)) {
+                Logger.getLogger(ClientFaultLogs.class.getName()).log(Level.INFO, name + " are counted, not logged "
+                        + "(the first: " + message(record) + ")");
+            }
+            return false;
         }
     }
 
-    @Override
-    public boolean isLoggable(LogRecord record) {
-        if (!fromMqtt(record.getThrown()) && !(record.getThrown() == null && decoderMessage(record.getMessage()))) {
-            return true;
+    ClientFaultLogs(MeterRegistry metrics) {
+        Kind mqtt = kind("malformed MQTT packets", List.of("io.vertx.core.net.impl.ConnectionBase",
+                "io.quarkus.vertx.core.runtime.VertxCoreRecorder"), r -> raisedBy(r.getThrown(),
+                        "io.vertx.mqtt.", "io.netty.handler.codec.mqtt.")
+                        || r.getThrown() == null && mqttDecoderMessage(r.getMessage()));
+        FunctionCounter.builder("doppel.mqtt.rejected", mqtt.count(), LongAdder::sum).tag("reason", "malformed-packet")
+                .description("MQTT messages refused, by reason").register(metrics);
+        Kind coap = kind("malformed CoAP messages", List.of("org.eclipse.californium.core.network.CoapEndpoint"),
+                r -> raisedBy(r.getThrown(), "org.eclipse.californium.core.coap.",
+                        "org.eclipse.californium.core.network.serialization."));
+        FunctionCounter.builder("doppel.coap.messages", coap.count(), LongAdder::sum).tag("channel", "unknown")
+                .tag("outcome", "malformed-message").description("CoAP requests by channel and outcome")
+                .register(metrics);
+    }
+
+    private static Kind kind(String name, List<String> loggers, Predicate<LogRecord> matches) {
+        Kind kind = new Kind(name, loggers, matches, new LongAdder(), new AtomicBoolean());
+        for (String loggerName : loggers) {
+            Logger logger = Logger.getLogger(loggerName);
+            Filter before = logger.getFilter();
+            logger.setFilter(before == null ? kind : r -> kind.isLoggable(r) && before.isLoggable(r));
         }
-        rejected.increment();
-        if (said.compareAndSet(false, true)) {
-            Logger.getLogger(MalformedPackets.class.getName()).log(Level.INFO, "malformed MQTT packets are counted in "
-                    + "doppel_mqtt_rejected_total{reason=\"malformed-packet\"}, not logged (first: " + message(record) + ")");
-        }
-        return false;
+        return kind;
     }
 
     /**
-     * Raised by the MQTT codec itself (Netty's decoder, vertx-mqtt's packet handling: a packet before
-     * CONNECT, an unknown reason code) while reading what a client sent, not by this service's handlers
-     * it calls.
+     * Raised by the library itself (its code at the top of the stack) while reading what a client sent,
+     * not by a handler of this service it called.
      */
-    static boolean fromMqtt(Throwable t) {
+    static boolean raisedBy(Throwable t, String... packages) {
         for (int depth = 0; t != null && depth < 4; t = t.getCause(), depth++) {
             StackTraceElement[] stack = t.getStackTrace();
-            if (stack.length > 0 && (stack[0].getClassName().startsWith("io.vertx.mqtt.")
-                    || stack[0].getClassName().startsWith("io.netty.handler.codec.mqtt."))) {
-                return true;
+            if (stack.length > 0) {
+                for (String p : packages) {
+                    if (stack[0].getClassName().startsWith(p)) {
+                        return true;
+                    }
+                }
             }
         }
         return false;
@@ -74,19 +100,19 @@ public class MalformedPackets implements Filter {
      * What Netty's MQTT decoder says of a packet it cannot decode, as Vert.x logs it (the message alone,
      * no exception) for a connection that has no handler yet. MqttFuzzIT fails if one is missed.
      */
-    private static final List<String> DECODER_MESSAGES = List.of("illegal bit", "illegal qos level",
+    private static final List<String> MQTT_DECODER_MESSAGES = List.of("illegal bit", "illegal qos level",
             "mqtt protocol limits", "unknown message type", "unknown property type", "invalid clientidentifier",
             "invalid messageid", "invalid publish topic name", "message length exceeds", "non-zero remaining payload",
             "non-zero reserved flag", "remaining length exceeds", "auth message requires", "subscription id must be",
             "user property must be", "invalid protocol name", "unknown mqtt version", "unknown connect return code",
             "unknown reason code");
 
-    static boolean decoderMessage(String message) {
+    static boolean mqttDecoderMessage(String message) {
         if (message == null) {
             return false;
         }
-        String m = message.toLowerCase(java.util.Locale.ROOT);
-        for (String known : DECODER_MESSAGES) {
+        String m = message.toLowerCase(Locale.ROOT);
+        for (String known : MQTT_DECODER_MESSAGES) {
             if (m.contains(known)) {
                 return true;
             }

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
-import dev.doppel.devstack.testing.EventLoopWatch;
 import dev.doppel.devstack.testing.Hostile;
 import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.LogWatch;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -80,38 +80,21 @@ class MqttFuzzIT {
         register(FUZZER);
         register(SENTINEL);
         register(BROKEN);
-        try (EventLoopWatch watch = new EventLoopWatch();
+        try (LogWatch blocked = LogWatch.eventLoopsBlocked();
                 KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
                 KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
             // The watch sees a blocked event loop: one blocked on purpose, past the 2 s Vert.x allows.
             vertx.runOnContext(v -> sleep(4_500)); // Vert.x looks every 2 s (warning-exception-time)
             long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (watch.blocked().isEmpty() && System.nanoTime() < until) {
+            while (blocked.seen().isEmpty() && System.nanoTime() < until) {
                 Thread.sleep(100);
             }
-            assertFalse(watch.blocked().isEmpty(), "the watch does not see a blocked event loop");
-            int seen = watch.blocked().size();
+            assertFalse(blocked.seen().isEmpty(), "the watch does not see a blocked event loop");
+            int seen = blocked.seen().size();
 
             // What each connection sends comes from the seed, in order; they are sent 16 at a time.
             // Hostile input is counted, not logged as an error (it filled the log before: 2,600 lines).
-            List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-            java.util.logging.Handler errorWatch = new java.util.logging.Handler() {
-                @Override
-                public void publish(java.util.logging.LogRecord r) {
-                    if (r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) {
-                        errors.add(r.getLoggerName() + ": " + r.getMessage());
-                    }
-                }
-
-                @Override
-                public void flush() {
-                }
-
-                @Override
-                public void close() {
-                }
-            };
-            java.util.logging.Logger.getLogger("").addHandler(errorWatch);
+            LogWatch errorWatch = LogWatch.errors();
             Hostile h = new Hostile(1883L);
             List<Sent> all = new ArrayList<>();
             for (int i = 0; i < CONNECTIONS; i++) {
@@ -123,10 +106,11 @@ class MqttFuzzIT {
                 }
             }
 
-            java.util.logging.Logger.getLogger("").removeHandler(errorWatch);
+            errorWatch.close();
+            List<String> errors = errorWatch.seen();
             Files.writeString(Path.of("target/fuzz-mqtt.txt"), "connections " + CONNECTIONS + ", by what the server did: "
                     + outcomes + System.lineSeparator());
-            assertEquals(seen, watch.blocked().size(), "an event loop was blocked: " + watch.blocked());
+            assertEquals(seen, blocked.seen().size(), "an event loop was blocked: " + blocked.seen());
             assertEquals(List.of(), errors.subList(0, Math.min(20, errors.size())), errors.size() + " errors logged");
             String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
             assertTrue(metrics.matches("(?s).*doppel_mqtt_rejected_total\\{reason=\"malformed-packet\"} [1-9].*"),

@@ -1,0 +1,307 @@
+package dev.doppel.connectivity.adapter.coap;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.lessThan;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.contracts.Topics;
+import dev.doppel.devstack.testing.Hostile;
+import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.LogWatch;
+import dev.doppel.devstack.testing.RealInfrastructure;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hostile CoAP (RFC 7252) over UDP, from a fixed seed: 10,000 datagrams to the plain port, each bytes
+ * that are not CoAP, a header with reserved values (version, token length, codes), or a request
+ * whose options are hostile (Uri-Path and Uri-Query texts, option numbers and lengths in their
+ * extended and reserved forms, unknown critical options, Content-Format, Block1/Block2 and Size1
+ * values) and whose payload is JSON or not. Afterwards: no server error but 5.03 (busy), nothing
+ * logged as an error, the service ready, a registered device still reports, and nothing reached
+ * Kafka in any device's name but the fuzz device's.
+ */
+@QuarkusTest
+@QuarkusTestResource(RealInfrastructure.class)
+class CoapFuzzIT {
+
+    private static final int DATAGRAMS = 10_000;
+    private static final String FUZZER = "coap-fuzz";
+    private static final String SENTINEL = "coap-fuzz-sentinel";
+
+    @Inject
+    CoapAdapter adapter;
+
+    @TestHTTPResource(value = "", management = true)
+    URL management;
+
+    private final Map<String, Integer> answers = new ConcurrentSkipListMap<>();
+    private final List<String> serverErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicInteger ids = new AtomicInteger();
+
+    @Test
+    void tenThousandHostileDatagramsBreakNothingAndReachNoOneElse() throws Exception {
+        register(FUZZER);
+        register(SENTINEL);
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+                KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
+            LogWatch errors = LogWatch.errors();
+            Hostile h = new Hostile(5683L);
+            List<byte[]> all = new ArrayList<>();
+            for (int i = 0; i < DATAGRAMS; i++) {
+                byte[] d = datagram(h);
+                all.add(d.length > 60_000 ? java.util.Arrays.copyOf(d, 60_000) : d); // what UDP carries, and more than CoAP's 1 KB
+            }
+            List<java.util.concurrent.Future<Object>> senders = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
+                for (int t = 0; t < 16; t++) {
+                    int first = t;
+                    senders.add(pool.submit(() -> {
+                        try (DatagramSocket socket = new DatagramSocket()) {
+                            socket.setSoTimeout(100); // no answer is the answer to much of it
+                            for (int i = first; i < all.size(); i += 16) {
+                                send(socket, all.get(i));
+                            }
+                        }
+                        return null;
+                    }));
+                }
+            }
+            for (var sender : senders) {
+                sender.get(); // a sender that failed fails the test with its exception
+            }
+            errors.close();
+            Files.writeString(Path.of("target/fuzz-coap.txt"), "datagrams " + DATAGRAMS + ", answers by class: "
+                    + answers + System.lineSeparator());
+            assertEquals(List.of(), serverErrors, "server errors");
+            assertEquals(List.of(), errors.seen().subList(0, Math.min(20, errors.seen().size())),
+                    errors.seen().size() + " errors logged");
+            given().get(management + "health/ready").then().statusCode(200);
+
+            // A registered device still reports (the positive control of the check below).
+            try (DatagramSocket socket = new DatagramSocket()) {
+                socket.setSoTimeout(10_000);
+                byte[] reply = exchange(socket, request(0, 2, new byte[] {1, 2}, List.of(
+                        option(11, "telemetry"), option(11, "demo"), option(11, SENTINEL), option(12, new byte[] {50})),
+                        "{\"alive\":true}".getBytes(StandardCharsets.UTF_8)));
+                if (reply != null && (reply[1] & 0xff) == 0) { // an empty acknowledgement: the answer follows
+                    DatagramPacket in = new DatagramPacket(new byte[2048], 2048);
+                    socket.receive(in);
+                    reply = java.util.Arrays.copyOf(in.getData(), in.getLength());
+                }
+                assertNotNull(reply, "no answer to the sentinel's report");
+                assertTrue(code(reply).startsWith("2."), "the sentinel's report was not taken: " + code(reply));
+            }
+            List<String> others = new ArrayList<>();
+            ConsumerRecord<String, byte[]> control = KafkaProbe.await(telemetry, r -> {
+                if (!r.key().equals("demo:" + FUZZER) && !r.key().equals("demo:" + SENTINEL)) {
+                    others.add(r.key());
+                }
+                return r.key().equals("demo:" + SENTINEL);
+            }, Duration.ofSeconds(30));
+            assertNotNull(control, "the sentinel's report did not arrive");
+            assertEquals(Map.of("telemetry", Map.of("alive", true)),
+                    KafkaProbe.read(control, TelemetryReceived.class).features());
+            KafkaProbe.await(telemetry, r -> {
+                if (!r.key().equals("demo:" + FUZZER)) {
+                    others.add(r.key());
+                }
+                return false;
+            }, Duration.ofSeconds(2));
+            assertEquals(List.of(), others, "hostile datagrams reported in the name of another device");
+            String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
+            assertTrue(metrics.matches("(?s).*doppel_coap_messages_total\\{channel=\"unknown\",outcome=\"malformed-message\"} [1-9].*"),
+                    "the malformed messages were not counted");
+            // Most well-formed requests carry a payload that is not a JSON object, or an option the
+            // server does not take: 2.xx are few (50 of 10,000 in one run), but the path is exercised.
+            assertTrue(answers.getOrDefault("2.xx", 0) >= 20 && answers.getOrDefault("4.xx", 0) > 1_000,
+                    "too few datagrams were taken or refused to say anything: " + answers);
+        }
+    }
+
+    private static void register(String device) {
+        String admin = RealInfrastructure.token("admin");
+        given().auth().oauth2(admin).contentType("application/json").body("{\"enabled\":true}")
+                .put("/api/registry/devices/demo/" + device).then().statusCode(lessThan(300));
+    }
+
+    private void send(DatagramSocket socket, byte[] datagram) throws IOException {
+        byte[] reply = exchange(socket, datagram);
+        String kind = reply == null ? "none" : reply.length < 4 ? "short" : switch ((reply[0] >> 4) & 3) {
+            case 3 -> "reset";
+            default -> (reply[1] & 0xff) == 0 ? "empty" : ((reply[1] & 0xff) >> 5) + ".xx";
+        };
+        answers.merge(kind, 1, Integer::sum);
+        if (kind.equals("5.xx") && !code(reply).equals("5.03")) {
+            serverErrors.add(code(reply) + " for " + java.util.HexFormat.of().formatHex(datagram, 0,
+                    Math.min(80, datagram.length)));
+        }
+    }
+
+    private byte[] exchange(DatagramSocket socket, byte[] datagram) throws IOException {
+        socket.send(new DatagramPacket(datagram, datagram.length,
+                new InetSocketAddress("127.0.0.1", adapter.plainPort())));
+        byte[] buffer = new byte[2048];
+        DatagramPacket in = new DatagramPacket(buffer, buffer.length);
+        try {
+            socket.receive(in);
+        } catch (SocketTimeoutException e) {
+            return null;
+        }
+        return java.util.Arrays.copyOf(buffer, in.getLength());
+    }
+
+    private static String code(byte[] reply) {
+        int c = reply[1] & 0xff;
+        return (c >> 5) + "." + String.format("%02d", c & 31);
+    }
+
+    /** One CoAP option: its number and value. */
+    private record Option(int number, byte[] value) {
+    }
+
+    private static Option option(int number, String value) {
+        return new Option(number, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Option option(int number, byte[] value) {
+        return new Option(number, value);
+    }
+
+    /** A message: header (version 1, type, token length), code, message id, token, options in order, payload. */
+    private byte[] request(int type, int code, byte[] token, List<Option> options, byte[] payload) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(0x40 | type << 4 | token.length & 0x0f);
+        b.write(code);
+        int mid = ids.incrementAndGet();
+        b.write(mid >> 8 & 0xff);
+        b.write(mid & 0xff);
+        b.writeBytes(token);
+        int previous = 0;
+        for (Option o : options.stream().sorted(java.util.Comparator.comparingInt(Option::number)).toList()) {
+            int delta = o.number() - previous;
+            previous = o.number();
+            int length = o.value().length;
+            b.write(nibble(delta) << 4 | nibble(length));
+            extended(b, delta);
+            extended(b, length);
+            b.writeBytes(o.value());
+        }
+        if (payload.length > 0) {
+            b.write(0xff);
+            b.writeBytes(payload);
+        }
+        return b.toByteArray();
+    }
+
+    private static int nibble(int n) {
+        return n < 13 ? n : n < 269 ? 13 : 14;
+    }
+
+    private static void extended(ByteArrayOutputStream b, int n) {
+        if (n >= 269) {
+            b.write((n - 269) >> 8 & 0xff);
+            b.write((n - 269) & 0xff);
+        } else if (n >= 13) {
+            b.write(n - 13);
+        }
+    }
+
+    private static byte[] bytes(Hostile h, int n) {
+        byte[] b = new byte[n];
+        h.random().nextBytes(b);
+        return b;
+    }
+
+    /** One datagram: noise, a header with reserved values, or a request with hostile options. */
+    private byte[] datagram(Hostile h) {
+        return switch (h.below(10)) {
+            case 0 -> bytes(h, 1 + h.below(1_200));
+            case 1 -> {
+                byte[] b = hostileRequest(h);
+                b[0] = (byte) h.below(256); // any version, type and token length (9 to 15 are reserved)
+                if (h.chance(50)) {
+                    b[1] = (byte) h.below(256); // any code: responses, reserved classes
+                }
+                yield b;
+            }
+            case 2 -> {
+                byte[] b = hostileRequest(h);
+                if (b.length > 5) {
+                    b[4 + h.below(b.length - 4)] = (byte) (h.chance(50) ? 0xff : h.below(256)); // a broken option
+                }
+                yield b;
+            }
+            default -> hostileRequest(h);
+        };
+    }
+
+    private byte[] hostileRequest(Hostile h) {
+        List<Option> options = new ArrayList<>();
+        switch (h.below(4)) {
+            case 0 -> {
+                options.add(option(11, "telemetry"));
+                options.add(option(11, "demo"));
+                options.add(option(11, FUZZER));
+            }
+            case 1 -> {
+                options.add(option(11, h.pick(List.of("telemetry", "t", "event", "e", "command", "command_response"))));
+                options.add(option(11, h.pick(List.of("demo", "other", "", ".."))));
+                options.add(option(11, h.chance(50) ? h.text() : FUZZER));
+            }
+            case 2 -> {
+                for (int i = h.below(6); i >= 0; i--) {
+                    options.add(option(11, h.text()));
+                }
+            }
+            default -> options.add(option(11, h.pick(List.of("telemetry", "t", ".well-known", "registry"))));
+        }
+        for (int i = h.chance(50) ? 0 : h.below(4); i > 0; i--) {
+            int number = h.pick(List.of(15, 15, 12, 17, 23, 27, 60, 3, 6, 9, 35, 258, 2049, 65001, 1 + h.below(65000)));
+            byte[] value = switch (number) {
+                case 15 -> h.pick(List.of("hono-ttd=" + h.text(), "feature=" + h.text(), "empty", h.text()))
+                        .getBytes(StandardCharsets.UTF_8);
+                case 12, 17 -> bytes(h, h.below(4)); // Content-Format and Accept: any, even 3 bytes
+                default -> bytes(h, h.chance(90) ? h.below(9) : 300 + h.below(700));
+            };
+            options.add(option(number, value));
+        }
+        if (h.chance(60)) {
+            options.add(option(12, new byte[] {50})); // application/json
+        }
+        byte[] payload = switch (h.below(4)) {
+            case 0 -> new byte[0];
+            case 1 -> h.notJson();
+            default -> h.json().getBytes(StandardCharsets.UTF_8);
+        };
+        int code = h.pick(List.of(2, 2, 2, 3, 1, 4, 5, 7));
+        int type = h.chance(80) ? 0 : h.below(4);
+        return request(type, code, bytes(h, h.below(9)), options, payload);
+    }
+}
