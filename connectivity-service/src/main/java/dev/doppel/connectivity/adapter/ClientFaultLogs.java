@@ -35,9 +35,9 @@ import java.util.logging.Logger;
 @ApplicationScoped
 public class ClientFaultLogs {
 
-    /** One kind of client fault: the loggers it comes through, how to know it, where it is counted. */
-    private record Kind(String name, List<String> loggers, Predicate<LogRecord> matches, LongAdder count,
-            AtomicBoolean said) implements Filter {
+    /** One kind of client fault: how to know it, where it is counted, whether the log was told. */
+    private record Kind(String name, Predicate<LogRecord> matches, LongAdder count, AtomicBoolean said)
+            implements Filter {
 
         @Override
         public boolean isLoggable(LogRecord record) {
@@ -69,7 +69,7 @@ public class ClientFaultLogs {
     }
 
     private static Kind kind(String name, List<String> loggers, Predicate<LogRecord> matches) {
-        Kind kind = new Kind(name, loggers, matches, new LongAdder(), new AtomicBoolean());
+        Kind kind = new Kind(name, matches, new LongAdder(), new AtomicBoolean());
         for (String loggerName : loggers) {
             Logger logger = Logger.getLogger(loggerName);
             Filter before = logger.getFilter();

@@ -133,6 +133,29 @@ public final class KafkaProbe implements AutoCloseable {
         return null;
     }
 
+    /** A control record that arrived (null: it did not), and the keys seen that were not allowed. */
+    public record Control(ConsumerRecord<String, byte[]> record, List<String> strangers) {
+    }
+
+    /**
+     * For the negative check of a hostile-input test: waits up to {@code timeout} for a record keyed
+     * {@code control} (the positive control, sent last), then reads for {@code drain} more, and
+     * returns it with every key seen on the way that is neither it nor among {@code allowed}.
+     */
+    public static Control awaitControl(KafkaConsumer<String, byte[]> consumer, String control,
+            java.util.Set<String> allowed, Duration timeout, Duration drain) {
+        List<String> strangers = new ArrayList<>();
+        Predicate<ConsumerRecord<String, byte[]>> note = r -> {
+            if (!r.key().equals(control) && !allowed.contains(r.key())) {
+                strangers.add(r.key());
+            }
+            return false;
+        };
+        ConsumerRecord<String, byte[]> found = await(consumer, r -> note.test(r) || r.key().equals(control), timeout);
+        await(consumer, note, drain);
+        return new Control(found, strangers);
+    }
+
     /**
      * How many records of {@code topic} the consumer group {@code group} has not committed yet (every
      * record produced so far, for a group that has committed nothing).

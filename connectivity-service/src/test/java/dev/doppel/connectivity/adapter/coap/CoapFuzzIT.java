@@ -34,7 +34,6 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.Test;
 
@@ -118,23 +117,12 @@ class CoapFuzzIT {
                 assertNotNull(reply, "no answer to the sentinel's report");
                 assertTrue(code(reply).startsWith("2."), "the sentinel's report was not taken: " + code(reply));
             }
-            List<String> others = new ArrayList<>();
-            ConsumerRecord<String, byte[]> control = KafkaProbe.await(telemetry, r -> {
-                if (!r.key().equals("demo:" + FUZZER) && !r.key().equals("demo:" + SENTINEL)) {
-                    others.add(r.key());
-                }
-                return r.key().equals("demo:" + SENTINEL);
-            }, Duration.ofSeconds(30));
-            assertNotNull(control, "the sentinel's report did not arrive");
+            KafkaProbe.Control control = KafkaProbe.awaitControl(telemetry, "demo:" + SENTINEL,
+                    java.util.Set.of("demo:" + FUZZER), Duration.ofSeconds(30), Duration.ofSeconds(2));
+            assertNotNull(control.record(), "the sentinel's report did not arrive");
             assertEquals(Map.of("telemetry", Map.of("alive", true)),
-                    KafkaProbe.read(control, TelemetryReceived.class).features());
-            KafkaProbe.await(telemetry, r -> {
-                if (!r.key().equals("demo:" + FUZZER)) {
-                    others.add(r.key());
-                }
-                return false;
-            }, Duration.ofSeconds(2));
-            assertEquals(List.of(), others, "hostile datagrams reported in the name of another device");
+                    KafkaProbe.read(control.record(), TelemetryReceived.class).features());
+            assertEquals(List.of(), control.strangers(), "hostile datagrams reported in the name of another device");
             String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
             assertTrue(metrics.matches("(?s).*doppel_coap_messages_total\\{channel=\"unknown\",outcome=\"malformed-message\"} [1-9].*"),
                     "the malformed messages were not counted");

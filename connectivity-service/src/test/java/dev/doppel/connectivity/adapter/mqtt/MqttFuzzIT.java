@@ -34,7 +34,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
@@ -128,24 +127,12 @@ class MqttFuzzIT {
             sentinel.publish("telemetry", "{\"alive\":true}".getBytes(StandardCharsets.UTF_8), 1, false);
             sentinel.disconnect();
             sentinel.close();
-            List<String> others = new ArrayList<>();
-            ConsumerRecord<String, byte[]> control = KafkaProbe.await(telemetry, r -> {
-                if (!r.key().equals("demo:" + FUZZER) && !r.key().equals("demo:" + BROKEN)
-                        && !r.key().equals("demo:" + SENTINEL)) {
-                    others.add(r.key());
-                }
-                return r.key().equals("demo:" + SENTINEL);
-            }, Duration.ofSeconds(30));
-            assertNotNull(control, "the sentinel device's report did not arrive");
+            KafkaProbe.Control control = KafkaProbe.awaitControl(telemetry, "demo:" + SENTINEL,
+                    java.util.Set.of("demo:" + FUZZER, "demo:" + BROKEN), Duration.ofSeconds(30), Duration.ofSeconds(2));
+            assertNotNull(control.record(), "the sentinel device's report did not arrive");
             assertEquals(Map.of("telemetry", Map.of("alive", true)),
-                    KafkaProbe.read(control, TelemetryReceived.class).features());
-            KafkaProbe.await(telemetry, r -> {
-                if (!r.key().equals("demo:" + FUZZER) && !r.key().equals("demo:" + BROKEN)) {
-                    others.add(r.key());
-                }
-                return false;
-            }, Duration.ofSeconds(2));
-            assertEquals(List.of(), others, "hostile input reported in the name of another device");
+                    KafkaProbe.read(control.record(), TelemetryReceived.class).features());
+            assertEquals(List.of(), control.strangers(), "hostile input reported in the name of another device");
             assertTrue(outcomes.getOrDefault("logged in", 0) > 5_000, "too few connections got past the login: " + outcomes);
         }
     }
