@@ -48,6 +48,8 @@ public class ModbusPoller {
     private final Duration timeout;
     private final Duration maxBackoff;
     private final ScheduledExecutorService executor;
+    /** Cuts off a request that has taken too long in all (a slave dripping its answer). */
+    private final ScheduledExecutorService watchdog;
     private final Map<String, PolledDevice> polled = new ConcurrentHashMap<>();
     private volatile boolean shuttingDown;
 
@@ -71,6 +73,11 @@ public class ModbusPoller {
         // Modbus I/O blocks: it runs here, never on an event loop.
         this.executor = Executors.newScheduledThreadPool(threads, r -> {
             Thread t = new Thread(r, "modbus-poller");
+            t.setDaemon(true);
+            return t;
+        });
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "modbus-watchdog");
             t.setDaemon(true);
             return t;
         });
@@ -129,8 +136,8 @@ public class ModbusPoller {
     }
 
     private void start(ThingId id, ModbusPlan plan) {
-        PolledDevice device = new PolledDevice(id, plan, executor, router, downstream, metrics, json, egress, timeout,
-                maxBackoff);
+        PolledDevice device = new PolledDevice(id, plan, executor, watchdog, router, downstream, metrics, json, egress,
+                timeout, maxBackoff);
         if (!shuttingDown && polled.putIfAbsent(id.toString(), device) == null) {
             LOG.infof("polling %s at %s:%d every %d ms", id, plan.host(), plan.port(), plan.periodMs());
             device.start();
@@ -142,5 +149,6 @@ public class ModbusPoller {
         polled.values().forEach(PolledDevice::stop);
         polled.clear();
         executor.shutdownNow();
+        watchdog.shutdownNow();
     }
 }

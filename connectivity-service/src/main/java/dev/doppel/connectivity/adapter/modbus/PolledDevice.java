@@ -2,7 +2,17 @@ package dev.doppel.connectivity.adapter.modbus;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.ghgande.j2mod.modbus.facade.ModbusTCPMaster;
+import com.ghgande.j2mod.modbus.ModbusException;
+import com.ghgande.j2mod.modbus.io.ModbusTCPTransaction;
+import com.ghgande.j2mod.modbus.msg.ModbusRequest;
+import com.ghgande.j2mod.modbus.msg.ModbusResponse;
+import com.ghgande.j2mod.modbus.msg.ReadInputRegistersRequest;
+import com.ghgande.j2mod.modbus.msg.ReadInputRegistersResponse;
+import com.ghgande.j2mod.modbus.msg.ReadMultipleRegistersRequest;
+import com.ghgande.j2mod.modbus.msg.ReadMultipleRegistersResponse;
+import com.ghgande.j2mod.modbus.msg.WriteMultipleRegistersRequest;
+import com.ghgande.j2mod.modbus.msg.WriteMultipleRegistersResponse;
+import com.ghgande.j2mod.modbus.net.TCPMasterConnection;
 import com.ghgande.j2mod.modbus.procimg.InputRegister;
 import com.ghgande.j2mod.modbus.procimg.Register;
 import com.ghgande.j2mod.modbus.procimg.SimpleRegister;
@@ -52,6 +62,7 @@ final class PolledDevice implements CommandSink {
     private final ThingId id;
     private final ModbusPlan plan;
     private final ScheduledExecutorService executor;
+    private final ScheduledExecutorService watchdog;
     private final CommandRouter router;
     private final DownstreamSender downstream;
     private final MeterRegistry metrics;
@@ -60,20 +71,23 @@ final class PolledDevice implements CommandSink {
     private final Duration timeout;
     private final Duration maxBackoff;
 
-    private ModbusTCPMaster master;
+    private TCPMasterConnection connection;
     /** Null until the first poll tells; then whether the last poll reached the device. */
     private volatile Boolean reachable;
     private int failures;
     private volatile boolean stopped;
     private volatile ScheduledFuture<?> next;
+    /** Set when the watchdog cut the last exchange off. */
+    private volatile boolean cutOff;
 
-    PolledDevice(ThingId id, ModbusPlan plan, ScheduledExecutorService executor, CommandRouter router,
-            DownstreamSender downstream, MeterRegistry metrics, ObjectMapper json, EgressPolicy egress, Duration timeout,
-            Duration maxBackoff) {
+    PolledDevice(ThingId id, ModbusPlan plan, ScheduledExecutorService executor, ScheduledExecutorService watchdog,
+            CommandRouter router, DownstreamSender downstream, MeterRegistry metrics, ObjectMapper json,
+            EgressPolicy egress, Duration timeout, Duration maxBackoff) {
         this.egress = egress;
         this.id = id;
         this.plan = plan;
         this.executor = executor;
+        this.watchdog = watchdog;
         this.router = router;
         this.downstream = downstream;
         this.metrics = metrics;
@@ -142,7 +156,7 @@ final class PolledDevice implements CommandSink {
             }
             failures++;
             close();
-            metrics.counter("doppel.modbus.polls", "outcome", "unreachable").increment();
+            metrics.counter("doppel.modbus.polls", "outcome", cutOff ? "too-slow" : "unreachable").increment();
             if (!Boolean.FALSE.equals(reachable)) {
                 LOG.warnf("Modbus device %s at %s:%d does not answer: %s", id, plan.host(), plan.port(), e.toString());
                 announce(false);
@@ -170,12 +184,17 @@ final class PolledDevice implements CommandSink {
 
     /** Reads every register of the plan, in as few requests as Modbus allows. */
     private Map<String, Object> read() throws Exception {
-        ModbusTCPMaster m = connected();
         Map<String, Object> values = new LinkedHashMap<>();
         for (Block block : plan.blocks()) {
             InputRegister[] registers = block.table() == Table.holding
-                    ? m.readMultipleRegisters(plan.unitId(), block.address(), block.words())
-                    : m.readInputRegisters(plan.unitId(), block.address(), block.words());
+                    ? exchange(new ReadMultipleRegistersRequest(block.address(), block.words()),
+                            ReadMultipleRegistersResponse.class).getRegisters()
+                    : exchange(new ReadInputRegistersRequest(block.address(), block.words()),
+                            ReadInputRegistersResponse.class).getRegisters();
+            if (registers == null || registers.length != block.words()) {
+                throw new ModbusException("asked for " + block.words() + " registers, the device answered "
+                        + (registers == null ? "none" : registers.length));
+            }
             int[] words = new int[registers.length];
             for (int i = 0; i < registers.length; i++) {
                 words[i] = registers[i].getValue();
@@ -190,22 +209,56 @@ final class PolledDevice implements CommandSink {
         return values;
     }
 
-    private ModbusTCPMaster connected() throws Exception {
-        if (master == null) {
+    /**
+     * One request to the device and its answer, which must be the one asked for (the same unit, the
+     * type of the request): anything else is the device failing, not data. Cut off (its connection
+     * closed) once it has taken the timeout in all: j2mod's timeout bounds each read from the socket,
+     * not the answer, so a device that drips its answer a byte at a time would otherwise hold this
+     * thread, one of the few every tenant's devices share, for minutes (ModbusFuzzIT).
+     */
+    private <T extends ModbusResponse> T exchange(ModbusRequest request, Class<T> expected) throws Exception {
+        TCPMasterConnection c = connected();
+        request.setUnitID(plan.unitId());
+        ModbusTCPTransaction transaction = new ModbusTCPTransaction(c);
+        transaction.setRequest(request);
+        transaction.setRetries(1); // a silent device costs one timeout per poll, not j2mod's default five
+        cutOff = false;
+        ScheduledFuture<?> cut = watchdog.schedule(() -> {
+            cutOff = true;
+            c.close(); // not synchronized: the blocked read fails at once
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        ModbusResponse response;
+        try {
+            transaction.execute();
+            response = transaction.getResponse();
+        } finally {
+            cut.cancel(false);
+        }
+        if (!expected.isInstance(response) || response.getUnitID() != plan.unitId()) {
+            throw new ModbusException("the device answered " + (response == null ? "nothing"
+                    : response.getClass().getSimpleName() + " from unit " + response.getUnitID()) + " to "
+                    + request.getClass().getSimpleName() + " for unit " + plan.unitId());
+        }
+        return expected.cast(response);
+    }
+
+    private TCPMasterConnection connected() throws Exception {
+        if (connection == null) {
             // Checked at every connection, and the connection goes to the address checked.
             InetAddress address = egress.check(id.tenant(), plan.host(), plan.port(), "modbus").await().atMost(timeout);
-            ModbusTCPMaster m = new ModbusTCPMaster(address.getHostAddress(), plan.port(), (int) timeout.toMillis(), false);
-            m.setRetries(1); // a silent device costs one timeout per poll, not j2mod's default five
-            m.connect();
-            master = m;
+            TCPMasterConnection c = new TCPMasterConnection(address);
+            c.setPort(plan.port());
+            c.setTimeout((int) timeout.toMillis());
+            c.connect();
+            connection = c;
         }
-        return master;
+        return connection;
     }
 
     private void close() {
-        if (master != null) {
-            master.disconnect();
-            master = null;
+        if (connection != null) {
+            connection.close();
+            connection = null;
         }
     }
 
@@ -259,14 +312,14 @@ final class PolledDevice implements CommandSink {
         }
         router.reportStep(command, CommandStatus.SENT, TRANSPORT).await().atMost(SEND_TIMEOUT);
         try {
-            ModbusTCPMaster m = connected();
             for (var w : writes.entrySet()) {
                 int[] words = w.getKey().encode(w.getValue());
                 Register[] registers = new Register[words.length];
                 for (int i = 0; i < words.length; i++) {
                     registers[i] = new SimpleRegister(words[i]);
                 }
-                m.writeMultipleRegisters(plan.unitId(), w.getKey().address(), registers);
+                exchange(new WriteMultipleRegistersRequest(w.getKey().address(), registers),
+                        WriteMultipleRegistersResponse.class);
             }
         } catch (Exception e) {
             close();
