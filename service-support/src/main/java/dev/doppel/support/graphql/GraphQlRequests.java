@@ -14,9 +14,10 @@ import java.util.Set;
  * What SmallRye GraphQL's HTTP handler does not refuse by itself, refused as a client's error
  * before or around it (the fuzz tests found each as a 500): a POST whose body is not a GraphQL
  * request (a form or a multipart body, which Vert.x starts decoding as one and fails on), a body
- * its JSON parser gives up on (nesting past 1,000 levels), and {@code variables} that are not an
- * object (a cast failure in SmallRye's request parsing). Answered 415 and 400 with a problem,
- * counted in {@code doppel_graphql_refused_total{reason}}.
+ * its JSON parser gives up on (nesting past 1,000 levels), {@code variables} that are not an
+ * object (a cast failure in SmallRye's request parsing), and a JSON literal in the query that its
+ * scalar cannot read. Answered 415 and 400 with a problem, counted in
+ * {@code doppel_graphql_refused_total{reason}}.
  */
 @ApplicationScoped
 public class GraphQlRequests {
@@ -51,12 +52,37 @@ public class GraphQlRequests {
     }
 
     private void unreadable(RoutingContext ctx) {
-        if (ctx.response().headWritten() || !unreadableRequest(ctx.failure())) {
+        if (ctx.response().headWritten()) {
             ctx.next();
-            return;
+        } else if (unreadableRequest(ctx.failure())) {
+            refuse(ctx, Problem.of("invalid-request", "Invalid request", 400,
+                    "the body is not JSON this service reads: " + ctx.failure().getMessage(), PATH));
+        } else if (unreadableLiteral(ctx.failure())) {
+            refuse(ctx, Problem.of("invalid-request", "Invalid request", 400,
+                    "a JSON argument written in the query holds a value its scalar cannot read (such as null in"
+                            + " a list or an object); pass the value in variables instead", PATH));
+        } else {
+            ctx.next();
         }
-        refuse(ctx, Problem.of("invalid-request", "Invalid request", 400,
-                "the body is not JSON this service reads: " + ctx.failure().getMessage(), PATH));
+    }
+
+    /**
+     * The JSON scalar (graphql-java's extended scalars) fails with an internal assertion on a literal
+     * it does not cover, {@code null} in a list or object ({@code json: [null]}), while the query is
+     * validated: a value the client wrote (CommandApiFuzzIT).
+     */
+    private static boolean unreadableLiteral(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t.getClass().getName().equals("graphql.AssertException")) {
+                StackTraceElement[] at = t.getStackTrace();
+                for (int i = 0; i < Math.min(at.length, 8); i++) {
+                    if (at[i].getClassName().startsWith("graphql.scalars.")) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /**
