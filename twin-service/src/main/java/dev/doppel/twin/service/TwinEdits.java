@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
@@ -128,15 +129,37 @@ public class TwinEdits {
             return attempt(id, path, edit, value, conditions, trace, 1);
         }
         return Uni.createFrom().emitter(result -> queue(new Pending(new Request(id, path, edit, value, conditions,
-                trace), result, System.nanoTime())));
+                trace), result, Vertx.currentContext(), System.nanoTime())));
     }
 
     /** One edit as asked for. */
     private record Request(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions, Context trace) {
     }
 
-    /** An edit waiting for its batch, and its caller. */
-    private record Pending(Request request, UniEmitter<? super Written> result, long queuedAt) {
+    /**
+     * An edit waiting for its batch, and its caller: the emitter and the Vert.x context the caller
+     * asked on. The batch runs on whichever edit's context started it, so each caller is answered on
+     * its own: its request (the REST layer's request context lives in that context; Mutiny does not
+     * carry contexts here, see application.properties) and its event loop.
+     */
+    private record Pending(Request request, UniEmitter<? super Written> result, io.vertx.core.Context context,
+            long queuedAt) {
+
+        void complete(Written written) {
+            onCallersContext(() -> result.complete(written));
+        }
+
+        void fail(Throwable failure) {
+            onCallersContext(() -> result.fail(failure));
+        }
+
+        private void onCallersContext(Runnable answer) {
+            if (context == null || context == Vertx.currentContext()) {
+                answer.run();
+            } else {
+                context.runOnContext(v -> answer.run());
+            }
+        }
     }
 
     /** What an edit makes of the twin as read: the twin after it and the outbox its write carries. */
@@ -178,7 +201,7 @@ public class TwinEdits {
             batches++;
         }
         writeBatch(batch).subscribe().with(ok -> done(batch), failure -> {
-            batch.forEach(p -> p.result().fail(failure));
+            batch.forEach(p -> p.fail(failure));
             done(batch);
         });
     }
@@ -213,7 +236,7 @@ public class TwinEdits {
                             plans.add(plan(r, Optional.ofNullable(found.get(r.id().toString())).map(Stored::twin), now));
                             planned.add(p);
                         } catch (RuntimeException e) {
-                            p.result().fail(e);
+                            p.fail(e);
                         }
                     }
                     if (plans.isEmpty()) {
@@ -232,10 +255,10 @@ public class TwinEdits {
                                     Request r = p.request();
                                     if (written.contains(r.id().toString())) {
                                         deliveries.add(new ChangeDelivery.Delivery(plan.outbox(), r.trace()));
-                                        answers.add(() -> p.result().complete(plan.written()));
+                                        answers.add(() -> p.complete(plan.written()));
                                     } else {
                                         retry(r.id(), r.path(), r.edit(), r.value(), r.conditions(), r.trace(), 1)
-                                                .subscribe().with(p.result()::complete, p.result()::fail);
+                                                .subscribe().with(p::complete, p::fail);
                                     }
                                 }
                                 return delivery.deliverAll(deliveries).invoke(() -> {
@@ -245,7 +268,7 @@ public class TwinEdits {
                                         .onFailure().invoke(f -> {
                                             for (int i = 0; i < plans.size(); i++) {
                                                 if (written.contains(planned.get(i).request().id().toString())) {
-                                                    planned.get(i).result().fail(f);
+                                                    planned.get(i).fail(f);
                                                 }
                                             }
                                         })
