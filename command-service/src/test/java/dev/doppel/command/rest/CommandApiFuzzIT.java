@@ -10,10 +10,14 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import dev.doppel.command.RegisteredDevices;
 import dev.doppel.devstack.testing.FuzzClient;
 import dev.doppel.devstack.testing.Hostile;
+import dev.doppel.devstack.testing.LogWatch;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.net.URL;
 import java.net.http.HttpResponse;
@@ -52,6 +56,9 @@ class CommandApiFuzzIT {
     @TestHTTPResource(value = "", management = true)
     URL management;
 
+    @Inject
+    Vertx vertx;
+
     private FuzzClient client;
     /** Ids of commands of tenant demo the run created: what mallory must never reach. */
     private final List<String> demoCommands = new ArrayList<>();
@@ -78,49 +85,54 @@ class CommandApiFuzzIT {
 
     @Test
     void tenThousandHostileRestRequestsAndTenThousandGraphQlOnesReachNothingTheyShouldNot() throws Exception {
-        client = new FuzzClient(api.toString(), 10 * 1024 * 1024); // Quarkus' default body limit
-        RegisteredDevices.register("demo:fuzz-1", "demo:fuzz-2", "other:fuzz-3", SENTINEL_THING);
-        HttpResponse<String> queued = send("admin", "POST", "/api/commands", utf8("{\"thingId\":\"" + SENTINEL_THING
-                + "\",\"subject\":\"keep\",\"payload\":{\"on\":true},\"timeout\":\"60s\",\"ttl\":\"1h\"}"),
-                "application/json", Map.of());
-        assertEquals(202, queued.statusCode(), queued.body());
-        String sentinelPath = "/api/commands/" + enc(id(queued.body()));
-        String sentinel = send("admin", "GET", sentinelPath, null, null, Map.of()).body();
+        // Every event loop stays free (the watch shows that it sees a block at the end).
+        try (LogWatch blocked = LogWatch.eventLoopsBlocked()) {
+            client = new FuzzClient(api.toString(), 10 * 1024 * 1024); // Quarkus' default body limit
+            RegisteredDevices.register("demo:fuzz-1", "demo:fuzz-2", "other:fuzz-3", SENTINEL_THING);
+            HttpResponse<String> queued = send("admin", "POST", "/api/commands", utf8("{\"thingId\":\"" + SENTINEL_THING
+                    + "\",\"subject\":\"keep\",\"payload\":{\"on\":true},\"timeout\":\"60s\",\"ttl\":\"1h\"}"),
+                    "application/json", Map.of());
+            assertEquals(202, queued.statusCode(), queued.body());
+            String sentinelPath = "/api/commands/" + enc(id(queued.body()));
+            String sentinel = send("admin", "GET", sentinelPath, null, null, Map.of()).body();
 
-        Hostile h = new Hostile(20261207L);
-        for (int i = 0; i < REQUESTS; i++) {
-            restRequest(h);
-        }
-        Hostile g = new Hostile(11L);
-        for (int i = 0; i < REQUESTS; i++) {
-            graphqlRequest(g);
-        }
-        // Whatever mallory asked for during the run, no command of demo reads as hers afterwards either.
-        for (String id : demoCommands.subList(0, Math.min(200, demoCommands.size()))) {
-            HttpResponse<String> r = send("mallory", "GET", "/api/commands/" + enc(id), null, null, Map.of());
-            if (r != null && r.statusCode() != 404) {
-                escapes.add("mallory read demo's command " + id + " -> " + r.statusCode());
+            Hostile h = new Hostile(20261207L);
+            for (int i = 0; i < REQUESTS; i++) {
+                restRequest(h);
             }
-        }
+            Hostile g = new Hostile(11L);
+            for (int i = 0; i < REQUESTS; i++) {
+                graphqlRequest(g);
+            }
+            // Whatever mallory asked for during the run, no command of demo reads as hers afterwards either.
+            for (String id : demoCommands.subList(0, Math.min(200, demoCommands.size()))) {
+                HttpResponse<String> r = send("mallory", "GET", "/api/commands/" + enc(id), null, null, Map.of());
+                if (r != null && r.statusCode() != 404) {
+                    escapes.add("mallory read demo's command " + id + " -> " + r.statusCode());
+                }
+            }
 
-        java.nio.file.Path report = java.nio.file.Path.of("target/fuzz-command-api.txt");
-        client.report(report);
-        java.nio.file.Files.writeString(report, "commands of demo created: " + demoCommands.size() + ", viewer reads: "
-                + viewerReads + ", mallory's reads of her own: " + otherTenantOwnReads + "\n",
-                java.nio.file.StandardOpenOption.APPEND);
-        assertNull(client.problems());
-        assertTrue(escapes.isEmpty(), "requests reached what the caller may not: " + escapes);
-        assertEquals(sentinel, send("admin", "GET", sentinelPath, null, null, Map.of()).body(),
-                "a command no request addressed changed");
-        HttpResponse<String> ready = client.get(management + "health/ready");
-        assertEquals(200, ready.statusCode(), ready.body());
-        // Positive controls of the checks above: the run reached the handlers and the store, demo's
-        // commands were there to be reached, and both the viewer and mallory were answered with data.
-        assertTrue(client.answered("2xx") > 1_000 && client.answered("4xx") > 1_000,
-                "too few requests were accepted or refused to say anything: " + client.answers());
-        assertTrue(demoCommands.size() > 20, "too few commands of demo were created: " + demoCommands.size());
-        assertTrue(viewerReads > 50 && otherTenantOwnReads > 50,
-                "the viewer read " + viewerReads + " times, mallory her own commands " + otherTenantOwnReads + " times");
+            java.nio.file.Path report = java.nio.file.Path.of("target/fuzz-command-api.txt");
+            client.report(report);
+            java.nio.file.Files.writeString(report, "commands of demo created: " + demoCommands.size() + ", viewer reads: "
+                    + viewerReads + ", mallory's reads of her own: " + otherTenantOwnReads + "\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+            assertNull(client.problems());
+            assertTrue(escapes.isEmpty(), "requests reached what the caller may not: " + escapes);
+            assertEquals(sentinel, send("admin", "GET", sentinelPath, null, null, Map.of()).body(),
+                    "a command no request addressed changed");
+            blocked.assertNoneBlockedThenSeeOne(
+                    r -> ((VertxInternal) vertx).createEventLoopContext().runOnContext(v -> r.run()));
+            HttpResponse<String> ready = client.get(management + "health/ready");
+            assertEquals(200, ready.statusCode(), ready.body());
+            // Positive controls of the checks above: the run reached the handlers and the store, demo's
+            // commands were there to be reached, and both the viewer and mallory were answered with data.
+            assertTrue(client.answered("2xx") > 1_000 && client.answered("4xx") > 1_000,
+                    "too few requests were accepted or refused to say anything: " + client.answers());
+            assertTrue(demoCommands.size() > 20, "too few commands of demo were created: " + demoCommands.size());
+            assertTrue(viewerReads > 50 && otherTenantOwnReads > 50,
+                    "the viewer read " + viewerReads + " times, mallory her own commands " + otherTenantOwnReads + " times");
+        }
     }
 
     private static String id(String body) {

@@ -68,9 +68,9 @@ class CoapFuzzIT {
     void tenThousandHostileDatagramsBreakNothingAndReachNoOneElse() throws Exception {
         register(FUZZER);
         register(SENTINEL);
-        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
+        try (LogWatch errors = LogWatch.errors();
+                KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
                 KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
-            LogWatch errors = LogWatch.errors();
             Hostile h = new Hostile(5683L);
             List<byte[]> all = new ArrayList<>();
             for (int i = 0; i < DATAGRAMS; i++) {

@@ -20,8 +20,6 @@ import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
 import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +28,7 @@ import java.util.Map;
 import java.util.StringJoiner;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,19 +40,8 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(RealInfrastructure.class)
-@TestProfile(ModbusFuzzIT.Hostile.class)
 class ModbusFuzzIT {
 
-    /** A short timeout and back-off, so that the run sees many answers in little time. */
-    public static class Hostile implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("doppel.modbus.timeout", "1s", "doppel.modbus.max-backoff", "1s",
-                    "doppel.modbus.threads", String.valueOf(THREADS));
-        }
-    }
-
-    private static final int THREADS = 4;
     private static final int HOSTILE_DEVICES = 8;
     private static final int ANSWERS = 400;
     /** Adjacent registers read in one request: a long answer to drip. */
@@ -79,6 +67,8 @@ class ModbusFuzzIT {
 
     @Test
     void liesAreNeverTakenForDataAndADrippingSlaveStallsNoOtherDevice() throws Exception {
+        // The test profile polls with a timeout of 1 s and backs off for at most 1 s: many answers, soon.
+        int threads = ConfigProvider.getConfig().getValue("doppel.modbus.threads", Integer.class);
         SimpleProcessImage image = new SimpleProcessImage(UNIT);
         image.addRegister(new SimpleRegister(100));
         int honestPort = Ports.free();
@@ -132,7 +122,7 @@ class ModbusFuzzIT {
             slave.only(HostileModbusSlave.Answer.DRIP);
             int dripsBefore = slave.given().getOrDefault(HostileModbusSlave.Answer.DRIP,
                     new java.util.concurrent.atomic.AtomicInteger()).get();
-            while (slave.given().get(HostileModbusSlave.Answer.DRIP).get() < dripsBefore + THREADS) {
+            while (slave.given().get(HostileModbusSlave.Answer.DRIP).get() < dripsBefore + threads) {
                 if (System.nanoTime() > deadline) {
                     fail("the hostile devices were not polled again: " + slave.given());
                 }
