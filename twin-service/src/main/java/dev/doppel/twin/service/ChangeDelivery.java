@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
@@ -133,10 +132,9 @@ public class ChangeDelivery {
         if (running != null) {
             // This instance is delivering it right now (a concurrent writer of the same twin): wait for
             // that instead of publishing it a second time, possibly after the next change. The wait
-            // ends on the other writer's thread; the caller goes on on its own Vert.x context.
-            io.vertx.core.Context caller = Vertx.currentContext();
+            // ends on the other writer's thread; the caller goes on on its own (CallerContext).
             return Uni.createFrom().completionStage(running).onFailure().recoverWithNull()
-                    .emitOn(caller == null ? Runnable::run : task -> caller.runOnContext(v -> task.run()))
+                    .emitOn(CallerContext.current())
                     .chain(() -> isDelivered(outbox) ? Uni.createFrom().voidItem() : check(outbox));
         }
         return check(outbox);

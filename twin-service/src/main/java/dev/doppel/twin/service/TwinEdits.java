@@ -17,7 +17,6 @@ import io.micrometer.core.instrument.Timer;
 import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
-import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Instant;
@@ -32,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -129,7 +129,7 @@ public class TwinEdits {
             return attempt(id, path, edit, value, conditions, trace, 1);
         }
         return Uni.createFrom().emitter(result -> queue(new Pending(new Request(id, path, edit, value, conditions,
-                trace), result, Vertx.currentContext(), System.nanoTime())));
+                trace), result, CallerContext.current(), System.nanoTime())));
     }
 
     /** One edit as asked for. */
@@ -137,28 +137,18 @@ public class TwinEdits {
     }
 
     /**
-     * An edit waiting for its batch, and its caller: the emitter and the Vert.x context the caller
-     * asked on. The batch runs on whichever edit's context started it, so each caller is answered on
-     * its own: its request (the REST layer's request context lives in that context; Mutiny does not
-     * carry contexts here, see application.properties) and its event loop.
+     * An edit waiting for its batch, and its caller: the emitter, and where to answer it. The batch
+     * runs on whichever edit's context started it, so each caller is answered on its own
+     * ({@link CallerContext}).
      */
-    private record Pending(Request request, UniEmitter<? super Written> result, io.vertx.core.Context context,
-            long queuedAt) {
+    private record Pending(Request request, UniEmitter<? super Written> result, Executor caller, long queuedAt) {
 
         void complete(Written written) {
-            onCallersContext(() -> result.complete(written));
+            caller.execute(() -> result.complete(written));
         }
 
         void fail(Throwable failure) {
-            onCallersContext(() -> result.fail(failure));
-        }
-
-        private void onCallersContext(Runnable answer) {
-            if (context == null || context == Vertx.currentContext()) {
-                answer.run();
-            } else {
-                context.runOnContext(v -> answer.run());
-            }
+            caller.execute(() -> result.fail(failure));
         }
     }
 
