@@ -73,13 +73,8 @@ public class GraphQlRequests {
      */
     private static boolean unreadableLiteral(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t.getClass().getName().equals("graphql.AssertException")) {
-                StackTraceElement[] at = t.getStackTrace();
-                for (int i = 0; i < Math.min(at.length, 8); i++) {
-                    if (at[i].getClassName().startsWith("graphql.scalars.")) {
-                        return true;
-                    }
-                }
+            if (t.getClass().getName().equals("graphql.AssertException") && raisedIn(t, "graphql.scalars.")) {
+                return true;
             }
         }
         return false;
@@ -91,13 +86,20 @@ public class GraphQlRequests {
      */
     private static boolean unreadableRequest(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t.getClass().getName().startsWith("jakarta.json.")) {
+            if (t.getClass().getName().startsWith("jakarta.json.")
+                    || raisedIn(t, "org.eclipse.parsson.", "io.smallrye.graphql.api.Context$VariablesParser")) {
                 return true;
             }
-            StackTraceElement[] at = t.getStackTrace();
-            for (int i = 0; i < Math.min(at.length, 8); i++) {
-                String c = at[i].getClassName();
-                if (c.startsWith("org.eclipse.parsson.") || c.startsWith("io.smallrye.graphql.api.Context$VariablesParser")) {
+        }
+        return false;
+    }
+
+    /** Whether one of the top frames of {@code t} (where it was raised) is in one of these packages or classes. */
+    private static boolean raisedIn(Throwable t, String... prefixes) {
+        StackTraceElement[] at = t.getStackTrace();
+        for (int i = 0; i < Math.min(at.length, 8); i++) {
+            for (String prefix : prefixes) {
+                if (at[i].getClassName().startsWith(prefix)) {
                     return true;
                 }
             }

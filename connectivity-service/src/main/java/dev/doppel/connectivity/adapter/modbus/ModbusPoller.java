@@ -48,7 +48,10 @@ public class ModbusPoller {
     private final Duration timeout;
     private final Duration maxBackoff;
     private final ScheduledExecutorService executor;
-    /** Cuts off a request that has taken too long in all (a slave dripping its answer). */
+    /**
+     * Cuts off a request that has taken too long in all (a slave dripping its answer). A thread of its
+     * own: the poll threads may be the very ones stuck.
+     */
     private final ScheduledExecutorService watchdog;
     private final Map<String, PolledDevice> polled = new ConcurrentHashMap<>();
     private volatile boolean shuttingDown;

@@ -140,7 +140,7 @@ final class HostileModbusSlave implements AutoCloseable {
             case BYTE_COUNT_LIES -> out.write(frame(transaction, unit, function, quantity, quantity - 1, DISHONEST));
             case EXCEPTION -> out.write(ByteBuffer.allocate(9).putShort((short) transaction).putShort((short) 0)
                     .putShort((short) 3).put((byte) unit).put((byte) (function | 0x80))
-                    .put((byte) (1 + randomBytes(1)[0] & 0x7F)).array());
+                    .put((byte) (1 + (randomBytes(1)[0] & 0x7F))).array()); // codes 1 to 128
             case GARBAGE -> out.write(randomBytes(1 + (randomBytes(1)[0] & 0xFF)));
             case HUGE_LENGTH -> {
                 out.write(ByteBuffer.allocate(9).putShort((short) transaction).putShort((short) 0)
