@@ -8,6 +8,7 @@ import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.support.messaging.EventRecords;
 import dev.doppel.support.messaging.KeyedBatch;
+import dev.doppel.support.vertx.CallerContext;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -90,6 +91,7 @@ public class CommandStatusConsumer {
             return Uni.createFrom().voidItem();
         }
         return Uni.createFrom().completionStage(waitOver).ifNoItem().after(ANSWER_GRACE).recoverWithItem((Void) null)
+                .emitOn(CallerContext.current())
                 .chain(() -> recordWithRetry(statuses));
     }
 

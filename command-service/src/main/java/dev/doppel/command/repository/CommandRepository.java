@@ -11,6 +11,7 @@ import dev.doppel.command.mapping.CommandDocumentMapper;
 import dev.doppel.command.model.Command;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.support.store.Queries;
+import dev.doppel.support.vertx.CallerContext;
 import io.quarkus.mongodb.reactive.ReactiveMongoClient;
 import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
 import io.smallrye.mutiny.Uni;
@@ -257,8 +258,9 @@ public class CommandRepository {
         return Uni.createFrom().deferred(() -> {
             java.util.concurrent.CompletableFuture<Void> mine = new java.util.concurrent.CompletableFuture<>();
             java.util.concurrent.CompletableFuture<Void> before = writing.put(id, mine);
+            // The turn comes on the thread that ended the write before; this one goes on on its own.
             Uni<Void> turn = before == null ? Uni.createFrom().voidItem()
-                    : Uni.createFrom().completionStage(before).replaceWithVoid();
+                    : Uni.createFrom().completionStage(before).replaceWithVoid().emitOn(CallerContext.current());
             return turn.chain(() -> Uni.createFrom().deferred(write::get)).onTermination().invoke(() -> {
                 writing.remove(id, mine);
                 mine.complete(null);

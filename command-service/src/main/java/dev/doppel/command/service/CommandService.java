@@ -11,6 +11,7 @@ import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.Problem;
 import dev.doppel.support.rest.ProblemException;
+import dev.doppel.support.vertx.CallerContext;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Multi;
@@ -21,6 +22,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Executor;
 
 /**
  * Stores commands, hands them to the devices' side, and follows each to its outcome. A command may
@@ -147,12 +149,15 @@ public class CommandService {
     public Uni<Outcome> sendAndAwait(Request request) {
         String[] id = new String[1];
         return Uni.createFrom().deferred(() -> {
+            // The answer comes on a status consumer's thread, a timeout on a timer's: go on on the caller's.
+            Executor caller = CallerContext.current();
             Command command = newCommand(request);
             id[0] = command.id();
             var answer = pending.expect(command.id());
             return repository.insert(command).chain(() -> queued(command))
                     .chain(() -> Uni.createFrom().completionStage(answer))
                     .ifNoItem().after(request.timeout()).recoverWithItem(() -> null)
+                    .emitOn(caller)
                     .chain(status -> status != null
                             ? Uni.createFrom().item(new Outcome(command, status))
                             : timeOut(command));

@@ -7,13 +7,13 @@ import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.Topics;
 import dev.doppel.support.rest.ProblemException;
+import dev.doppel.support.vertx.CallerContext;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -81,9 +81,7 @@ public class KnownThings {
         }
         long arrived = System.nanoTime();
         // Go on where the request was (its event loop), not on the view's or the Kafka admin client's thread.
-        Context context = Vertx.currentContext();
-        Executor resume = context != null ? task -> context.runOnContext(v -> task.run())
-                : Infrastructure.getDefaultExecutor();
+        Executor resume = Vertx.currentContext() != null ? CallerContext.current() : Infrastructure.getDefaultExecutor();
         return Uni.createFrom().completionStage(() -> view.awaitLatest(arrived, wait))
                 .ifNoItem().after(wait).fail()
                 .emitOn(resume)

@@ -1,6 +1,7 @@
 package dev.doppel.twin.service;
 
 import dev.doppel.contracts.ThingId;
+import dev.doppel.support.vertx.CallerContext;
 import dev.doppel.contracts.TwinChanged;
 import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.model.Outbox;
