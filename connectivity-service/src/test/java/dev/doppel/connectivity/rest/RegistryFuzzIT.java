@@ -4,15 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.doppel.devstack.testing.EventLoopLag;
 import dev.doppel.devstack.testing.FuzzClient;
 import dev.doppel.devstack.testing.Hostile;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
+import jakarta.inject.Inject;
 import java.net.URL;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +43,9 @@ class RegistryFuzzIT {
     URL api;
 
     /** Health: the management interface (its URL ends in /q/), not the API port. */
+    @Inject
+    Vertx vertx;
+
     @TestHTTPResource(value = "", management = true)
     URL management;
 
@@ -77,6 +85,8 @@ class RegistryFuzzIT {
         }
         String sentinel = send("GET", "/api/registry/devices/keep/fuzz-sentinel", null, null, token).body();
 
+        // Every event loop stays free (the watch shows at the end that it sees one held).
+        EventLoopLag held = EventLoopLag.watch(((VertxInternal) vertx).getEventLoopGroup());
         Hostile h = new Hostile(20261207L);
         for (int i = 0; i < REQUESTS; i++) {
             registryRequest(h);
@@ -87,6 +97,7 @@ class RegistryFuzzIT {
         }
 
         client.report(java.nio.file.Path.of("target/fuzz-registry.txt"));
+        held.assertNoneHeldLongerThan(Duration.ofSeconds(2));
         assertNull(client.problems());
         assertEquals(sentinel, send("GET", "/api/registry/devices/keep/fuzz-sentinel", null, null, token).body(),
                 "a registration no request addressed changed");

@@ -14,12 +14,16 @@ import com.ghgande.j2mod.modbus.slave.ModbusSlaveFactory;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
 import dev.doppel.devstack.Ports;
+import dev.doppel.devstack.testing.EventLoopLag;
 import dev.doppel.devstack.testing.KafkaProbe;
 import dev.doppel.devstack.testing.LogWatch;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
+import jakarta.inject.Inject;
 import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,6 +51,9 @@ class ModbusFuzzIT {
     /** Adjacent registers read in one request: a long answer to drip. */
     private static final int WORDS = 100;
     private static final int UNIT = 1;
+
+    @Inject
+    Vertx vertx;
 
     @TestHTTPResource(value = "", management = true)
     URL management;
@@ -77,6 +84,7 @@ class ModbusFuzzIT {
         honest.open();
         List<String> lies = new ArrayList<>();
         try (HostileModbusSlave slave = new HostileModbusSlave(20261207L);
+                EventLoopLag held = EventLoopLag.watch(((VertxInternal) vertx).getEventLoopGroup());
                 LogWatch errors = LogWatch.errors();
                 KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
                 KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
@@ -136,6 +144,7 @@ class ModbusFuzzIT {
                     + " hostile devices dripped their answers");
 
             assertEquals(List.of(), errors.seen(), "a hostile slave made the service log errors");
+            held.assertNoneHeldLongerThan(Duration.ofSeconds(2));
             assertEquals(200, given().get(management + "health/ready").statusCode());
         } finally {
             honest.close();
