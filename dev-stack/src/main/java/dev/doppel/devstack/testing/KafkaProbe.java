@@ -97,25 +97,32 @@ public final class KafkaProbe implements AutoCloseable {
         return new RecordHeader(name, value.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** A consumer that sees records produced from now on (call before triggering them). */
+    /**
+     * A consumer that sees records produced from now on (call before triggering them). It is given
+     * every partition of the topic itself rather than joining a group: a test that does not poll for
+     * longer than the group's poll interval (a long fuzz run) would be put out of the group, and on
+     * rejoining it would start again at the end, past the records it was waiting for.
+     */
     public KafkaConsumer<String, byte[]> subscribe(String topic) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "probe-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p);
-        c.subscribe(List.of(topic));
+        List<TopicPartition> partitions = List.of();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (c.assignment().isEmpty() && System.nanoTime() < deadline) {
-            c.poll(Duration.ofMillis(100));
+        while (partitions.isEmpty() && System.nanoTime() < deadline) {
+            partitions = c.partitionsFor(topic, Duration.ofSeconds(5)).stream()
+                    .map(info -> new TopicPartition(topic, info.partition())).toList();
         }
-        if (c.assignment().isEmpty()) {
-            throw new IllegalStateException("no partitions of " + topic + " assigned");
+        if (partitions.isEmpty()) {
+            c.close();
+            throw new IllegalStateException("no partitions of " + topic + " found");
         }
-        c.seekToEnd(c.assignment());
-        c.assignment().forEach(c::position);
+        c.assign(partitions);
+        c.seekToEnd(partitions);
+        partitions.forEach(c::position);
         return c;
     }
 
@@ -144,15 +151,33 @@ public final class KafkaProbe implements AutoCloseable {
      */
     public static Control awaitControl(KafkaConsumer<String, byte[]> consumer, String control,
             java.util.Set<String> allowed, Duration timeout, Duration drain) {
+        return awaitControl(consumer, control, allowed, timeout, drain, r -> {
+        });
+    }
+
+    /** {@link #awaitControl}, handing every record read on the way to {@code each} as well. */
+    public static Control awaitControl(KafkaConsumer<String, byte[]> consumer, String control,
+            java.util.Set<String> allowed, Duration timeout, Duration drain,
+            java.util.function.Consumer<ConsumerRecord<String, byte[]>> each) {
+        // Every record of every batch is looked at, the rest of the control's batch too.
         List<String> strangers = new ArrayList<>();
-        Predicate<ConsumerRecord<String, byte[]>> note = r -> {
-            if (!r.key().equals(control) && !allowed.contains(r.key())) {
-                strangers.add(r.key());
+        ConsumerRecord<String, byte[]> found = null;
+        boolean draining = false;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                each.accept(r);
+                if (r.key().equals(control)) {
+                    found = found == null ? r : found;
+                } else if (!allowed.contains(r.key())) {
+                    strangers.add(r.key());
+                }
             }
-            return false;
-        };
-        ConsumerRecord<String, byte[]> found = await(consumer, r -> note.test(r) || r.key().equals(control), timeout);
-        await(consumer, note, drain);
+            if (found != null && !draining) {
+                draining = true;
+                deadline = System.nanoTime() + drain.toNanos(); // then read for the drain only
+            }
+        }
         return new Control(found, strangers);
     }
 
