@@ -85,24 +85,8 @@ class CoapFuzzIT {
                 byte[] d = datagram(h);
                 all.add(d.length > 60_000 ? java.util.Arrays.copyOf(d, 60_000) : d); // what UDP carries, and more than CoAP's 1 KB
             }
-            List<java.util.concurrent.Future<Object>> senders = new ArrayList<>();
-            try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
-                for (int t = 0; t < 16; t++) {
-                    int first = t;
-                    senders.add(pool.submit(() -> {
-                        try (DatagramSocket socket = new DatagramSocket()) {
-                            socket.setSoTimeout(100); // no answer is the answer to much of it
-                            for (int i = first; i < all.size(); i += 16) {
-                                send(socket, all.get(i));
-                            }
-                        }
-                        return null;
-                    }));
-                }
-            }
-            for (var sender : senders) {
-                sender.get(); // a sender that failed fails the test with its exception
-            }
+            // No answer is the answer to much of it: each waits 100 ms.
+            onSixteenSockets(all, 100, this::send);
             errors.close();
             Files.writeString(Path.of("target/fuzz-coap.txt"), "datagrams " + DATAGRAMS + ", answers by class: "
                     + answers + System.lineSeparator());
@@ -150,31 +134,15 @@ class CoapFuzzIT {
             for (int i = 0; i < TRANSFERS; i++) {
                 all.add(transfer(h, i));
             }
-            List<java.util.concurrent.Future<Object>> senders = new ArrayList<>();
-            try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
-                for (int t = 0; t < 16; t++) {
-                    int first = t;
-                    senders.add(pool.submit(() -> {
-                        try (DatagramSocket socket = new DatagramSocket()) {
-                            socket.setSoTimeout(5_000);
-                            for (int i = first; i < all.size(); i += 16) {
-                                Transfer transfer = all.get(i);
-                                String end = send(socket, transfer);
-                                answers.merge(transfer.kind() + " " + end, 1, Integer::sum);
-                                if (end.startsWith("2.04")) {
-                                    accepted.add(transfer.marker());
-                                } else if (!end.equals("none")) {
-                                    refused.add(transfer.marker()); // refused, or left unfinished
-                                }
-                            }
-                        }
-                        return null;
-                    }));
+            onSixteenSockets(all, 5_000, (socket, transfer) -> {
+                String end = send(socket, transfer);
+                answers.merge(transfer.kind() + " " + end, 1, Integer::sum);
+                if (end.startsWith("2.04")) {
+                    accepted.add(transfer.marker());
+                } else if (!end.equals("none")) {
+                    refused.add(transfer.marker()); // refused, or left unfinished
                 }
-            }
-            for (var sender : senders) {
-                sender.get();
-            }
+            });
             errors.close();
             Files.writeString(Path.of("target/fuzz-coap-blockwise.txt"), "transfers " + TRANSFERS
                     + ", by kind and how each ended: " + answers + System.lineSeparator());
@@ -200,6 +168,37 @@ class CoapFuzzIT {
             assertEquals(java.util.Set.of(), leaked, "refused or unfinished transfers whose report reached Kafka");
             assertTrue(accepted.size() > 200 && refused.size() > 200,
                     "too few transfers were taken or refused to say anything: " + answers);
+        }
+    }
+
+    /** What one socket does with one item. */
+    private interface SocketTask<T> {
+        void run(DatagramSocket socket, T item) throws IOException;
+    }
+
+    /**
+     * Runs the task for every item, on 16 sockets at once (each a peer of its own, taking every
+     * sixteenth item in order), each waiting up to {@code timeoutMs} for an answer; a task that fails
+     * fails the test with its exception.
+     */
+    private static <T> void onSixteenSockets(List<T> items, int timeoutMs, SocketTask<T> task) throws Exception {
+        List<java.util.concurrent.Future<Object>> senders = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
+            for (int t = 0; t < 16; t++) {
+                int first = t;
+                senders.add(pool.submit(() -> {
+                    try (DatagramSocket socket = new DatagramSocket()) {
+                        socket.setSoTimeout(timeoutMs);
+                        for (int i = first; i < items.size(); i += 16) {
+                            task.run(socket, items.get(i));
+                        }
+                    }
+                    return null;
+                }));
+            }
+        }
+        for (var sender : senders) {
+            sender.get();
         }
     }
 

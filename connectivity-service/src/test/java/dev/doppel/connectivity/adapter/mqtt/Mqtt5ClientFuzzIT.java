@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.doppel.connectivity.testing.Devices;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
 import dev.doppel.devstack.testing.EventLoopLag;
@@ -102,8 +103,8 @@ class Mqtt5ClientFuzzIT {
 
     @Test
     void tenThousandHostileMqtt5MessagesAreRefusedWithReasonCodesAndReachNoOneElse() throws Exception {
-        register(FUZZER);
-        register(SENTINEL);
+        Devices.withPassword("demo", FUZZER, PASSWORD, true);
+        Devices.withPassword("demo", SENTINEL, PASSWORD, true);
         try (EventLoopLag held = EventLoopLag.watch(((VertxInternal) vertx).getEventLoopGroup());
                 LogWatch errorWatch = LogWatch.errors();
                 KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
@@ -179,15 +180,6 @@ class Mqtt5ClientFuzzIT {
         String payload = new String(m.getPayload(), StandardCharsets.UTF_8);
         return "topic " + step.topic() + ", qos " + m.getQos() + (m.isRetained() ? ", retained" : "") + ", properties "
                 + m.getProperties() + ", payload " + payload.substring(0, Math.min(200, payload.length()));
-    }
-
-    private static void register(String device) {
-        given().auth().oauth2(RealInfrastructure.token("admin")).contentType("application/json").body("{}")
-                .put("/api/registry/devices/demo/" + device).then().statusCode(org.hamcrest.Matchers.oneOf(201, 204));
-        given().auth().oauth2(RealInfrastructure.token("admin")).contentType("application/json")
-                .body("[{\"type\":\"hashed-password\",\"auth-id\":\"" + device + "\",\"secrets\":[{\"pwd-plain\":\""
-                        + PASSWORD + "\"}]}]")
-                .put("/api/registry/credentials/demo/" + device).then().statusCode(204);
     }
 
     private MqttAsyncClient connect(String device, MqttCallback callback) throws MqttException {

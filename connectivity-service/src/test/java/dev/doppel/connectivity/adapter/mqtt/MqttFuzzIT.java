@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.doppel.connectivity.testing.Devices;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
 import dev.doppel.devstack.testing.EventLoopLag;
@@ -77,9 +78,9 @@ class MqttFuzzIT {
 
     @Test
     void tenThousandHostileConnectionsStallNothingAndReachNoOneElse() throws Exception {
-        register(FUZZER);
-        register(SENTINEL);
-        register(BROKEN);
+        Devices.withPassword("demo", FUZZER, PASSWORD, true);
+        Devices.withPassword("demo", SENTINEL, PASSWORD, true);
+        Devices.withPassword("demo", BROKEN, PASSWORD, true);
         // Every event loop stays free (the watch shows that it sees a block at the end).
         try (EventLoopLag held = EventLoopLag.watch(((VertxInternal) vertx).getEventLoopGroup());
                 LogWatch errorWatch = LogWatch.errors();
@@ -128,15 +129,6 @@ class MqttFuzzIT {
             assertEquals(List.of(), control.strangers(), "hostile input reported in the name of another device");
             assertTrue(outcomes.getOrDefault("logged in", 0) > 5_000, "too few connections got past the login: " + outcomes);
         }
-    }
-
-    private static void register(String device) {
-        given().auth().oauth2(RealInfrastructure.token("admin")).contentType("application/json").body("{}")
-                .put("/api/registry/devices/demo/" + device).then().statusCode(org.hamcrest.Matchers.oneOf(201, 204));
-        given().auth().oauth2(RealInfrastructure.token("admin")).contentType("application/json")
-                .body("[{\"type\":\"hashed-password\",\"auth-id\":\"" + device + "\",\"secrets\":[{\"pwd-plain\":\""
-                        + PASSWORD + "\"}]}]")
-                .put("/api/registry/credentials/demo/" + device).then().statusCode(204);
     }
 
     /** What one connection sends. */
