@@ -32,7 +32,9 @@ public final class LogWatch implements AutoCloseable {
                 String name = record.getLoggerName() == null ? "" : record.getLoggerName();
                 if (record.getLevel().intValue() >= atLeast.intValue() && (loggerName.isEmpty()
                         || name.equals(loggerName) || name.startsWith(loggerName + "."))) {
-                    seen.add(record.getLoggerName() + ": " + record.getMessage());
+                    Object[] parameters = record.getParameters();
+                    seen.add(record.getLoggerName() + ": " + record.getMessage()
+                            + (parameters == null || parameters.length == 0 ? "" : " " + java.util.Arrays.toString(parameters)));
                 }
             }
 
@@ -52,7 +54,7 @@ public final class LogWatch implements AutoCloseable {
         return new LogWatch("", Level.SEVERE);
     }
 
-    /** What was logged since this watch started: each record's logger and message. */
+    /** What was logged since this watch started: each record's logger, message and its parameters. */
     public List<String> seen() {
         return List.copyOf(seen);
     }

@@ -3,6 +3,7 @@ package dev.doppel.connectivity.adapter.mqtt;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.config.MqttAdapterConfig;
 import dev.doppel.connectivity.limits.DeviceLimits;
+import dev.doppel.connectivity.limits.RefusalLog;
 import dev.doppel.connectivity.limits.SourceRates;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
@@ -56,14 +57,16 @@ public class MqttAdapter {
     private final CommandRouter router;
     private final MeterRegistry metrics;
     private final SourceRates sourceRates;
+    private final RefusalLog refusals;
     private final AtomicInteger connections = new AtomicInteger();
     private volatile MqttServer server;
     private volatile MqttServer tlsServer;
 
     public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceLogin login, CertificateLogin certificateLogin,
             DownstreamSender downstream, PayloadMappings mappings, DeviceRegistry registry, DeviceLimits limits,
-            CommandRouter router, MeterRegistry metrics, SourceRates sourceRates) {
+            CommandRouter router, MeterRegistry metrics, SourceRates sourceRates, RefusalLog refusals) {
         this.vertx = vertx;
+        this.refusals = refusals;
         this.sourceRates = sourceRates;
         this.config = config;
         this.login = login;
@@ -276,7 +279,7 @@ public class MqttAdapter {
 
     private void accept(MqttEndpoint endpoint, Context ctx, ThingId device, MqttDeviceSession.Settings settings) {
         MqttDeviceSession session = new MqttDeviceSession(endpoint, ctx, device, config, downstream, settings,
-                mappings, registry, limits, router, metrics);
+                mappings, registry, limits, router, metrics, refusals);
         session.attach();
         endpoint.accept(false);
         connections.incrementAndGet();

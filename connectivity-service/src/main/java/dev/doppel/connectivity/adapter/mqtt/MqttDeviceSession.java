@@ -4,6 +4,7 @@ import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandSink;
 import dev.doppel.connectivity.config.MqttAdapterConfig;
 import dev.doppel.connectivity.limits.DeviceLimits;
+import dev.doppel.connectivity.limits.RefusalLog;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.mapping.MappingPool;
@@ -60,6 +61,8 @@ final class MqttDeviceSession implements CommandSink {
     private static final int GATEWAY_CHECK_SECONDS = 10;
     private final CommandRouter router;
     private final MeterRegistry metrics;
+    /** Refusals are counted each, logged at most once an interval per device. */
+    private final RefusalLog refusals;
     private final Map<Integer, CommandRequested> inFlight = new ConcurrentHashMap<>();
     /** Commands on their way on this connection, from the hand-over until the router knows the PUBACK. */
     private final java.util.Set<String> sending = ConcurrentHashMap.newKeySet();
@@ -84,8 +87,9 @@ final class MqttDeviceSession implements CommandSink {
 
     MqttDeviceSession(MqttEndpoint endpoint, Context ctx, ThingId device, MqttAdapterConfig config,
             DownstreamSender downstream, Settings settings, PayloadMappings mappings, DeviceRegistry registry,
-            DeviceLimits limits, CommandRouter router, MeterRegistry metrics) {
+            DeviceLimits limits, CommandRouter router, MeterRegistry metrics, RefusalLog refusals) {
         this.endpoint = endpoint;
+        this.refusals = refusals;
         this.ctx = ctx;
         this.device = device;
         this.config = config;
@@ -316,7 +320,10 @@ final class MqttDeviceSession implements CommandSink {
         if (sent == null) {
             // Late (after timeout) or not a command of this device: dropped, counted, not an offence.
             metrics.counter("doppel.mqtt.rejected", "reason", "unknown-request-id").increment();
-            MqttAdapter.LOG.infof("dropped answer of %s to unknown request id %s", target, response.requestId());
+            String more = refusals.note(device.toString());
+            if (more != null) {
+                MqttAdapter.LOG.infof("dropped answer of %s to unknown request id %s%s", target, response.requestId(), more);
+            }
             if (msg.qosLevel() == MqttQoS.AT_LEAST_ONCE) {
                 endpoint.publishAcknowledge(msg.messageId());
             }
@@ -416,7 +423,10 @@ final class MqttDeviceSession implements CommandSink {
             }
             if (!sub.all() && ids.isEmpty()) {
                 metrics.counter("doppel.mqtt.rejected", "reason", "not-a-gateway").increment();
-                MqttAdapter.LOG.infof("%s may not take commands for %s: not its gateway", device, sub.deviceId());
+                String more = refusals.note(device.toString());
+                if (more != null) {
+                    MqttAdapter.LOG.infof("%s may not take commands for %s: not its gateway%s", device, sub.deviceId(), more);
+                }
                 return false;
             }
             if (sub.all()) {
@@ -642,7 +652,7 @@ final class MqttDeviceSession implements CommandSink {
     }
 
     /**
-     * A message refused, counted and logged once. MQTT 3.1.1 has no error reply to a PUBLISH, so its
+     * A message refused, counted, and logged unless the device had one logged lately ({@link RefusalLog}). MQTT 3.1.1 has no error reply to a PUBLISH, so its
      * connection is closed. An MQTT 5 client is told why: a QoS 1 message in its PUBACK's reason code
      * (the connection stays), otherwise in a DISCONNECT's.
      */
@@ -653,16 +663,21 @@ final class MqttDeviceSession implements CommandSink {
         boolean v5 = Mqtt5.speaks5(endpoint);
         MqttPubAckReasonCode code = v5 && msg.qosLevel() == MqttQoS.AT_LEAST_ONCE ? Mqtt5.pubAck(reason) : null;
         String why = detail == null ? reason : reason + ": " + (detail.length() > 200 ? detail.substring(0, 200) : detail);
+        String more = refusals.note(device.toString());
         if (code != null) {
-            MqttAdapter.LOG.infof("refused message of %s on '%s' with PUBACK 0x%02x (%s): %s", device, topic,
-                    code.value(), reason, detail);
+            if (more != null) {
+                MqttAdapter.LOG.infof("refused message of %s on '%s' with PUBACK 0x%02x (%s): %s%s", device, topic,
+                        code.value(), reason, detail, more);
+            }
             if (endpoint.isConnected()) {
                 endpoint.publishAcknowledge(msg.messageId(), code, Mqtt5.problemReason(endpoint, why));
             }
             return;
         }
-        MqttAdapter.LOG.infof("closing connection of %s: message on '%s' rejected (%s): %s", device, topic, reason,
-                detail);
+        if (more != null) {
+            MqttAdapter.LOG.infof("closing connection of %s: message on '%s' rejected (%s): %s%s", device, topic, reason,
+                    detail, more);
+        }
         if (v5 && endpoint.isConnected()) {
             endpoint.disconnect(Mqtt5.disconnect(reason), Mqtt5.reasonString(endpoint, why));
         }

@@ -1,12 +1,12 @@
 package dev.doppel.connectivity.adapter.mqtt;
 
-import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.doppel.connectivity.testing.Devices;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
@@ -14,10 +14,13 @@ import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
 import dev.doppel.devstack.testing.KafkaProbe;
+import dev.doppel.devstack.testing.LogWatch;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,6 +31,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
@@ -57,15 +61,8 @@ class Mqtt5IT {
     @Inject
     MqttAdapter adapter;
 
-    private static void register(String deviceId, boolean enabled) {
-        given().auth().oauth2(RealInfrastructure.token("admin")).contentType("application/json")
-                .body("{\"enabled\":" + enabled + "}").put("/api/registry/devices/demo/" + deviceId).then()
-                .statusCode(org.hamcrest.Matchers.oneOf(201, 204));
-        given().auth().oauth2(RealInfrastructure.token("admin")).contentType("application/json")
-                .body("[{\"type\":\"hashed-password\",\"auth-id\":\"" + deviceId + "\",\"secrets\":[{\"pwd-plain\":\""
-                        + PASSWORD + "\"}]}]")
-                .put("/api/registry/credentials/demo/" + deviceId).then().statusCode(204);
-    }
+    @TestHTTPResource(value = "", management = true)
+    URL management;
 
     private MqttAsyncClient client(String deviceId, String password, MqttCallback callback) throws MqttException {
         MqttAsyncClient client = new MqttAsyncClient("tcp://127.0.0.1:" + adapter.port(),
@@ -97,7 +94,7 @@ class Mqtt5IT {
 
     @Test
     void anMqtt5DeviceReportsAndIsToldInPubackWhatWasRefused() throws Exception {
-        register("v5-sensor", true);
+        Devices.withPassword("demo", "v5-sensor", PASSWORD, true);
         MqttAsyncClient device = client("v5-sensor", PASSWORD, null);
         try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
                 KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
@@ -127,8 +124,36 @@ class Mqtt5IT {
     }
 
     @Test
+    void aDeviceSendingOnlyRefusedMessagesIsLoggedOnceAndCountedEachTime() throws Exception {
+        Devices.withPassword("demo", "v5-noisy", PASSWORD, true);
+        MqttAsyncClient device = client("v5-noisy", PASSWORD, null);
+        double before = rejected("malformed-json");
+        try (LogWatch lines = new LogWatch("dev.doppel.connectivity", Level.INFO)) {
+            for (int i = 0; i < 50; i++) {
+                assertEquals(0x99, publish(device, "telemetry", "not json", 1, null));
+            }
+            lines.close();
+            // The first refusal is logged (the positive control), the other 49 only counted.
+            List<String> about = lines.seen().stream().filter(l -> l.contains("demo:v5-noisy")).toList();
+            assertEquals(1, about.size(), "lines about the device: " + about);
+            assertTrue(about.get(0).contains("refused message"), about.get(0));
+            assertEquals(before + 50, rejected("malformed-json"), "each refusal counted");
+        } finally {
+            device.disconnect().waitForCompletion(WAIT_MS);
+            device.close();
+        }
+    }
+
+    private double rejected(String reason) {
+        String metrics = io.restassured.RestAssured.get(management + "metrics").then().statusCode(200).extract().asString();
+        var m = java.util.regex.Pattern.compile("(?m)^doppel_mqtt_rejected_total\\{reason=\"" + reason + "\"} (\\S+)$")
+                .matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    @Test
     void aRefusedQos0MessageEndsTheConnectionWithAReasonCode() throws Exception {
-        register("v5-qos0", true);
+        Devices.withPassword("demo", "v5-qos0", PASSWORD, true);
         CompletableFuture<Integer> disconnected = new CompletableFuture<>();
         MqttAsyncClient device = client("v5-qos0", PASSWORD, new Callback() {
             @Override
@@ -143,8 +168,8 @@ class Mqtt5IT {
 
     @Test
     void refusedConnectsGetMqtt5ReasonCodes() throws Exception {
-        register("v5-right", true);
-        register("v5-disabled", false);
+        Devices.withPassword("demo", "v5-right", PASSWORD, true);
+        Devices.withPassword("demo", "v5-disabled", PASSWORD, false);
         MqttException wrong = assertThrows(MqttException.class, () -> client("v5-right", "wrong-password", null));
         assertEquals(0x86, wrong.getReasonCode(), "bad user name or password");
         MqttException disabled = assertThrows(MqttException.class, () -> client("v5-disabled", PASSWORD, null));
@@ -153,7 +178,7 @@ class Mqtt5IT {
 
     @Test
     void anMqtt5DeviceTakesACommandAndAnswersIt() throws Exception {
-        register("v5-lamp", true);
+        Devices.withPassword("demo", "v5-lamp", PASSWORD, true);
         BlockingQueue<String[]> received = new LinkedBlockingQueue<>();
         MqttAsyncClient device = client("v5-lamp", PASSWORD, new Callback() {
             @Override
@@ -199,7 +224,7 @@ class Mqtt5IT {
 
     @Test
     void mosquittoClientsSpeakingMqtt5() throws Exception {
-        register("v5-mosquitto", true);
+        Devices.withPassword("demo", "v5-mosquitto", PASSWORD, true);
         try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
                 KafkaConsumer<String, byte[]> telemetry = kafka.subscribe(Topics.DEVICE_TELEMETRY)) {
             Process ok = mosquittoPub("v5-mosquitto", PASSWORD, "telemetry", "{\"humidity\":44}");
