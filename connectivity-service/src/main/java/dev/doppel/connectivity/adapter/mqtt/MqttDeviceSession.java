@@ -320,10 +320,8 @@ final class MqttDeviceSession implements CommandSink {
         if (sent == null) {
             // Late (after timeout) or not a command of this device: dropped, counted, not an offence.
             metrics.counter("doppel.mqtt.rejected", "reason", "unknown-request-id").increment();
-            String more = refusals.note(device.toString());
-            if (more != null) {
-                MqttAdapter.LOG.infof("dropped answer of %s to unknown request id %s%s", target, response.requestId(), more);
-            }
+            refusals.log(MqttAdapter.LOG, device.toString(), "dropped answer of %s to unknown request id %s", target,
+                    response.requestId());
             if (msg.qosLevel() == MqttQoS.AT_LEAST_ONCE) {
                 endpoint.publishAcknowledge(msg.messageId());
             }
@@ -423,10 +421,8 @@ final class MqttDeviceSession implements CommandSink {
             }
             if (!sub.all() && ids.isEmpty()) {
                 metrics.counter("doppel.mqtt.rejected", "reason", "not-a-gateway").increment();
-                String more = refusals.note(device.toString());
-                if (more != null) {
-                    MqttAdapter.LOG.infof("%s may not take commands for %s: not its gateway%s", device, sub.deviceId(), more);
-                }
+                refusals.log(MqttAdapter.LOG, device.toString(), "%s may not take commands for %s: not its gateway", device,
+                        sub.deviceId());
                 return false;
             }
             if (sub.all()) {
@@ -663,21 +659,16 @@ final class MqttDeviceSession implements CommandSink {
         boolean v5 = Mqtt5.speaks5(endpoint);
         MqttPubAckReasonCode code = v5 && msg.qosLevel() == MqttQoS.AT_LEAST_ONCE ? Mqtt5.pubAck(reason) : null;
         String why = detail == null ? reason : reason + ": " + (detail.length() > 200 ? detail.substring(0, 200) : detail);
-        String more = refusals.note(device.toString());
         if (code != null) {
-            if (more != null) {
-                MqttAdapter.LOG.infof("refused message of %s on '%s' with PUBACK 0x%02x (%s): %s%s", device, topic,
-                        code.value(), reason, detail, more);
-            }
+            refusals.log(MqttAdapter.LOG, device.toString(), "refused message of %s on '%s' with PUBACK 0x%02x (%s): %s",
+                    device, topic, code.value(), reason, detail);
             if (endpoint.isConnected()) {
                 endpoint.publishAcknowledge(msg.messageId(), code, Mqtt5.problemReason(endpoint, why));
             }
             return;
         }
-        if (more != null) {
-            MqttAdapter.LOG.infof("closing connection of %s: message on '%s' rejected (%s): %s%s", device, topic, reason,
-                    detail, more);
-        }
+        refusals.log(MqttAdapter.LOG, device.toString(), "closing connection of %s: message on '%s' rejected (%s): %s",
+                device, topic, reason, detail);
         if (v5 && endpoint.isConnected()) {
             endpoint.disconnect(Mqtt5.disconnect(reason), Mqtt5.reasonString(endpoint, why));
         }
