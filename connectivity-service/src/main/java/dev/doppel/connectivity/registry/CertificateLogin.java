@@ -40,6 +40,8 @@ public class CertificateLogin {
         /** No tenant trusts its issuer, the issuer's CA did not sign it, or it is not for client authentication. */
         UNTRUSTED,
         EXPIRED,
+        /** Issued by a trusted CA, but on that CA's revocation list. */
+        REVOKED,
         NOT_YET_VALID,
         /** Trusted, but no device has an {@code x509-cert} credential for its subject DN. */
         UNKNOWN_SUBJECT,
@@ -79,8 +81,12 @@ public class CertificateLogin {
             return Uni.createFrom().item(new Result(Outcome.UNTRUSTED, null, subject, issuer));
         }
         return registry.findTrustAnchors(device.getIssuerX500Principal()).chain(anchors -> {
-            if (anchors.isEmpty() || !issuedByOneOf(device, anchors.get().cas(), now)) {
+            X509Certificate ca = anchors.isEmpty() ? null : issuerAmong(device, anchors.get().cas(), now);
+            if (ca == null) {
                 return Uni.createFrom().item(new Result(Outcome.UNTRUSTED, null, subject, issuer));
+            }
+            if (revoked(device, ca, anchors.get().crls())) {
+                return Uni.createFrom().item(new Result(Outcome.REVOKED, null, subject, issuer));
             }
             String tenant = anchors.get().tenant();
             return registry.findCertificateDevice(tenant, subject).chain(found -> found.isEmpty()
@@ -95,12 +101,32 @@ public class CertificateLogin {
     }
 
     /**
+     * Whether the CA's revocation list names the certificate. The list was checked to be the CA's
+     * when it was stored; one past its {@code nextUpdate} still counts (a revocation is not undone
+     * by time passing), newer revocations are then only missing from it.
+     */
+    static boolean revoked(X509Certificate device, X509Certificate ca, List<DeviceRegistry.RevocationList> crls) {
+        if (crls.isEmpty()) {
+            return false;
+        }
+        String fingerprint = Certificates.fingerprint(ca);
+        for (DeviceRegistry.RevocationList list : crls) {
+            if (list.caFingerprint().equals(fingerprint) && list.crl().isRevoked(device)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * PKIX validation of the device certificate alone against each of the CAs (Hono validates the
      * same path): the signature, the validity period and the name chaining. A CA that has expired
      * vouches for nothing. Intermediate CAs the client sends are not followed: the CA that issued the
      * device certificate is the one registered.
+     *
+     * @return the CA that issued it, null if none did
      */
-    static boolean issuedByOneOf(X509Certificate device, List<X509Certificate> cas, Date now) {
+    static X509Certificate issuerAmong(X509Certificate device, List<X509Certificate> cas, Date now) {
         for (X509Certificate ca : cas) {
             try {
                 ca.checkValidity(now);
@@ -109,13 +135,13 @@ public class CertificateLogin {
                 params.setDate(now);
                 CertPathValidator.getInstance("PKIX").validate(
                         CertificateFactory.getInstance("X.509").generateCertPath(List.of(device)), params);
-                return true;
+                return ca;
             } catch (GeneralSecurityException e) {
                 LOG.debugf("certificate %s is not vouched for by CA %s: %s", Certificates.subject(device),
                         Certificates.subject(ca), e.getMessage());
             }
         }
-        return false;
+        return null;
     }
 
     /**

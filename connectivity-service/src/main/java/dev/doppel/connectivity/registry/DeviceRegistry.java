@@ -4,13 +4,17 @@ import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.ReplaceOptions;
+import com.mongodb.client.model.UpdateOptions;
+import com.mongodb.client.model.Updates;
 import dev.doppel.connectivity.config.RegistryConfig;
 import dev.doppel.contracts.ThingId;
+import dev.doppel.support.memory.BoundedEntries;
 import io.quarkus.mongodb.reactive.ReactiveMongoClient;
 import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -69,6 +73,12 @@ public class DeviceRegistry {
     private final PasswordChecks passwordChecks;
     private final RecentAnswers<ThingId, Status> statuses;
     private final RecentAnswers<String, Document> passwordCredentials;
+    /** Revocation lists as read, by CA DN: the last version read of each ({@link #revocationLists}). */
+    private final Map<Object, ParsedCrls> parsedCrls = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int PARSED_CRLS_KEPT = 256;
+
+    private record ParsedCrls(String version, List<RevocationList> crls) {
+    }
 
     public DeviceRegistry(ReactiveMongoClient mongo, RegistryConfig config, PasswordChecks passwordChecks) {
         this.config = config;
@@ -333,8 +343,22 @@ public class DeviceRegistry {
         }
     }
 
-    /** The CAs a tenant trusts with one subject DN: usually one, two while a CA is renewed with a new key. */
-    public record TrustAnchors(String tenant, List<X509Certificate> cas) {
+    /**
+     * The CAs a tenant trusts with one subject DN (usually one, two while a CA is renewed with a new
+     * key) and the revocation lists they issued.
+     */
+    public record TrustAnchors(String tenant, List<X509Certificate> cas, List<RevocationList> crls) {
+    }
+
+    /** A CA's certificate revocation list, with the fingerprint of the CA whose key signed it. */
+    public record RevocationList(String caFingerprint, X509CRL crl) {
+    }
+
+    /** Thrown when a CRL given is older than the one stored for its CA. */
+    public static class CrlOutdated extends RuntimeException {
+        public CrlOutdated(String message) {
+            super(message);
+        }
     }
 
     /**
@@ -356,13 +380,14 @@ public class DeviceRegistry {
                     return trustedCas.deleteMany(Filters.and(Filters.eq("tenant", tenant), Filters.nin("_id", ids)));
                 })
                 .chain(() -> io.smallrye.mutiny.Multi.createFrom().iterable(byName.entrySet())
-                        .onItem().transformToUniAndConcatenate(e -> trustedCas.replaceOne(
+                        // An update, not a replacement: the revocation lists stored with the DN stay.
+                        .onItem().transformToUniAndConcatenate(e -> trustedCas.updateOne(
                                 Filters.and(Filters.eq("_id", e.getKey()), Filters.eq("tenant", tenant)),
-                                new Document("_id", e.getKey()).append("tenant", tenant)
-                                        .append("subjectDn", Certificates.subject(e.getValue().get(0)))
-                                        .append("certs", e.getValue().stream()
-                                                .map(ca -> new Binary(Certificates.der(ca))).toList()),
-                                new ReplaceOptions().upsert(true))
+                                Updates.combine(Updates.set("tenant", tenant),
+                                        Updates.set("subjectDn", Certificates.subject(e.getValue().get(0))),
+                                        Updates.set("certs", e.getValue().stream()
+                                                .map(ca -> new Binary(Certificates.der(ca))).toList())),
+                                new UpdateOptions().upsert(true))
                                 // Another tenant took the DN since the check: the upsert collides with its _id.
                                 .onFailure(f -> f instanceof com.mongodb.MongoWriteException w
                                         && w.getError().getCategory() == com.mongodb.ErrorCategory.DUPLICATE_KEY)
@@ -379,12 +404,78 @@ public class DeviceRegistry {
                 .map(b -> Certificates.fromDer(b.getData())).toList());
     }
 
-    /** The tenant and CAs whose subject is this issuer of a device certificate, if any tenant trusts one. */
+    /**
+     * The tenant, CAs and revocation lists whose subject is this issuer of a device certificate, if
+     * any tenant trusts one.
+     */
     public Uni<Optional<TrustAnchors>> findTrustAnchors(X500Principal issuer) {
         return trustedCas.find(Filters.eq("_id", Certificates.key(issuer))).collect().first()
                 .map(d -> Optional.ofNullable(d).map(doc -> new TrustAnchors(doc.getString("tenant"),
                         doc.getList("certs", Binary.class).stream().map(b -> Certificates.fromDer(b.getData()))
-                                .toList())));
+                                .toList(), revocationLists(doc))));
+    }
+
+    /**
+     * The revocation lists stored with a CA's DN, read once per version: a CRL may list thousands of
+     * certificates, and a login should not parse it again.
+     */
+    private List<RevocationList> revocationLists(Document doc) {
+        List<Document> stored = doc.getList("crls", Document.class);
+        if (stored == null || stored.isEmpty()) {
+            return List.of();
+        }
+        String version = doc.getString("crlsVersion");
+        ParsedCrls known = parsedCrls.get(doc.get("_id"));
+        if (known != null && java.util.Objects.equals(known.version(), version)) {
+            return known.crls();
+        }
+        List<RevocationList> read = stored.stream()
+                .map(c -> new RevocationList(c.getString("ca"), Certificates.crlFromDer(c.get("der", Binary.class).getData())))
+                .toList();
+        BoundedEntries.makeRoom(parsedCrls, PARSED_CRLS_KEPT, p -> true);
+        parsedCrls.put(doc.get("_id"), new ParsedCrls(version, read));
+        return read;
+    }
+
+    /** The tenant's revocation lists. */
+    public Uni<List<RevocationList>> listCrls(String tenant) {
+        return trustedCas.find(Filters.eq("tenant", tenant)).collect().asList()
+                .map(docs -> docs.stream().flatMap(d -> revocationLists(d).stream()).toList());
+    }
+
+    /**
+     * Replaces the tenant's revocation lists with these (PUT semantics; an empty list removes them
+     * all), each stored with the DN of the CA that signed it. A list older than the one stored for the
+     * same CA (an earlier {@code thisUpdate}) is refused with {@link CrlOutdated}, and nothing is
+     * changed: a revocation is not undone by sending yesterday's file.
+     */
+    public Uni<Void> replaceCrls(String tenant, List<RevocationList> crls) {
+        return trustedCas.find(Filters.eq("tenant", tenant)).collect().asList().chain(docs -> {
+            for (Document doc : docs) {
+                for (RevocationList stored : revocationLists(doc)) {
+                    for (RevocationList given : crls) {
+                        if (given.caFingerprint().equals(stored.caFingerprint())
+                                && given.crl().getThisUpdate().before(stored.crl().getThisUpdate())) {
+                            throw new CrlOutdated("the CRL of " + doc.getString("subjectDn") + " issued "
+                                    + given.crl().getThisUpdate().toInstant() + " is older than the stored one, issued "
+                                    + stored.crl().getThisUpdate().toInstant());
+                        }
+                    }
+                }
+            }
+            return io.smallrye.mutiny.Multi.createFrom().iterable(docs).onItem().transformToUniAndConcatenate(doc -> {
+                String key = Certificates.key(new X500Principal(doc.getString("subjectDn")));
+                List<Document> mine = crls.stream()
+                        .filter(c -> Certificates.key(c.crl().getIssuerX500Principal()).equals(key))
+                        .map(c -> new Document("ca", c.caFingerprint()).append("der", new Binary(Certificates.der(c.crl()))))
+                        .toList();
+                return trustedCas.updateOne(Filters.and(Filters.eq("_id", doc.get("_id")), Filters.eq("tenant", tenant)),
+                        mine.isEmpty()
+                                ? Updates.combine(Updates.unset("crls"), Updates.unset("crlsVersion"))
+                                : Updates.combine(Updates.set("crls", mine),
+                                        Updates.set("crlsVersion", java.util.UUID.randomUUID().toString())));
+            }).collect().last().replaceWithVoid();
+        });
     }
 
     /** Whether a device may send now. */

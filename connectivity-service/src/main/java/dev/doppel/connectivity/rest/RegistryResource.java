@@ -27,6 +27,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -251,6 +252,94 @@ public class RegistryResource {
             out.put("not-before", ca.getNotBefore().toInstant().toString());
             out.put("not-after", ca.getNotAfter().toInstant().toString());
             out.put("cert", Certificates.pem(ca));
+            return out;
+        }).toList());
+    }
+
+    /** Largest revocation list taken, DER: about 6,000 revoked certificates. */
+    static final int MAX_CRL_BYTES = 256 * 1024;
+
+    /** A CA's certificate revocation list: {@code crl} in PEM ({@code -----BEGIN X509 CRL-----}) or base64 DER. */
+    public record Crl(String crl) {
+    }
+
+    /**
+     * Replaces the revocation lists of the tenant's trusted CAs (admins only, as the CAs themselves):
+     * {@code [{"crl":"-----BEGIN X509 CRL-----..."}]}, one full CRL per CA, each signed by one of the
+     * tenant's trusted CAs; {@code []} removes them. A certificate a list names is refused from the
+     * next connection on. A list older than the one stored for its CA is refused (409).
+     */
+    @PUT
+    @Path("/tenants/{tenant}/crls")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> putCrls(@PathParam("tenant") String tenant, List<Crl> body) {
+        adminOnly("set the revocation lists of a tenant's CAs");
+        thingId(tenant, "tenant");
+        return registry.listTrustedCas(tenant).map(cas -> validCrls(body, cas))
+                .chain(crls -> registry.replaceCrls(tenant, crls))
+                .onFailure(DeviceRegistry.CrlOutdated.class).transform(e -> new ProblemException(Problem.of(
+                        "crl-outdated", "Older revocation list", 409, e.getMessage(), null)))
+                .map(v -> Response.noContent().build());
+    }
+
+    /** Every problem of the list at once, as for trusted CAs. */
+    private static List<DeviceRegistry.RevocationList> validCrls(List<Crl> body, List<X509Certificate> cas) {
+        List<String> problems = new ArrayList<>();
+        List<DeviceRegistry.RevocationList> out = new ArrayList<>();
+        if (body == null) {
+            problems.add("expected a list of CRLs, e.g. [{\"crl\":\"-----BEGIN X509 CRL-----\\n...\"}]");
+        } else if (body.size() > MAX_TRUSTED_CAS) {
+            problems.add("at most " + MAX_TRUSTED_CAS + " CRLs per tenant, one per trusted CA");
+        } else {
+            for (int i = 0; i < body.size(); i++) {
+                String at = "crl " + i + ": ";
+                X509CRL crl;
+                try {
+                    crl = Certificates.parseCrl(body.get(i) == null ? null : body.get(i).crl());
+                } catch (IllegalArgumentException e) {
+                    problems.add(at + e.getMessage());
+                    continue;
+                }
+                int size = Certificates.size(crl);
+                if (size > MAX_CRL_BYTES) {
+                    problems.add(at + "it is " + size + " bytes; at most " + MAX_CRL_BYTES);
+                    continue;
+                }
+                Certificates.CrlCheck check = Certificates.checkCrl(crl, cas);
+                if (!check.problems().isEmpty()) {
+                    check.problems().forEach(w -> problems.add(at + w));
+                    continue;
+                }
+                String ca = Certificates.fingerprint(check.issuer());
+                if (out.stream().anyMatch(c -> c.caFingerprint().equals(ca))) {
+                    problems.add(at + "a second CRL of " + Certificates.subject(check.issuer()) + "; give one per CA");
+                } else {
+                    out.add(new DeviceRegistry.RevocationList(ca, crl));
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ProblemException(Problem.of("invalid-crl", "Invalid certificate revocation list", 400,
+                    String.join("; ", problems), null));
+        }
+        return out;
+    }
+
+    /** The tenant's revocation lists, each with its issuer, dates and how many certificates it revokes. */
+    @GET
+    @Path("/tenants/{tenant}/crls")
+    public Uni<List<Map<String, Object>>> getCrls(@PathParam("tenant") String tenant) {
+        thingId(tenant, "tenant");
+        Date now = new Date();
+        return registry.listCrls(tenant).map(crls -> crls.stream().map(c -> {
+            X509CRL crl = c.crl();
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("issuer-dn", crl.getIssuerX500Principal().getName(javax.security.auth.x500.X500Principal.RFC2253));
+            out.put("this-update", crl.getThisUpdate().toInstant().toString());
+            out.put("next-update", crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant().toString());
+            out.put("stale", crl.getNextUpdate() != null && crl.getNextUpdate().before(now));
+            out.put("revoked", crl.getRevokedCertificates() == null ? 0 : crl.getRevokedCertificates().size());
+            out.put("crl", Certificates.pem(crl));
             return out;
         }).toList());
     }

@@ -124,7 +124,7 @@ class RegistryFuzzIT {
             case 0 -> "/api/registry/tenants/" + tenant;
             case 1 -> "/api/registry/tenants/" + tenant + "/limits";
             case 2 -> "/api/registry/tenants/" + tenant + "/egress";
-            case 3 -> "/api/registry/tenants/" + tenant + "/trusted-ca";
+            case 3 -> "/api/registry/tenants/" + tenant + (h.chance(50) ? "/trusted-ca" : "/crls");
             case 4, 5 -> "/api/registry/devices/" + tenant + "/" + device;
             case 6 -> "/api/registry/devices/" + tenant + "/" + device + "/modbus";
             case 7 -> "/api/registry/credentials/" + tenant + "/" + device;
@@ -158,7 +158,8 @@ class RegistryFuzzIT {
             case 5 -> "{\"expression\":" + h.pick(List.of("\"$\"", "\"{\\\"a\\\": x}\"", s)) + ",\"payload\":" + v + "}";
             case 6 -> "{\"uri\":" + h.pick(List.of("\"tcp://127.0.0.1:1\"", "\"ssl://x:8883\"", "\"file:///etc/passwd\"", s))
                     + ",\"username\":" + s + ",\"password\":" + s + ",\"subscriptions\":[" + v + "]}";
-            case 7 -> "{\"pem\":" + s + "}";
+            case 7 -> h.pick(List.of("{\"pem\":", "[{\"cert\":", "[{\"crl\":")) + s
+                    + h.pick(List.of("}", "}]", "},{}]"));
             default -> v;
         };
     }

@@ -205,6 +205,9 @@ public class MqttAdapter {
                         case NOT_YET_VALID -> refuse(endpoint,
                                 MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
                                 "certificate-not-yet-valid", who);
+                        case REVOKED -> refuse(endpoint,
+                                MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+                                "certificate-revoked", who);
                         case UNKNOWN_SUBJECT -> refuse(endpoint,
                                 MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
                                 "unknown-certificate", who);

@@ -75,6 +75,7 @@ class MqttX509IT {
     private static Ca impostorCa;
     private static Ca frozenCa;
     private static Ca rotateCa;
+    private static Ca revokeCa;
     /** Device certificates by name: a PKCS#12 for Paho, the PEM pair for mosquitto. */
     private static Path device;
     private static Path deviceFromOtherCa;
@@ -86,6 +87,9 @@ class MqttX509IT {
     private static Path serverOnly;
     private static Path frozen;
     private static Path rotate;
+    /** Two certificates of one device (one subject), the first of which gets revoked. */
+    private static Path compromised;
+    private static Path reissued;
 
     @Inject
     MqttAdapter adapter;
@@ -125,6 +129,9 @@ class MqttX509IT {
         serverOnly = issue(demoCa, "d-x509-server", "/O=ACME/CN=d-x509", start, end, "server");
         frozen = issue(frozenCa, "d-frozen", "/O=Frozen/CN=d-frozen-x509", start, end, "client");
         rotate = issue(rotateCa, "d-rotate", "/O=Rotate/CN=d-rotate-x509", start, end, "client");
+        revokeCa = ca("revoke-ca", "/O=Revoke/CN=Revoke Device CA");
+        compromised = issue(revokeCa, "d-revoke-old", "/O=Revoke/CN=d-revoke-x509", start, end, "client");
+        reissued = issue(revokeCa, "d-revoke-new", "/O=Revoke/CN=d-revoke-x509", start, end, "client");
     }
 
     @AfterAll
@@ -184,6 +191,35 @@ class MqttX509IT {
         MqttTlsIT.run(new ProcessBuilder("openssl", "pkcs12", "-export", "-in", name + ".crt", "-inkey", name + ".key",
                 "-out", name + ".p12", "-passout", "pass:changeit").directory(ca.dir().toFile()));
         return ca.dir().resolve(name);
+    }
+
+    /**
+     * The CA's CRL as {@code openssl ca -gencrl} writes it from the CA's database, issued at
+     * {@code thisUpdate}, in PEM.
+     */
+    private static String crl(Ca ca, Instant thisUpdate) throws IOException {
+        Path out = ca.dir().resolve("crl-" + thisUpdate.getEpochSecond() + ".pem");
+        MqttTlsIT.run(new ProcessBuilder("openssl", "ca", "-batch", "-config", "ca.cnf", "-gencrl",
+                "-crl_lastupdate", OPENSSL_TIME.format(thisUpdate),
+                "-crl_nextupdate", OPENSSL_TIME.format(thisUpdate.plus(1, ChronoUnit.DAYS)),
+                "-out", out.toString()).directory(ca.dir().toFile()));
+        return Files.readString(out);
+    }
+
+    private static void revoke(Ca ca, Path certificate) throws IOException {
+        MqttTlsIT.run(new ProcessBuilder("openssl", "ca", "-batch", "-config", "ca.cnf", "-revoke",
+                certificate + ".crt", "-crl_reason", "keyCompromise").directory(ca.dir().toFile()));
+    }
+
+    private static io.restassured.response.ValidatableResponse putCrls(String tenant, String... pems)
+            throws IOException {
+        StringBuilder body = new StringBuilder("[");
+        for (String pem : pems) {
+            body.append(body.length() > 1 ? "," : "").append("{\"crl\":")
+                    .append(KafkaProbe.JSON.writeValueAsString(pem)).append('}');
+        }
+        return asAdmin().contentType("application/json").body(body.append(']').toString())
+                .put("/api/registry/tenants/" + tenant + "/crls").then();
     }
 
     private static RequestSpecification asAdmin() {
@@ -357,6 +393,47 @@ class MqttX509IT {
         trust("x509-rotate");
         assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, refusedWith(rotate));
         asAdmin().get("/api/registry/tenants/x509-rotate/trusted-ca").then().statusCode(200).body("size()", equalTo(0));
+    }
+
+    @Test
+    void aRevokedCertificateIsRefusedWhileTheDevicesNewOneLogsIn() throws Exception {
+        trust("x509-revoke", revokeCa);
+        register("x509-revoke", "d-revoke", true, "CN=d-revoke-x509,O=Revoke");
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        String before = crl(revokeCa, now.minus(10, ChronoUnit.MINUTES)); // issued before the key was lost
+        // Both certificates of the device log in while no list names either.
+        putCrls("x509-revoke", before).statusCode(204);
+        connect(compromised, null, null).disconnect();
+        connect(reissued, null, null).disconnect();
+
+        revoke(revokeCa, compromised);
+        String after = crl(revokeCa, now);
+        putCrls("x509-revoke", after).statusCode(204);
+        assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, refusedWith(compromised));
+        connect(reissued, null, null).disconnect();
+        asAdmin().get("/api/registry/tenants/x509-revoke/crls").then().statusCode(200)
+                .body("size()", equalTo(1)).body("[0].issuer-dn", equalTo("CN=Revoke Device CA,O=Revoke"))
+                .body("[0].revoked", equalTo(1)).body("[0].stale", equalTo(false))
+                .body("[0].crl", containsString("BEGIN X509 CRL"));
+        String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("doppel_mqtt_connects_total{outcome=\"certificate-revoked\"}"), metrics);
+
+        // Yesterday's list does not undo the revocation, nor does one another CA signed, nor a device admin.
+        putCrls("x509-revoke", before).statusCode(409).body("type", equalTo("https://doppel.dev/problems/crl-outdated"));
+        putCrls("x509-revoke", crl(otherCa, now), "not a CRL").statusCode(400)
+                .contentType(containsString("application/problem+json"))
+                .body("type", equalTo("https://doppel.dev/problems/invalid-crl"))
+                .body("detail", containsString("crl 0: none of the tenant's trusted CAs signed it"))
+                .body("detail", containsString("crl 1: "));
+        given().auth().oauth2(AccessFixtures.deviceAdmin()).contentType("application/json").body("[]")
+                .put("/api/registry/tenants/x509-revoke/crls").then().statusCode(403);
+        // Setting the tenant's CAs again keeps their lists.
+        trust("x509-revoke", revokeCa);
+        assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, refusedWith(compromised));
+
+        // Taken away, the list no longer counts.
+        putCrls("x509-revoke").statusCode(204);
+        connect(compromised, null, null).disconnect();
     }
 
     @Test
