@@ -2,6 +2,7 @@ package dev.doppel.devstack;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -135,11 +136,39 @@ public final class LocalSystem implements AutoCloseable {
             // that stands for a whole fleet, so it is exempt from the per-source limits (other loopback
             // addresses are not).
             config.put("doppel.limits.per-source.trusted", "127.0.0.1");
+            if (name.equals("connectivity-service")) {
+                config.put("doppel.secrets.key", secretsKey());
+            }
             configs.put(name, config);
             starting.put(name, CompletableFuture.supplyAsync(() -> launch(name, name + ".log")));
         }
         starting.forEach((name, f) -> services.put(name, f.join()));
         return this;
+    }
+
+    /**
+     * The key connectivity-service seals stored secrets with (PSKs, broker passwords): made on the
+     * first run and kept beside the data it seals, readable by this user only, so a restart of the
+     * local run still opens them.
+     */
+    private String secretsKey() {
+        Path file = dir.resolve("secrets.key");
+        try {
+            if (!Files.exists(file)) {
+                byte[] key = new byte[32];
+                new java.security.SecureRandom().nextBytes(key);
+                Files.createDirectories(dir);
+                Files.writeString(file, java.util.Base64.getEncoder().encodeToString(key));
+                try {
+                    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                } catch (UnsupportedOperationException e) {
+                    // not a POSIX file system: the file keeps the directory's permissions
+                }
+            }
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep the secrets key in " + file, e);
+        }
     }
 
     /** Every TCP port of the local run's own parts, as {@code 127.0.0.1:port,...}. */

@@ -183,7 +183,11 @@ public record BridgeDefinition(String uri, String username, String password, Str
 
     /** The same definition with its password hidden, for reading back. */
     public BridgeDefinition redacted() {
-        return new BridgeDefinition(uri, username, password == null ? null : "***", clientId, subscriptions,
-                commandTopic, responses, enabled);
+        return withPassword(password == null ? null : "***");
+    }
+
+    /** The same definition with another password (null: none). */
+    public BridgeDefinition withPassword(String other) {
+        return new BridgeDefinition(uri, username, other, clientId, subscriptions, commandTopic, responses, enabled);
     }
 }

@@ -2,6 +2,7 @@ package dev.doppel.connectivity.config;
 
 import dev.doppel.connectivity.adapter.coap.CoapAdapter;
 import dev.doppel.connectivity.adapter.mqtt.MqttAdapter;
+import dev.doppel.connectivity.bridge.BridgeDefinitions;
 import dev.doppel.connectivity.hono.HonoNorthbound;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import io.quarkus.runtime.StartupEvent;
@@ -12,13 +13,23 @@ import java.time.Duration;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
+import org.jboss.logging.Logger;
 
 /** Declares indexes before devices connect; readiness includes the MQTT and CoAP listeners. */
 @ApplicationScoped
 public class Startup {
 
-    void onStart(@Observes @Priority(1) StartupEvent ev, DeviceRegistry registry) {
+    private static final Logger LOG = Logger.getLogger(Startup.class);
+
+    void onStart(@Observes @Priority(1) StartupEvent ev, DeviceRegistry registry, BridgeDefinitions bridges) {
         registry.ensureIndexes().await().atMost(Duration.ofSeconds(30));
+        // Secrets stored in the clear by an older version, or under a key being rotated out.
+        int keys = registry.sealStoredKeys().await().atMost(Duration.ofMinutes(5));
+        int passwords = bridges.sealStoredPasswords().await().atMost(Duration.ofMinutes(5));
+        if (keys + passwords > 0) {
+            LOG.infof("sealed %d pre-shared keys and %d broker passwords under the current doppel.secrets.key",
+                    keys, passwords);
+        }
     }
 
     @Readiness

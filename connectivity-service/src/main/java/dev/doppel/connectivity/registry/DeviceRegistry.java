@@ -69,6 +69,7 @@ public class DeviceRegistry {
     private final ReactiveMongoCollection<Document> tenants;
     private final ReactiveMongoCollection<Document> trustedCas;
     private final RegistryConfig config;
+    private final SecretBox secrets;
     private final VerifiedPasswords verifiedPasswords;
     private final PasswordChecks passwordChecks;
     private final RecentAnswers<ThingId, Status> statuses;
@@ -80,8 +81,10 @@ public class DeviceRegistry {
     private record ParsedCrls(String version, List<RevocationList> crls) {
     }
 
-    public DeviceRegistry(ReactiveMongoClient mongo, RegistryConfig config, PasswordChecks passwordChecks) {
+    public DeviceRegistry(ReactiveMongoClient mongo, RegistryConfig config, PasswordChecks passwordChecks,
+            SecretBox secrets) {
         this.config = config;
+        this.secrets = secrets;
         this.passwordChecks = passwordChecks;
         this.verifiedPasswords = new VerifiedPasswords(config.verifiedPasswordKept(), java.time.Clock.systemUTC());
         this.statuses = new RecentAnswers<>(config.answersKept(), java.time.Clock.systemUTC());
@@ -313,7 +316,8 @@ public class DeviceRegistry {
                 yield doc.append("secrets", List.of(new Document("hashFunction", hash.algorithm())
                         .append("iterations", hash.iterations()).append("salt", hash.salt()).append("hash", hash.hash())));
             }
-            case PreSharedKey k -> doc.append("secrets", List.of(new Document("key", new org.bson.types.Binary(k.key()))));
+            case PreSharedKey k -> doc.append("secrets", List.of(new Document("sealed",
+                    secrets.seal(k.key(), doc.getString("_id")))));
             case ClientCertificate x509 -> doc.append("secrets", List.of());
         };
     }
@@ -326,7 +330,32 @@ public class DeviceRegistry {
     public Uni<Optional<PskEntry>> findPsk(String tenant, String authId) {
         return credentials.find(Filters.eq("_id", credentialId(tenant, PSK, authId))).collect().first()
                 .map(d -> Optional.ofNullable(d).map(doc -> new PskEntry(ThingId.of(tenant, doc.getString("deviceId")),
-                        doc.getList("secrets", Document.class).get(0).get("key", org.bson.types.Binary.class).getData())));
+                        pskOf(doc))));
+    }
+
+    /** The key of a stored PSK credential: sealed ({@link SecretBox}), or in the clear as stored before. */
+    private byte[] pskOf(Document credential) {
+        Document secret = credential.getList("secrets", Document.class).get(0);
+        String sealed = secret.getString("sealed");
+        return sealed != null ? secrets.open(sealed, credential.getString("_id"))
+                : secret.get("key", org.bson.types.Binary.class).getData();
+    }
+
+    /**
+     * Seals every pre-shared key stored in the clear (as before sealing existed) or with an old key,
+     * under the current one; returns how many it sealed. Run at start, so a rotation or an upgrade
+     * leaves no key readable from the database alone.
+     */
+    public Uni<Integer> sealStoredKeys() {
+        return credentials.find(Filters.eq("type", PSK)).filter(doc -> {
+            Document secret = doc.getList("secrets", Document.class).get(0);
+            String sealed = secret.getString("sealed");
+            return sealed == null || !secrets.isCurrent(sealed);
+        }).onItem().transformToUniAndConcatenate(doc -> {
+            String id = doc.getString("_id");
+            Document sealed = new Document("sealed", secrets.seal(pskOf(doc), id));
+            return credentials.updateOne(Filters.eq("_id", id), Updates.set("secrets", List.of(sealed)));
+        }).collect().with(java.util.stream.Collectors.counting()).map(Long::intValue);
     }
 
     /** The device whose {@code x509-cert} credential names this subject DN (RFC 2253) in the tenant, if any. */
