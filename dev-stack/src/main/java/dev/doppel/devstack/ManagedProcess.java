@@ -27,6 +27,12 @@ public final class ManagedProcess implements AutoCloseable {
     /** Starts {@code java} (the same JDK as this JVM) with the given arguments. */
     public static ManagedProcess startJava(String name, List<String> jvmAndProgramArgs, Path log, Path workDir)
             throws IOException {
+        return startJava(name, jvmAndProgramArgs, java.util.Map.of(), log, workDir);
+    }
+
+    /** The same, with these variables added to its environment. */
+    public static ManagedProcess startJava(String name, List<String> jvmAndProgramArgs,
+            java.util.Map<String, String> environment, Path log, Path workDir) throws IOException {
         List<String> cmd = new ArrayList<>();
         if (Files.isExecutable(Path.of(SETSID))) {
             // Own session: Ctrl-C in the terminal reaches only the launcher, which then stops the
@@ -44,6 +50,7 @@ public final class ManagedProcess implements AutoCloseable {
         // glibc gives each thread that mallocs an arena of its own, up to 8 per core, which a JVM (whose
         // objects live on its own heap) mostly leaves empty but resident: two are enough.
         pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
+        pb.environment().putAll(environment);
         return new ManagedProcess(name, pb.start(), log);
     }
 

@@ -45,10 +45,19 @@ public final class ServiceProcess implements AutoCloseable {
         }
         args.add("-Dquarkus.http.port=" + httpPort);
         args.add("-Dquarkus.management.port=" + managementPort);
-        config.forEach((k, v) -> args.add("-D" + k + "=" + v));
+        // Keys go in the environment (as Quarkus names it: doppel.secrets.key is DOPPEL_SECRETS_KEY),
+        // where other users of the machine cannot read them; the rest on the command line, to be seen.
+        Map<String, String> environment = new java.util.HashMap<>();
+        config.forEach((k, v) -> {
+            if (k.startsWith("doppel.secrets.")) {
+                environment.put(k.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]", "_"), v);
+            } else {
+                args.add("-D" + k + "=" + v);
+            }
+        });
         args.add("-jar");
         args.add(jar.toString());
-        ManagedProcess p = ManagedProcess.startJava(name, args, log, home);
+        ManagedProcess p = ManagedProcess.startJava(name, args, environment, log, home);
         ServiceProcess s = new ServiceProcess(name, p, httpPort, managementPort);
         try {
             p.awaitReady(s::ready, timeout);
