@@ -9,11 +9,11 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
- * How often one device's refused messages are written to the log: the first refusal of an interval
- * ({@code doppel.limits.refusal-log-interval}) is logged, the rest of it only counted (every refusal
- * is counted in the adapters' metrics anyway), and the next line says how many were left out. A
- * device sending nothing but refused messages cannot fill the log: before, each of them was a line
- * (about 7,000 in one run of Mqtt5ClientFuzzIT).
+ * How often one device's refused messages (or one source address's refused connections) are written
+ * to the log: the first refusal of an interval ({@code doppel.limits.refusal-log-interval}) is
+ * logged, the rest of it only counted (every refusal is counted in the adapters' metrics anyway), and
+ * the next line says how many were left out. A device sending nothing but refused messages cannot
+ * fill the log: before, each of them was a line (about 7,000 in one run of Mqtt5ClientFuzzIT).
  */
 @ApplicationScoped
 public class RefusalLog {

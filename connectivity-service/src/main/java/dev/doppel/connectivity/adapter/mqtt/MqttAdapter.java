@@ -302,9 +302,12 @@ public class MqttAdapter {
     private void refuse(MqttEndpoint endpoint, MqttConnectReturnCode code, String reason, String who) {
         metrics.counter("doppel.mqtt.connects", "outcome", reason).increment();
         if (!SOURCE_RATE.equals(reason)) { // SourceRates logs those, at most once a minute per source
-            LOG.infof("refused MQTT connection from %s (client id '%s', MQTT %s%s): %s", endpoint.remoteAddress(),
-                clip(endpoint.clientIdentifier()), Mqtt5.speaks5(endpoint) ? "5" : "3.1.1", who == null ? "" : ", " + who,
-                    reason);
+            // Each is counted; the log has the first of each source address per interval, so that a
+            // stranger trying logins from many ports cannot fill it.
+            refusals.log(LOG, "connections from " + source(endpoint),
+                    "refused MQTT connection from %s (client id '%s', MQTT %s%s): %s", endpoint.remoteAddress(),
+                    clip(endpoint.clientIdentifier()), Mqtt5.speaks5(endpoint) ? "5" : "3.1.1",
+                    who == null ? "" : ", " + who, reason);
         }
         if (Mqtt5.speaks5(endpoint)) {
             endpoint.reject(Mqtt5.connack(endpoint, code, reason), Mqtt5.reasonString(endpoint, reason));

@@ -144,6 +144,80 @@ class Mqtt5IT {
         }
     }
 
+    @Test
+    void refusedLoginsFromOneAddressAreLoggedOnceAndCountedEachTime() throws Exception {
+        // From a loopback address of this test's own (other tests' refusals come from 127.0.0.1), within
+        // the per-source allowance of new connections (a burst of 10 in the test profile).
+        java.util.Random r = new java.util.Random();
+        String address = "127." + (1 + r.nextInt(250)) + "." + r.nextInt(250) + "." + (2 + r.nextInt(250));
+        double before = connects("bad-username");
+        try (LogWatch lines = new LogWatch("dev.doppel.connectivity", Level.INFO)) {
+            for (int i = 0; i < 8; i++) {
+                // Not auth-id@tenant: refused before any lookup, so the login throttle stays out of it.
+                assertEquals(0x86, assertThrows(MqttException.class, () -> connectFrom(address, "no-tenant-named"))
+                        .getReasonCode(), "attempt " + i + " from " + address + ": " + lines.seen());
+            }
+            lines.close();
+            // The first refusal from this address is logged (the positive control), the other 7 only counted.
+            List<String> about = lines.seen().stream().filter(l -> l.contains("refused MQTT connection from " + address + ":"))
+                    .toList();
+            assertEquals(1, about.size(), "lines about refused connections from " + address + ": " + lines.seen());
+            assertTrue(about.get(0).contains("bad-username"), about.get(0));
+            assertEquals(before + 8, connects("bad-username"), "each refusal counted");
+        }
+    }
+
+    /** A CONNECT from a socket bound to {@code address} (any of 127.0.0.0/8 reaches the adapter). */
+    private void connectFrom(String address, String username) throws MqttException {
+        MqttAsyncClient client = new MqttAsyncClient("tcp://127.0.0.1:" + adapter.port(), "src-" + UUID.randomUUID(),
+                new MemoryPersistence());
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setUserName(username);
+        o.setPassword(PASSWORD.getBytes(StandardCharsets.UTF_8));
+        o.setAutomaticReconnect(false);
+        o.setSocketFactory(new javax.net.SocketFactory() {
+            @Override
+            public java.net.Socket createSocket() throws java.io.IOException {
+                java.net.Socket s = new java.net.Socket();
+                s.bind(new java.net.InetSocketAddress(address, 0));
+                return s;
+            }
+
+            @Override
+            public java.net.Socket createSocket(String host, int port) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public java.net.Socket createSocket(String host, int port, java.net.InetAddress local, int localPort) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public java.net.Socket createSocket(java.net.InetAddress host, int port) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public java.net.Socket createSocket(java.net.InetAddress host, int port, java.net.InetAddress local,
+                    int localPort) {
+                throw new UnsupportedOperationException();
+            }
+        });
+        try {
+            client.connect(o).waitForCompletion(WAIT_MS);
+        } finally {
+            client.close(true);
+        }
+    }
+
+    private double connects(String outcome) {
+        String metrics = io.restassured.RestAssured.get(management + "metrics").then().statusCode(200).extract().asString();
+        var m = java.util.regex.Pattern.compile("(?m)^doppel_mqtt_connects_total\\{outcome=\"" + outcome + "\"} (\\S+)$")
+                .matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
     private double rejected(String reason) {
         String metrics = io.restassured.RestAssured.get(management + "metrics").then().statusCode(200).extract().asString();
         var m = java.util.regex.Pattern.compile("(?m)^doppel_mqtt_rejected_total\\{reason=\"" + reason + "\"} (\\S+)$")
