@@ -13,10 +13,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import jakarta.inject.Inject;
-import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -70,36 +67,7 @@ class SourceRatesIT {
 
     /** Plain sockets bound to one local address: the connections come from it. */
     private static SocketFactory from(String address) {
-        return new SocketFactory() {
-            @Override
-            public Socket createSocket() throws IOException {
-                Socket s = new Socket();
-                s.bind(new InetSocketAddress(address, 0));
-                return s;
-            }
-
-            @Override
-            public Socket createSocket(String host, int port) throws IOException {
-                return createSocket(InetAddress.getByName(host), port);
-            }
-
-            @Override
-            public Socket createSocket(String host, int port, InetAddress localHost, int localPort) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public Socket createSocket(InetAddress host, int port) throws IOException {
-                Socket s = createSocket();
-                s.connect(new InetSocketAddress(host, port));
-                return s;
-            }
-
-            @Override
-            public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort) {
-                throw new UnsupportedOperationException();
-            }
-        };
+        return dev.doppel.connectivity.testing.BoundSockets.from(address);
     }
 
     private MqttClient connect(String id, String source) throws MqttException {

@@ -175,35 +175,7 @@ class Mqtt5IT {
         o.setUserName(username);
         o.setPassword(PASSWORD.getBytes(StandardCharsets.UTF_8));
         o.setAutomaticReconnect(false);
-        o.setSocketFactory(new javax.net.SocketFactory() {
-            @Override
-            public java.net.Socket createSocket() throws java.io.IOException {
-                java.net.Socket s = new java.net.Socket();
-                s.bind(new java.net.InetSocketAddress(address, 0));
-                return s;
-            }
-
-            @Override
-            public java.net.Socket createSocket(String host, int port) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public java.net.Socket createSocket(String host, int port, java.net.InetAddress local, int localPort) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public java.net.Socket createSocket(java.net.InetAddress host, int port) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public java.net.Socket createSocket(java.net.InetAddress host, int port, java.net.InetAddress local,
-                    int localPort) {
-                throw new UnsupportedOperationException();
-            }
-        });
+        o.setSocketFactory(dev.doppel.connectivity.testing.BoundSockets.from(address));
         try {
             client.connect(o).waitForCompletion(WAIT_MS);
         } finally {

@@ -97,35 +97,7 @@ class MqttAdapterIT {
                 new MemoryPersistence());
         MqttConnectOptions o = new MqttConnectOptions();
         if (source != null) {
-            o.setSocketFactory(new javax.net.SocketFactory() {
-                @Override
-                public java.net.Socket createSocket() throws java.io.IOException {
-                    java.net.Socket s = new java.net.Socket();
-                    s.bind(new java.net.InetSocketAddress(source, 0));
-                    return s;
-                }
-
-                @Override
-                public java.net.Socket createSocket(String host, int port) {
-                    throw new UnsupportedOperationException();
-                }
-
-                @Override
-                public java.net.Socket createSocket(String host, int port, java.net.InetAddress local, int localPort) {
-                    throw new UnsupportedOperationException();
-                }
-
-                @Override
-                public java.net.Socket createSocket(java.net.InetAddress host, int port) {
-                    throw new UnsupportedOperationException();
-                }
-
-                @Override
-                public java.net.Socket createSocket(java.net.InetAddress host, int port, java.net.InetAddress local,
-                        int localPort) {
-                    throw new UnsupportedOperationException();
-                }
-            });
+            o.setSocketFactory(dev.doppel.connectivity.testing.BoundSockets.from(source));
         }
         o.setUserName(username);
         o.setPassword(password.toCharArray());
