@@ -5,6 +5,7 @@ import dev.doppel.connectivity.adapter.mqtt.MqttAdapter;
 import dev.doppel.connectivity.bridge.BridgeDefinitions;
 import dev.doppel.connectivity.hono.HonoNorthbound;
 import dev.doppel.connectivity.registry.DeviceRegistry;
+import dev.doppel.connectivity.registry.SharedLoginFailures;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,8 +22,10 @@ public class Startup {
 
     private static final Logger LOG = Logger.getLogger(Startup.class);
 
-    void onStart(@Observes @Priority(1) StartupEvent ev, DeviceRegistry registry, BridgeDefinitions bridges) {
+    void onStart(@Observes @Priority(1) StartupEvent ev, DeviceRegistry registry, BridgeDefinitions bridges,
+            SharedLoginFailures loginFailures) {
         registry.ensureIndexes().await().atMost(Duration.ofSeconds(30));
+        loginFailures.ensureIndexes().await().atMost(Duration.ofSeconds(30));
         // Secrets stored in the clear by an older version, or under a key being rotated out.
         int keys = registry.sealStoredKeys().await().atMost(Duration.ofMinutes(5));
         int passwords = bridges.sealStoredPasswords().await().atMost(Duration.ofMinutes(5));

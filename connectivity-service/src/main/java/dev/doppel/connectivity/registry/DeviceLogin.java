@@ -29,11 +29,14 @@ public class DeviceLogin {
     private final DeviceRegistry registry;
     private final LoginThrottle throttle;
     private final SourceRates sourceRates;
+    private final SharedLoginFailures shared;
 
-    public DeviceLogin(DeviceRegistry registry, LoginThrottle throttle, SourceRates sourceRates) {
+    public DeviceLogin(DeviceRegistry registry, LoginThrottle throttle, SourceRates sourceRates,
+            SharedLoginFailures shared) {
         this.registry = registry;
         this.throttle = throttle;
         this.sourceRates = sourceRates;
+        this.shared = shared;
     }
 
     /**
@@ -56,8 +59,20 @@ public class DeviceLogin {
             // Too many wrong passwords, or as many being checked as are left: refused without looking at this one.
             return Uni.createFrom().item(new Result(Outcome.THROTTLED, null));
         }
-        return registry.authenticate(tenant, authId, password,
-                () -> sourceRates.admit(source, SourceRates.Limit.PASSWORD_CHECK)).map(result -> switch (result.outcome()) {
+        // Whether this login's password is hashed (not one matched lately): only those ask, and tell, the
+        // throttle shared by the replicas.
+        boolean[] checked = {false};
+        return registry.authenticate(tenant, authId, password, () -> {
+            if (!sourceRates.admit(source, SourceRates.Limit.PASSWORD_CHECK)) {
+                return Uni.createFrom().item(AuthResult.Outcome.RATE_LIMITED);
+            }
+            checked[0] = true;
+            return shared.blocked(key).map(blocked -> blocked ? AuthResult.Outcome.THROTTLED : null);
+        }).call(result -> switch (result.outcome()) {
+            case OK -> checked[0] ? shared.succeeded(key) : Uni.createFrom().voidItem();
+            case BAD_CREDENTIALS -> shared.failed(key);
+            default -> Uni.createFrom().voidItem();
+        }).map(result -> switch (result.outcome()) {
             case OK -> {
                 throttle.succeeded(key);
                 yield new Result(Outcome.OK, result.device());
@@ -78,7 +93,11 @@ public class DeviceLogin {
                 throttle.abandoned(key);
                 yield new Result(Outcome.RATE_LIMITED, null);
             }
-            default -> {
+            case THROTTLED -> {
+                throttle.abandoned(key);
+                yield new Result(Outcome.THROTTLED, null);
+            }
+            case BAD_CREDENTIALS -> {
                 throttle.failed(key);
                 yield new Result(Outcome.BAD_CREDENTIALS, null);
             }

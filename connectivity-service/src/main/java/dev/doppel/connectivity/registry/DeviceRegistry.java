@@ -26,7 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import javax.security.auth.x500.X500Principal;
 import org.bson.Document;
 import org.bson.types.Binary;
@@ -543,10 +543,12 @@ public class DeviceRegistry {
     /**
      * Checks a device's password. Returns the device when the credential matches and the device is
      * enabled; an unknown auth-id costs the same hashing time as a wrong password. A password that did
-     * not match lately needs that slow check, which runs only if {@code mayCheck} allows it now
-     * (the caller's per-source allowance); otherwise the outcome is RATE_LIMITED.
+     * not match lately needs that slow check, which runs only if {@code beforeCheck} allows it now
+     * (the caller's per-source allowance, the throttle shared by the replicas): it gives null to go on,
+     * or the outcome to answer with instead.
      */
-    public Uni<AuthResult> authenticate(String tenant, String authId, String password, BooleanSupplier mayCheck) {
+    public Uni<AuthResult> authenticate(String tenant, String authId, String password,
+            Supplier<Uni<AuthResult.Outcome>> beforeCheck) {
         String credentialId = credentialId(tenant, HASHED_PASSWORD, authId);
         // Only credentials that exist are kept: made-up auth-ids cannot fill the memory.
         return passwordCredentials.get(credentialId,
@@ -555,32 +557,35 @@ public class DeviceRegistry {
                     String stored = storedHashes(cred);
                     boolean remembered = stored != null && password != null
                             && verifiedPasswords.matchedLately(stored, password);
-                    if (!remembered && !mayCheck.getAsBoolean()) {
-                        return Uni.createFrom().item(new AuthResult(AuthResult.Outcome.RATE_LIMITED, null));
+                    if (remembered) {
+                        return checked(cred, tenant, Uni.createFrom().item(true));
                     }
-                    Uni<Boolean> matches = remembered ? Uni.createFrom().item(true)
-                                    : passwordChecks.run(() -> verify(cred, password))
-                                            .invoke(ok -> {
-                                                if (ok) {
-                                                    verifiedPasswords.matched(stored, password);
-                                                }
-                                            });
-                    return matches.chain(ok -> {
-                        if (!ok) {
-                            return Uni.createFrom().item(AuthResult.badCredentials());
-                        }
-                        // Enabled or not: a device or tenant disabled here counts at once, elsewhere
-                        // within doppel.registry.answers-kept.
-                        ThingId id = ThingId.of(tenant, cred.getString("deviceId"));
-                        return status(id).map(status -> switch (status) {
-                            case ENABLED -> AuthResult.ok(id);
-                            case DISABLED -> AuthResult.disabled(id);
-                            case TENANT_DISABLED -> new AuthResult(AuthResult.Outcome.TENANT_DISABLED, id);
-                            case UNKNOWN -> AuthResult.badCredentials();
-                        });
-                    }).onFailure(PasswordChecks.Busy.class)
-                            .recoverWithItem(new AuthResult(AuthResult.Outcome.BUSY, null));
+                    return beforeCheck.get().chain(refused -> refused != null
+                            ? Uni.createFrom().item(new AuthResult(refused, null))
+                            : checked(cred, tenant, passwordChecks.run(() -> verify(cred, password)).invoke(ok -> {
+                                if (ok) {
+                                    verifiedPasswords.matched(stored, password);
+                                }
+                            })));
                 });
+    }
+
+    /** What a login comes to once {@code matches} says whether its password is the credential's. */
+    private Uni<AuthResult> checked(Document cred, String tenant, Uni<Boolean> matches) {
+        return matches.chain(ok -> {
+            if (!ok) {
+                return Uni.createFrom().item(AuthResult.badCredentials());
+            }
+            // Enabled or not: a device or tenant disabled here counts at once, elsewhere
+            // within doppel.registry.answers-kept.
+            ThingId id = ThingId.of(tenant, cred.getString("deviceId"));
+            return status(id).map(status -> switch (status) {
+                case ENABLED -> AuthResult.ok(id);
+                case DISABLED -> AuthResult.disabled(id);
+                case TENANT_DISABLED -> new AuthResult(AuthResult.Outcome.TENANT_DISABLED, id);
+                case UNKNOWN -> AuthResult.badCredentials();
+            });
+        }).onFailure(PasswordChecks.Busy.class).recoverWithItem(new AuthResult(AuthResult.Outcome.BUSY, null));
     }
 
     /** What a password credential's check depends on: its id and each secret's salt and hash; null if none. */
@@ -620,10 +625,10 @@ public class DeviceRegistry {
     /** Outcome of a device login. */
     public record AuthResult(Outcome outcome, ThingId device) {
         /**
-         * BUSY: the password could not be checked now ({@link PasswordChecks}); RATE_LIMITED: the caller did
-         * not allow the check now. Nothing is known of the password in either case.
+         * BUSY: the password could not be checked now ({@link PasswordChecks}); RATE_LIMITED, THROTTLED: the
+         * caller did not allow the check now. Nothing is known of the password in these cases.
          */
-        public enum Outcome { OK, BAD_CREDENTIALS, DISABLED, TENANT_DISABLED, BUSY, RATE_LIMITED }
+        public enum Outcome { OK, BAD_CREDENTIALS, DISABLED, TENANT_DISABLED, BUSY, RATE_LIMITED, THROTTLED }
 
         static AuthResult ok(ThingId id) {
             return new AuthResult(Outcome.OK, id);

@@ -22,7 +22,7 @@ import java.util.Map;
  * <li>At most {@value #MAX_TRACKED} records, least recently used dropped first, and none older than
  * an hour: a flood of made-up logins cannot grow it without bound.</li>
  * </ul>
- * Kept per instance, which bounds guessing per connectivity replica.
+ * Kept per instance; {@link SharedLoginFailures} makes its blocks hold on every replica.
  */
 @ApplicationScoped
 public class LoginThrottle {
@@ -88,10 +88,22 @@ public class LoginThrottle {
         s.pending = Math.max(0, s.pending - 1);
         s.failures++;
         s.last = now;
-        if (s.failures >= FREE_ATTEMPTS) {
-            Duration block = Duration.ofSeconds(1L << Math.min(20, s.failures - FREE_ATTEMPTS));
-            s.blockedUntil = now.plus(block.compareTo(MAX_BLOCK) > 0 ? MAX_BLOCK : block);
+        Instant until = blockedUntil(s.failures, now);
+        if (until != null) {
+            s.blockedUntil = until;
         }
+    }
+
+    /**
+     * Until when a login with {@code failures} failures in a row is blocked, counted from the last
+     * of them at {@code now}; null while it has free attempts left.
+     */
+    static Instant blockedUntil(int failures, Instant now) {
+        if (failures < FREE_ATTEMPTS) {
+            return null;
+        }
+        Duration block = Duration.ofSeconds(1L << Math.min(20, failures - FREE_ATTEMPTS));
+        return now.plus(block.compareTo(MAX_BLOCK) > 0 ? MAX_BLOCK : block);
     }
 
     /** The reserved attempt gave the right password: the record is cleared. */

@@ -59,6 +59,15 @@ class MqttAdapterIT {
     @Inject
     MqttAdapter adapter;
 
+    @Inject
+    dev.doppel.connectivity.registry.SharedLoginFailures sharedFailures;
+
+    @Inject
+    io.quarkus.mongodb.reactive.ReactiveMongoClient mongo;
+
+    @Inject
+    dev.doppel.connectivity.config.RegistryConfig registryConfig;
+
     @BeforeAll
     static void connectKafka() {
         kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers());
@@ -183,6 +192,29 @@ class MqttAdapterIT {
         // The block lasts one second after the fifth failure; then the right password works and clears it.
         Thread.sleep(1500);
         connect("d-brute", PASSWORD).disconnect();
+    }
+
+    @Test
+    void wrongPasswordsOnAnotherReplicaBlockTheLoginHereToo() throws Exception {
+        register("d-spread", true);
+        String key = dev.doppel.connectivity.registry.LoginThrottle.key("demo/d-spread", "127.0.0.1");
+        // Five wrong passwords from 127.0.0.1 on another replica: it records them where every replica reads.
+        for (int i = 0; i < 5; i++) {
+            sharedFailures.failed(key).await().atMost(Duration.ofSeconds(10));
+        }
+        // Here, where this login has failed nothing, the right password from that address is refused ...
+        MqttException blocked = assertThrows(MqttException.class, () -> connect("d-spread", PASSWORD));
+        assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, blocked.getReasonCode());
+        // ... while the device from its own address logs in (the block is the guesser's address only).
+        connectFrom("127.0.5.2", "d-spread@demo", PASSWORD).disconnect();
+
+        // And a wrong password here counts on the other replicas: recorded in the shared record.
+        assertThrows(MqttException.class, () -> connectFrom("127.0.5.3", "d-spread@demo", "guess-" + UUID.randomUUID()));
+        org.bson.Document recorded = mongo.getDatabase(registryConfig.database()).getCollection("login_failures")
+                .find(new org.bson.Document("_id", dev.doppel.connectivity.registry.LoginThrottle.key("demo/d-spread",
+                        "127.0.5.3"))).collect().first().await().atMost(Duration.ofSeconds(10));
+        assertNotNull(recorded, "a failure here is not shared with the other replicas");
+        assertEquals(1, recorded.getInteger("failures"));
     }
 
     @Test
