@@ -10,6 +10,15 @@ public final class TwinApiMapper {
     private TwinApiMapper() {
     }
 
+    /**
+     * The {@code policyId} a thing reads with: Ditto names the policy that guards a thing; here access
+     * is Keycloak's, and every thing reads with its own id (Ditto's default policy id), so that a Ditto
+     * tool's read-modify-write sends back what it read.
+     */
+    public static String policyId(dev.doppel.contracts.ThingId id) {
+        return id.toString();
+    }
+
     public static Map<String, Object> toApi(Twin twin) {
         Map<String, Object> features = new LinkedHashMap<>();
         twin.features().forEach((id, f) -> {
@@ -25,6 +34,7 @@ public final class TwinApiMapper {
         });
         Map<String, Object> thing = new LinkedHashMap<>();
         thing.put("thingId", twin.thingId().toString());
+        thing.put("policyId", policyId(twin.thingId()));
         if (twin.definition() != null) {
             thing.put("definition", twin.definition());
         }

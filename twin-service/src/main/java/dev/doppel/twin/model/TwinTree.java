@@ -16,6 +16,11 @@ import java.util.Set;
 public final class TwinTree {
 
     private static final Set<String> THING_KEYS = Set.of("thingId", "definition", "attributes", "features");
+    /**
+     * Members a thing is read with and that a client may send back unchanged (a Ditto tool's
+     * read-modify-write), though nobody writes them: ignored in a written thing.
+     */
+    private static final Set<String> READ_ONLY = Set.of("policyId", "_revision", "_created", "_modified");
     private static final Set<String> FEATURE_KEYS = Set.of("definition", "properties", "desiredProperties");
 
     private TwinTree() {
@@ -70,6 +75,7 @@ public final class TwinTree {
             tree.clear();
             tree.putAll(replacement);
             tree.remove("thingId");
+            dropReadOnly(tree);
             tree.putIfAbsent("attributes", new LinkedHashMap<>());
             tree.putIfAbsent("features", new LinkedHashMap<>());
             return;
@@ -100,6 +106,20 @@ public final class TwinTree {
         return true;
     }
 
+    /**
+     * Drops what a thing is read with but nobody writes ({@link #READ_ONLY}). {@code policyId} names
+     * Ditto's access policy; here access is Keycloak's (roles and tenants), so every thing reads with
+     * its own id as policy id, and one sent is not kept; it must still be a string.
+     */
+    private static void dropReadOnly(Map<String, Object> tree) {
+        Object policyId = tree.get("policyId");
+        if (policyId != null && !(policyId instanceof String)) {
+            throw new InvalidReport("invalid-twin", "policyId must be a string (it is not kept: access is "
+                    + "Keycloak's, and every thing reads with its own id as policyId)");
+        }
+        tree.keySet().removeAll(READ_ONLY);
+    }
+
     /** RFC 7396 JSON merge patch: null removes a member, objects merge, everything else replaces. */
     @SuppressWarnings("unchecked")
     public static Object mergePatch(Object target, Object patch) {
@@ -124,6 +144,10 @@ public final class TwinTree {
      */
     @SuppressWarnings("unchecked")
     public static Twin toTwin(Map<String, Object> tree, Twin before, Instant now) {
+        if (!java.util.Collections.disjoint(tree.keySet(), READ_ONLY)) {
+            tree = new LinkedHashMap<>(tree);
+            dropReadOnly(tree);
+        }
         for (String key : tree.keySet()) {
             if (!THING_KEYS.contains(key)) {
                 throw new InvalidReport("invalid-twin", "a thing has no member '" + key

@@ -144,6 +144,7 @@ public class TwinHistory {
             }
             Map<String, Object> thing = new LinkedHashMap<>();
             thing.put("thingId", id.toString());
+            thing.put("policyId", dev.doppel.twin.mapping.TwinApiMapper.policyId(id));
             thing.putAll(tree);
             thing.put("_revision", revision);
             return Optional.of(thing);

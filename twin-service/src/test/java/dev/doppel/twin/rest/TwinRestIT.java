@@ -223,6 +223,27 @@ class TwinRestIT {
     }
 
     @Test
+    void aThingReadAsDittoReturnsItCanBeWrittenBackAsItIs() {
+        create("demo:r-rmw", LAMP);
+        // Read as a Ditto tool reads it: with its policy id (its own, Ditto's default) and revision.
+        String read = as("admin").get("/api/2/things/demo:r-rmw").then().statusCode(200)
+                .body("policyId", equalTo("demo:r-rmw")).extract().asString();
+        assertTrue(read.contains("\"_revision\""), read);
+        // Changed and sent back whole, policyId, _revision and timestamps included: taken.
+        as("admin").contentType("application/json").body(read.replace("\"site\":\"a\"", "\"site\":\"b\""))
+                .put("/api/2/things/demo:r-rmw").then().statusCode(204);
+        as("admin").get("/api/2/things/demo:r-rmw/attributes/site").then().statusCode(200).body(equalTo("\"b\""));
+        as("admin").contentType(ThingsResource.MERGE_PATCH).body("{\"policyId\":\"demo:r-rmw\",\"attributes\":{\"n\":1}}")
+                .patch("/api/2/things/demo:r-rmw").then().statusCode(204);
+        as("admin").get("/api/2/things/demo:r-rmw?fields=policyId,attributes/n").then().statusCode(200)
+                .body("policyId", equalTo("demo:r-rmw")).body("attributes.n", equalTo(1));
+        // A policy id that is not even a string is still refused, and nothing changes.
+        as("admin").contentType("application/json").body("{\"policyId\":{\"x\":1},\"attributes\":{}}")
+                .put("/api/2/things/demo:r-rmw").then().statusCode(400);
+        as("admin").get("/api/2/things/demo:r-rmw/attributes/n").then().statusCode(200).body(equalTo("1"));
+    }
+
+    @Test
     void fieldsSelectPartsAndIdsListsOnlyReadableThings() {
         create("demo:r6", LAMP);
         as("admin").get("/api/2/things/demo:r6?fields=thingId,attributes/site,_revision").then().statusCode(200)
