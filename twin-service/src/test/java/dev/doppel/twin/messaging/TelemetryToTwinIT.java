@@ -150,7 +150,11 @@ class TelemetryToTwinIT {
         asAdmin().get("/api/2/things/demo:nope").then().statusCode(404)
                 .contentType("application/problem+json")
                 .body("type", equalTo("https://doppel.dev/problems/thing-not-found"))
-                .body("status", equalTo(404));
+                .body("status", equalTo(404))
+                // Ditto's members too, as Ditto's clients read an error.
+                .body("error", equalTo("things:thing.notfound"))
+                .body("message", org.hamcrest.Matchers.containsString("demo:nope"))
+                .body("description", equalTo("Thing not found"));
         asAdmin().get("/api/2/things/not-a-thing-id").then().statusCode(400)
                 .contentType("application/problem+json")
                 .body("type", equalTo("https://doppel.dev/problems/invalid-thing-id"));
