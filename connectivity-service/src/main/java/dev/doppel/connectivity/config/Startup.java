@@ -26,13 +26,17 @@ public class Startup {
             SharedLoginFailures loginFailures) {
         registry.ensureIndexes().await().atMost(Duration.ofSeconds(30));
         loginFailures.ensureIndexes().await().atMost(Duration.ofSeconds(30));
-        // Secrets stored in the clear by an older version, or under a key being rotated out.
-        int keys = registry.sealStoredKeys().await().atMost(Duration.ofMinutes(5));
-        int passwords = bridges.sealStoredPasswords().await().atMost(Duration.ofMinutes(5));
-        if (keys + passwords > 0) {
-            LOG.infof("sealed %d pre-shared keys and %d broker passwords under the current doppel.secrets.key",
-                    keys, passwords);
-        }
+        // Secrets stored in the clear by an older version, or under a key being rotated out: sealed again
+        // in the background, since a pass reads every PSK credential and must not hold up the start (both
+        // kinds are readable either way meanwhile).
+        registry.sealStoredKeys().chain(keys -> bridges.sealStoredPasswords().invoke(passwords -> {
+            if (keys + passwords > 0) {
+                LOG.infof("sealed %d pre-shared keys and %d broker passwords under the current doppel.secrets.key",
+                        keys, passwords);
+            }
+        })).subscribe().with(n -> {
+        }, failure -> LOG.warnf("sealing stored secrets failed (they stay readable; the next start tries again): %s",
+                failure.getMessage()));
     }
 
     @Readiness

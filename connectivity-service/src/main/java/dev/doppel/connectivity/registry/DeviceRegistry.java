@@ -493,7 +493,7 @@ public class DeviceRegistry {
                 }
             }
             return io.smallrye.mutiny.Multi.createFrom().iterable(docs).onItem().transformToUniAndConcatenate(doc -> {
-                String key = Certificates.key(new X500Principal(doc.getString("subjectDn")));
+                String key = doc.getString("_id"); // the CA's DN as a certificate's issuer is found by
                 List<Document> mine = crls.stream()
                         .filter(c -> Certificates.key(c.crl().getIssuerX500Principal()).equals(key))
                         .map(c -> new Document("ca", c.caFingerprint()).append("der", new Binary(Certificates.der(c.crl()))))

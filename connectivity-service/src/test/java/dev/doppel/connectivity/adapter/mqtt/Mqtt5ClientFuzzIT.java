@@ -302,7 +302,7 @@ class Mqtt5ClientFuzzIT {
     }
 
     /** The server's DISCONNECTs, by reason code. */
-    private final class Disconnects implements MqttCallback {
+    private final class Disconnects extends dev.doppel.connectivity.testing.Mqtt5Callback {
 
         @Override
         public void disconnected(MqttDisconnectResponse response) {
@@ -317,18 +317,6 @@ class Mqtt5ClientFuzzIT {
         @Override
         public void messageArrived(String topic, MqttMessage message) {
             note("message on " + topic);
-        }
-
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-        }
-
-        @Override
-        public void connectComplete(boolean reconnect, String serverURI) {
-        }
-
-        @Override
-        public void authPacketArrived(int reasonCode, MqttProperties properties) {
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.doppel.connectivity.testing.Devices;
+import dev.doppel.connectivity.testing.Mqtt5Callback;
 import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.CommandStatusChanged;
@@ -201,7 +202,7 @@ class Mqtt5IT {
     void aRefusedQos0MessageEndsTheConnectionWithAReasonCode() throws Exception {
         Devices.withPassword("demo", "v5-qos0", PASSWORD, true);
         CompletableFuture<Integer> disconnected = new CompletableFuture<>();
-        MqttAsyncClient device = client("v5-qos0", PASSWORD, new Callback() {
+        MqttAsyncClient device = client("v5-qos0", PASSWORD, new Mqtt5Callback() {
             @Override
             public void disconnected(MqttDisconnectResponse response) {
                 disconnected.complete(response.getReturnCode());
@@ -230,7 +231,7 @@ class Mqtt5IT {
     void anMqtt5DeviceTakesACommandAndAnswersIt() throws Exception {
         Devices.withPassword("demo", "v5-lamp", PASSWORD, true);
         BlockingQueue<String[]> received = new LinkedBlockingQueue<>();
-        MqttAsyncClient device = client("v5-lamp", PASSWORD, new Callback() {
+        MqttAsyncClient device = client("v5-lamp", PASSWORD, new Mqtt5Callback() {
             @Override
             public void messageArrived(String topic, MqttMessage message) {
                 received.add(new String[] {topic, new String(message.getPayload(), StandardCharsets.UTF_8)});
@@ -301,32 +302,5 @@ class Mqtt5IT {
 
     private static String output(Process p) throws java.io.IOException {
         return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    }
-
-    /** Paho's MQTT 5 callback with nothing to do by default. */
-    private static class Callback implements MqttCallback {
-        @Override
-        public void disconnected(MqttDisconnectResponse response) {
-        }
-
-        @Override
-        public void mqttErrorOccurred(MqttException exception) {
-        }
-
-        @Override
-        public void messageArrived(String topic, MqttMessage message) throws Exception {
-        }
-
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-        }
-
-        @Override
-        public void connectComplete(boolean reconnect, String serverURI) {
-        }
-
-        @Override
-        public void authPacketArrived(int reasonCode, MqttProperties properties) {
-        }
     }
 }
