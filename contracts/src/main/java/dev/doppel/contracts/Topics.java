@@ -22,10 +22,16 @@ public final class Topics {
      */
     public static final String FIRST_PUBLICATION_HEADER = "doppel-first-publication";
 
+    /**
+     * Twin-service's word to every connectivity instance on twins that are (nearly) full: their room
+     * and keys ({@link TwinRoom}). Each instance reads all of it; records count for a limited time.
+     */
+    public static final String TWIN_ROOM = "dt.twin-room";
+
     /** All topics, for brokers that create them up front. */
     public static final java.util.List<String> ALL = java.util.List.of(
             DEVICE_TELEMETRY, DEVICE_EVENTS, DEVICE_CONNECTIONS, DEVICES, TWIN_CHANGES, COMMANDS, COMMAND_STATUS,
-            COMMAND_ROUTES);
+            COMMAND_ROUTES, TWIN_ROOM);
 
     private Topics() {
     }

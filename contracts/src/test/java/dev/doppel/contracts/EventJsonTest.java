@@ -37,4 +37,17 @@ class EventJsonTest {
         assertArrayEquals(payload, out.payload());
         assertEquals("c1", out.eventId());
     }
+
+    @Test
+    void aTwinRoomSaysWhetherItIsOpenAndCarriesOnlyItsFields() throws Exception {
+        TwinRoom full = new TwinRoom("r1", "demo:s1", 120, java.util.List.of("owner"),
+                Map.of("telemetry", java.util.List.of("temperature")), Instant.parse("2026-12-07T10:00:00Z"));
+        String text = json.writeValueAsString(full);
+        assertEquals(full, json.readValue(text, TwinRoom.class));
+        assertEquals(false, full.open());
+        assertEquals(false, text.contains("\"open\""), text);
+        TwinRoom open = json.readValue("{\"eventId\":\"r2\",\"thingId\":\"demo:s1\",\"room\":200000,"
+                + "\"at\":\"2026-12-07T10:00:00Z\"}", TwinRoom.class);
+        assertEquals(true, open.open());
+    }
 }

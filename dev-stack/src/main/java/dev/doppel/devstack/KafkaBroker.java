@@ -133,9 +133,12 @@ public final class KafkaBroker implements AutoCloseable {
             for (String topic : topics) {
                 // The registry's topic keeps the latest word on every device, as in k8s/base/kafka-topics.yaml:
                 // command-service rebuilds its view of the registered devices from it.
-                Map<String, String> configs = Topics.DEVICES.equals(topic)
-                        ? Map.of("min.insync.replicas", "1", "cleanup.policy", "compact")
-                        : Map.of("min.insync.replicas", "1");
+                // The room of full twins counts for minutes; each connectivity instance reads what is kept.
+                Map<String, String> configs = switch (topic) {
+                    case Topics.DEVICES -> Map.of("min.insync.replicas", "1", "cleanup.policy", "compact");
+                    case Topics.TWIN_ROOM -> Map.of("min.insync.replicas", "1", "retention.ms", "3600000");
+                    default -> Map.of("min.insync.replicas", "1");
+                };
                 try {
                     admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1).configs(configs)))
                             .all().get(30, TimeUnit.SECONDS);

@@ -192,6 +192,54 @@ class DeviceProtocolsIT {
                 .body("status", equalTo("SUCCEEDED"));
     }
 
+    /**
+     * A device that keeps adding keys fills its twin: twin-service drops the report that would overgrow
+     * it (acknowledged before it knew) and tells connectivity the twin's room, which then answers the
+     * device's further such reports with 413 {@code twin-full}; values of the twin's keys still pass,
+     * and once an operator deletes what is not needed, the device's new keys are taken again.
+     */
+    @Test
+    void aDeviceThatFillsItsTwinIsToldSoAndIsTakenAgainOnceThereIsRoom() throws Exception {
+        new Provisioner(connectivity.baseUrl(), system.tokens().password("admin", "admin"))
+                .device("demo", "full-e2e", PASSWORD);
+        String twinUrl = twin.baseUrl() + "/api/2/things/demo:full-e2e";
+        int[] batch = {0};
+        // About 60 KB of new keys a report (the largest body is 64 KiB); the twin holds 256 KiB.
+        java.util.function.Supplier<Response> fill = () -> fullDevice()
+                .body(newKeys("b" + batch[0]++, 1000)).post(connectivity.baseUrl() + "/telemetry");
+        for (int i = 0; i < 4; i++) {
+            assertEquals(202, fill.get().statusCode());
+        }
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> olivia().get(twinUrl).then().statusCode(200)
+                .body("features.telemetry.properties.size()", equalTo(4000)));
+        Response refused = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                .until(fill::get, r -> r.statusCode() == 413);
+        assertTrue(refused.asString().contains("twin-full"), refused.asString());
+        fullDevice().body("{\"b0-0\":\"changed\"}").post(connectivity.baseUrl() + "/telemetry").then().statusCode(202);
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> olivia().get(twinUrl).then()
+                .body("features.telemetry.properties.'b0-0'", equalTo("changed"))
+                .body("features.telemetry.properties.size()", equalTo(4000)));
+
+        given().auth().oauth2(system.tokens().password("admin", "admin"))
+                .delete(twinUrl + "/features/telemetry").then().statusCode(204);
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500))
+                .until(fill::get, r -> r.statusCode() == 202);
+    }
+
+    private static RequestSpecification fullDevice() {
+        return given().auth().preemptive().basic("full-e2e@demo", PASSWORD).contentType("application/json");
+    }
+
+    /** {@code count} new keys of about 60 bytes each, all starting with {@code prefix}. */
+    private static String newKeys(String prefix, int count) {
+        StringBuilder b = new StringBuilder("{");
+        for (int i = 0; i < count; i++) {
+            b.append(i == 0 ? "" : ",").append('"').append(prefix).append('-').append(i).append("\":\"")
+                    .append("x".repeat(48)).append('"');
+        }
+        return b.append('}').toString();
+    }
+
     /** What curl printed with {@code -i}: the status, the headers (names in lower case) and the body. */
     private record CurlResponse(int status, Map<String, String> headers, String body, String raw) {
 

@@ -3,6 +3,7 @@ package dev.doppel.twin.service;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.support.vertx.CallerContext;
 import dev.doppel.contracts.TwinChanged;
+import dev.doppel.twin.messaging.TwinRoomNotices;
 import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.Twin;
@@ -89,6 +90,7 @@ public class TwinEdits {
     private final TwinHistory history;
     private final ChangeDelivery delivery;
     private final TwinSizeLimit sizeLimit;
+    private final TwinRoomNotices roomNotices;
     private final Clock clock = Clock.systemUTC();
     private final DistributionSummary batchSizes;
     private final Timer waited;
@@ -97,7 +99,8 @@ public class TwinEdits {
     private final Timer delivered;
 
     public TwinEdits(TwinRepository repository, TwinHistory history, ChangeDelivery delivery, TwinSizeLimit sizeLimit,
-            MeterRegistry metrics) {
+            TwinRoomNotices roomNotices, MeterRegistry metrics) {
+        this.roomNotices = roomNotices;
         this.batchSizes = DistributionSummary.builder("doppel.twin.edits.batch")
                 .description("API edits written together in one batch").register(metrics);
         this.waited = phase(metrics, "wait");
@@ -126,11 +129,28 @@ public class TwinEdits {
 
     public Uni<Written> edit(ThingId id, TwinPath path, Edit edit, Object value, Conditions conditions) {
         Context trace = Context.current();
-        if (path.segments().isEmpty() && edit == Edit.DELETE) {
-            return attempt(id, path, edit, value, conditions, trace, 1);
+        Uni<Written> written = path.segments().isEmpty() && edit == Edit.DELETE
+                ? attempt(id, path, edit, value, conditions, trace, 1)
+                : Uni.createFrom().emitter(result -> queue(new Pending(new Request(id, path, edit, value, conditions,
+                        trace), result, CallerContext.current(), System.nanoTime())));
+        return mayMakeRoom(path, edit) ? written.invoke(w -> {
+            if (!w.created()) {
+                roomNotices.edited(id, w.twin());
+            }
+        }) : written;
+    }
+
+    /**
+     * Whether an edit may remove keys and so make room a device's reports could use: a delete, or a
+     * thing, its attributes, its features, a feature or its properties replaced or merged. (One value
+     * written does not count: connectivity judges a report only by the keys it adds.)
+     */
+    private static boolean mayMakeRoom(TwinPath path, Edit edit) {
+        if (edit == Edit.DELETE || path.segments().size() <= 1) {
+            return true;
         }
-        return Uni.createFrom().emitter(result -> queue(new Pending(new Request(id, path, edit, value, conditions,
-                trace), result, CallerContext.current(), System.nanoTime())));
+        TwinPath.Kind kind = path.kind();
+        return kind == TwinPath.Kind.FEATURE || (kind == TwinPath.Kind.PROPERTIES && path.segments().size() == 3);
     }
 
     /** One edit as asked for. */

@@ -3,6 +3,7 @@ package dev.doppel.twin.service;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.TwinChanged;
+import dev.doppel.twin.messaging.TwinRoomNotices;
 import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.model.Outbox;
 import dev.doppel.twin.model.ReportValidator;
@@ -47,12 +48,14 @@ public class TwinService {
     private final TwinHistory history;
     private final ChangeDelivery delivery;
     private final TwinSizeLimit sizeLimit;
+    private final TwinRoomNotices roomNotices;
     private final Counter tooLarge;
     private final Clock clock;
 
     public TwinService(TwinRepository repository, TwinHistory history, ChangeDelivery delivery,
-            TwinSizeLimit sizeLimit, MeterRegistry metrics) {
+            TwinSizeLimit sizeLimit, TwinRoomNotices roomNotices, MeterRegistry metrics) {
         this.repository = repository;
+        this.roomNotices = roomNotices;
         this.history = history;
         this.delivery = delivery;
         this.sizeLimit = sizeLimit;
@@ -204,14 +207,22 @@ public class TwinService {
     /**
      * The reports would grow the twin past its size limit. One report alone is refused: counted,
      * logged, nothing written, and the consumer moves on (it used to be written, and the twin grew
-     * without end). Several are applied one at a time, so only those that would overgrow it are refused.
+     * without end); connectivity is told the twin's room, so that it refuses the device's next such
+     * report itself ({@link TwinRoomNotices}). Several are applied one at a time, so only those that
+     * would overgrow it are refused.
      */
     private Uni<Optional<TwinChanged>> overLimit(ThingId id, List<ValidReport> reports, Context trace) {
         if (reports.size() == 1) {
             tooLarge.increment();
             LOG.warnf("refused report %s for %s: it would grow the twin past doppel.twin.max-document-bytes",
                     reports.get(0).eventId(), id);
-            return Uni.createFrom().item(Optional.empty());
+            if (!roomNotices.refusalDue(id)) {
+                return Uni.createFrom().item(Optional.empty());
+            }
+            // Read again: the merge grew the twin as read in memory.
+            return repository.find(id).invoke(found -> found.ifPresent(roomNotices::refused))
+                    .onFailure().invoke(e -> LOG.warnf("could not read %s to tell its room: %s", id, e.getMessage()))
+                    .onItemOrFailure().transform((found, failure) -> Optional.empty());
         }
         return Multi.createFrom().iterable(reports)
                 .onItem().transformToUniAndConcatenate(r -> attempt(id, List.of(r), trace, 1))

@@ -37,6 +37,15 @@ public class TwinSizeLimit {
         return size(twin) <= maxDocumentBytes;
     }
 
+    /** Bytes the thing may still grow by (negative when it is over the limit). */
+    public long room(Twin twin) {
+        return (long) maxDocumentBytes - size(twin);
+    }
+
+    public int maxDocumentBytes() {
+        return maxDocumentBytes;
+    }
+
     private int size(Twin twin) {
         try {
             return json.writeValueAsBytes(TwinTree.of(twin)).length;

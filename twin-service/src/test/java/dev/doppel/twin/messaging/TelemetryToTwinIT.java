@@ -11,6 +11,7 @@ import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
 import dev.doppel.contracts.TwinChanged;
+import dev.doppel.contracts.TwinRoom;
 import dev.doppel.devstack.testing.KafkaProbe;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import dev.doppel.twin.testing.Reports;
@@ -115,19 +116,38 @@ class TelemetryToTwinIT {
         for (int i = 0; i < 3000; i++) {
             flood.put("k" + i, "x".repeat(100));
         }
-        send(Reports.telemetry("demo:t5", flood, now.plusMillis(1)));
-        send(Reports.telemetry("demo:t5", Map.of("temperature", 21.0), now.plusMillis(2)));
-        send(Reports.telemetry("demo:t6", Map.of("temperature", 5.0), now.plusMillis(2)));
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            asAdmin().get("/api/2/things/demo:t5").then().statusCode(200)
-                    .body("features.telemetry.properties.temperature", equalTo(21.0f))
-                    .body("features.telemetry.properties.size()", equalTo(1))
-                    .body("_revision", equalTo(2));
-            asAdmin().get("/api/2/things/demo:t6").then().statusCode(200)
-                    .body("features.telemetry.properties.temperature", equalTo(5.0f));
-        });
-        String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
-        assertTrue(metrics.contains("doppel_twin_reports_rejected_total{reason=\"too-large\"}"), metrics);
+        try (KafkaConsumer<String, byte[]> rooms = kafka.subscribe(Topics.TWIN_ROOM)) {
+            send(Reports.telemetry("demo:t5", flood, now.plusMillis(1)));
+            send(Reports.telemetry("demo:t5", Map.of("temperature", 21.0), now.plusMillis(2)));
+            send(Reports.telemetry("demo:t6", Map.of("temperature", 5.0), now.plusMillis(2)));
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                asAdmin().get("/api/2/things/demo:t5").then().statusCode(200)
+                        .body("features.telemetry.properties.temperature", equalTo(21.0f))
+                        .body("features.telemetry.properties.size()", equalTo(1))
+                        .body("_revision", equalTo(2));
+                asAdmin().get("/api/2/things/demo:t6").then().statusCode(200)
+                        .body("features.telemetry.properties.temperature", equalTo(5.0f));
+            });
+            String metrics = given().get(management + "metrics").then().statusCode(200).extract().asString();
+            assertTrue(metrics.contains("doppel_twin_reports_rejected_total{reason=\"too-large\"}"), metrics);
+
+            // Connectivity is told the twin's room and keys, so it refuses the device's next such report itself.
+            ConsumerRecord<String, byte[]> told = KafkaProbe.await(rooms, r -> "demo:t5".equals(r.key()),
+                    Duration.ofSeconds(20));
+            assertNotNull(told, "no room notice for demo:t5 on " + Topics.TWIN_ROOM);
+            assertEquals(EventTypes.TWIN_ROOM, KafkaProbe.header(told, "ce_type"));
+            TwinRoom room = KafkaProbe.read(told, TwinRoom.class);
+            assertTrue(room.room() > 0 && room.room() < 262_144 && !room.open(), room.toString());
+            assertEquals(Map.of("telemetry", java.util.List.of("temperature")), room.features());
+
+            // Deleting makes room: connectivity is told the twin is open again.
+            asAdmin().delete("/api/2/things/demo:t5/features/telemetry/properties/temperature").then()
+                    .statusCode(204);
+            ConsumerRecord<String, byte[]> opened = KafkaProbe.await(rooms, r -> "demo:t5".equals(r.key()),
+                    Duration.ofSeconds(20));
+            assertNotNull(opened, "no room notice for demo:t5 after the delete");
+            assertTrue(KafkaProbe.read(opened, TwinRoom.class).open(), new String(opened.value()));
+        }
     }
 
     @Test

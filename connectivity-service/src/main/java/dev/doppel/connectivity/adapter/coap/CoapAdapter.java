@@ -8,6 +8,7 @@ import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.mapping.MappingPool;
 import dev.doppel.connectivity.limits.DeviceLimits;
+import dev.doppel.connectivity.limits.TwinRooms;
 import dev.doppel.connectivity.limits.SourceRates;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
@@ -67,6 +68,7 @@ public class CoapAdapter {
     private final DeviceRegistry registry;
     private final PayloadMappings mappings;
     private final DeviceLimits limits;
+    private final TwinRooms rooms;
     private final DownstreamSender downstream;
     private final CommandRouter router;
     private final CommandWait commands;
@@ -77,7 +79,7 @@ public class CoapAdapter {
 
     private final SourceRates sourceRates;
 
-    public CoapAdapter(CoapAdapterConfig config, DeviceRegistry registry, PayloadMappings mappings, DeviceLimits limits,
+    public CoapAdapter(CoapAdapterConfig config, DeviceRegistry registry, PayloadMappings mappings, DeviceLimits limits, TwinRooms rooms,
             DownstreamSender downstream, CommandRouter router, CommandWait commands, MeterRegistry metrics,
             SourceRates sourceRates) {
         this.config = config;
@@ -85,6 +87,7 @@ public class CoapAdapter {
         this.registry = registry;
         this.mappings = mappings;
         this.limits = limits;
+        this.rooms = rooms;
         this.downstream = downstream;
         this.router = router;
         this.commands = commands;
@@ -310,6 +313,13 @@ public class CoapAdapter {
                 // Mapped before anything is sent: a payload that cannot be mapped changes nothing.
                 Uni<Void> sent = empty ? Uni.createFrom().voidItem()
                         : mappings.forDevice(device).chain(m -> map(m, payload, exchange, feature))
+                                .invoke(mapped -> {
+                                    String full = rooms.refusal(device, mapped);
+                                    if (full != null) {
+                                        throw new Refusal(ResponseCode.REQUEST_ENTITY_TOO_LARGE, TwinRooms.TWIN_FULL,
+                                                full);
+                                    }
+                                })
                                 .chain(mapped -> downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(),
                                         device, channel, mapped.features(), mapped.attributes(),
                                         Instant.now().truncatedTo(ChronoUnit.MICROS), TRANSPORT)))

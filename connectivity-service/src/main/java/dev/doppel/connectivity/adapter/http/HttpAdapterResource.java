@@ -3,6 +3,7 @@ package dev.doppel.connectivity.adapter.http;
 import dev.doppel.connectivity.command.CommandRouter;
 import dev.doppel.connectivity.command.CommandWait;
 import dev.doppel.connectivity.limits.DeviceLimits;
+import dev.doppel.connectivity.limits.TwinRooms;
 import dev.doppel.connectivity.config.HttpAdapterConfig;
 import dev.doppel.connectivity.mapping.DefaultPayloadMapper;
 import dev.doppel.connectivity.mapping.MappingException;
@@ -57,6 +58,7 @@ public class HttpAdapterResource {
     private final PayloadMappings mappings;
     private final DeviceRegistry registry;
     private final DeviceLimits limits;
+    private final TwinRooms rooms;
     private final DownstreamSender downstream;
     private final CommandRouter router;
     private final CommandWait commands;
@@ -67,7 +69,7 @@ public class HttpAdapterResource {
     private final HttpAdapterConfig config;
 
     public HttpAdapterResource(DeviceLogin login, PayloadMappings mappings, DeviceRegistry registry,
-            DeviceLimits limits, DownstreamSender downstream, CommandRouter router, CommandWait commands,
+            DeviceLimits limits, TwinRooms rooms, DownstreamSender downstream, CommandRouter router, CommandWait commands,
             MeterRegistry metrics, HttpServerRequest request, HttpAdapterConfig config) {
         this.request = request;
         this.config = config;
@@ -75,6 +77,7 @@ public class HttpAdapterResource {
         this.mappings = mappings;
         this.registry = registry;
         this.limits = limits;
+        this.rooms = rooms;
         this.downstream = downstream;
         this.router = router;
         this.commands = commands;
@@ -211,6 +214,13 @@ public class HttpAdapterResource {
                                         null);
                                 default -> Problem.of(e.reason(), "Invalid payload", 400, e.getMessage(), null);
                             });
+                        }).invoke(mapped -> {
+                            String full = rooms.refusal(device, mapped);
+                            if (full != null) {
+                                count(channel, TwinRooms.TWIN_FULL);
+                                throw new ProblemException(Problem.of(TwinRooms.TWIN_FULL, "Twin full", 413, full,
+                                        null));
+                            }
                         }).chain(mapped -> downstream.report(TelemetryReceived.of(UUID.randomUUID().toString(), device,
                         channel, mapped.features(), mapped.attributes(), Instant.now().truncatedTo(ChronoUnit.MICROS),
                         TRANSPORT))).invoke(() -> count(channel, "accepted"));

@@ -1,5 +1,6 @@
 package dev.doppel.connectivity.adapter.mqtt;
 
+import dev.doppel.connectivity.limits.TwinRooms;
 import dev.doppel.connectivity.mapping.MappingPool;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
 import io.netty.handler.codec.mqtt.MqttProperties;
@@ -85,7 +86,7 @@ final class Mqtt5 {
         return switch (reason) {
             case "not-authorized", "not-a-gateway" -> MqttPubAckReasonCode.NOT_AUTHORIZED;
             case "unknown-topic", "invalid-device-id" -> MqttPubAckReasonCode.TOPIC_NAME_INVALID;
-            case "rate-limited", MappingPool.BUSY -> MqttPubAckReasonCode.QUOTA_EXCEEDED;
+            case "rate-limited", MappingPool.BUSY, TwinRooms.TWIN_FULL -> MqttPubAckReasonCode.QUOTA_EXCEEDED;
             case "payload-too-large", "qos-not-supported" -> null;
             // Everything a payload mapping refuses: malformed JSON, content type, a failing JSONata mapping.
             default -> MqttPubAckReasonCode.PAYLOAD_FORMAT_INVALID;
@@ -101,6 +102,7 @@ final class Mqtt5 {
             case "unknown-topic", "invalid-device-id" -> MqttDisconnectReasonCode.TOPIC_NAME_INVALID;
             case "rate-limited" -> MqttDisconnectReasonCode.MESSAGE_RATE_TOO_HIGH;
             case MappingPool.BUSY -> MqttDisconnectReasonCode.SERVER_BUSY;
+            case TwinRooms.TWIN_FULL -> MqttDisconnectReasonCode.QUOTA_EXCEEDED;
             default -> MqttDisconnectReasonCode.PAYLOAD_FORMAT_INVALID;
         };
     }

@@ -5,6 +5,7 @@ import dev.doppel.connectivity.config.MqttAdapterConfig;
 import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.limits.RefusalLog;
 import dev.doppel.connectivity.limits.SourceRates;
+import dev.doppel.connectivity.limits.TwinRooms;
 import dev.doppel.connectivity.mapping.PayloadMappings;
 import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.CertificateLogin;
@@ -54,6 +55,7 @@ public class MqttAdapter {
     private final PayloadMappings mappings;
     private final DeviceRegistry registry;
     private final DeviceLimits limits;
+    private final TwinRooms rooms;
     private final CommandRouter router;
     private final MeterRegistry metrics;
     private final SourceRates sourceRates;
@@ -64,8 +66,9 @@ public class MqttAdapter {
 
     public MqttAdapter(Vertx vertx, MqttAdapterConfig config, DeviceLogin login, CertificateLogin certificateLogin,
             DownstreamSender downstream, PayloadMappings mappings, DeviceRegistry registry, DeviceLimits limits,
-            CommandRouter router, MeterRegistry metrics, SourceRates sourceRates, RefusalLog refusals) {
+            TwinRooms rooms, CommandRouter router, MeterRegistry metrics, SourceRates sourceRates, RefusalLog refusals) {
         this.vertx = vertx;
+        this.rooms = rooms;
         this.refusals = refusals;
         this.sourceRates = sourceRates;
         this.config = config;
@@ -282,7 +285,7 @@ public class MqttAdapter {
 
     private void accept(MqttEndpoint endpoint, Context ctx, ThingId device, MqttDeviceSession.Settings settings) {
         MqttDeviceSession session = new MqttDeviceSession(endpoint, ctx, device, config, downstream, settings,
-                mappings, registry, limits, router, metrics, refusals);
+                mappings, registry, limits, rooms, router, metrics, refusals);
         session.attach();
         endpoint.accept(false);
         connections.incrementAndGet();

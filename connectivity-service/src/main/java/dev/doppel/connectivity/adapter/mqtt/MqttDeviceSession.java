@@ -5,6 +5,7 @@ import dev.doppel.connectivity.command.CommandSink;
 import dev.doppel.connectivity.config.MqttAdapterConfig;
 import dev.doppel.connectivity.limits.DeviceLimits;
 import dev.doppel.connectivity.limits.RefusalLog;
+import dev.doppel.connectivity.limits.TwinRooms;
 import dev.doppel.connectivity.mapping.MappedReport;
 import dev.doppel.connectivity.mapping.MappingException;
 import dev.doppel.connectivity.mapping.MappingPool;
@@ -55,6 +56,7 @@ final class MqttDeviceSession implements CommandSink {
     private final PayloadMappings mappings;
     private final DeviceRegistry registry;
     private final DeviceLimits limits;
+    private final TwinRooms rooms;
     private final DeviceRegistry.Limits tenantLimits;
     /** Devices this connection was lately found to be the gateway of, and until when that holds. */
     private final Map<String, Instant> gatewayFor = new ConcurrentHashMap<>();
@@ -87,8 +89,9 @@ final class MqttDeviceSession implements CommandSink {
 
     MqttDeviceSession(MqttEndpoint endpoint, Context ctx, ThingId device, MqttAdapterConfig config,
             DownstreamSender downstream, Settings settings, PayloadMappings mappings, DeviceRegistry registry,
-            DeviceLimits limits, CommandRouter router, MeterRegistry metrics, RefusalLog refusals) {
+            DeviceLimits limits, TwinRooms rooms, CommandRouter router, MeterRegistry metrics, RefusalLog refusals) {
         this.endpoint = endpoint;
+        this.rooms = rooms;
         this.refusals = refusals;
         this.ctx = ctx;
         this.device = device;
@@ -261,6 +264,15 @@ final class MqttDeviceSession implements CommandSink {
     /** Sends a mapped report on; a QoS 1 message is acknowledged once the broker has it. */
     private void send(MqttPublishMessage msg, MqttTopic.Report topic, ThingId target, MappedReport mapped,
             Instant sourceTime) {
+        String full = rooms.refusal(target, mapped);
+        if (full != null) {
+            if (msg.qosLevel() == MqttQoS.AT_MOST_ONCE) {
+                count(topic.channel(), TwinRooms.TWIN_FULL); // at most once: dropped
+            } else {
+                reject(TwinRooms.TWIN_FULL, msg, full);
+            }
+            return;
+        }
         TelemetryReceived report = TelemetryReceived.of(UUID.randomUUID().toString(), target, topic.channel(),
                 mapped.features(), mapped.attributes(), sourceTime, TRANSPORT);
         Uni<Void> sent = downstream.report(report);

@@ -39,7 +39,7 @@ class CoapPortsTest {
     }
 
     private static CoapAdapter started(boolean allowUnauthenticated) {
-        CoapAdapter adapter = new CoapAdapter(config(allowUnauthenticated), null, null, null, null, null, null,
+        CoapAdapter adapter = new CoapAdapter(config(allowUnauthenticated), null, null, null, null, null, null, null,
                 new SimpleMeterRegistry(), null);
         adapter.start(null);
         return adapter;

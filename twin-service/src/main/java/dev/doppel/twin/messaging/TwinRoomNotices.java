@@ -1,0 +1,103 @@
+package dev.doppel.twin.messaging;
+
+import dev.doppel.contracts.EventTypes;
+import dev.doppel.contracts.ThingId;
+import dev.doppel.contracts.TwinRoom;
+import dev.doppel.twin.model.Twin;
+import dev.doppel.twin.service.TwinSizeLimit;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+/**
+ * Tells connectivity how much room a twin has left ({@link TwinRoom} on {@code dt.twin-room}), so
+ * that a device whose reports would overgrow its twin is refused while it can still be answered.
+ * Sent when a report was refused as too large (at most once per {@value #REFUSED_EVERY_SECONDS} s
+ * per twin: a device that keeps trying must not turn each try into a record of all the twin's keys),
+ * and after an API edit that may have made room. Nothing waits for it: a notice that is lost leaves
+ * connectivity with an older view for a while, and twin-service still refuses what does not fit.
+ */
+@ApplicationScoped
+public class TwinRoomNotices {
+
+    private static final Logger LOG = Logger.getLogger(TwinRoomNotices.class);
+    static final int REFUSED_EVERY_SECONDS = 30;
+    /** Twins whose last refusal notice is remembered; the oldest is forgotten first. */
+    private static final int REMEMBERED = 10_000;
+
+    private final MutinyEmitter<TwinRoom> emitter;
+    private final TwinSizeLimit sizeLimit;
+    private final int trackedBelow;
+    private final Clock clock = Clock.systemUTC();
+    private final Map<ThingId, Instant> lastRefusal = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ThingId, Instant> eldest) {
+            return size() > REMEMBERED;
+        }
+    };
+
+    public TwinRoomNotices(@Channel("twin-room") MutinyEmitter<TwinRoom> emitter, TwinSizeLimit sizeLimit,
+            @ConfigProperty(name = "doppel.twin.room-tracked-below", defaultValue = "131072") int trackedBelow) {
+        this.emitter = emitter;
+        this.sizeLimit = sizeLimit;
+        this.trackedBelow = trackedBelow;
+    }
+
+    /** Whether a refusal for this twin is to be told now (not within the last few seconds). */
+    public boolean refusalDue(ThingId id) {
+        Instant now = clock.instant();
+        synchronized (lastRefusal) {
+            Instant last = lastRefusal.get(id);
+            if (last != null && now.isBefore(last.plus(Duration.ofSeconds(REFUSED_EVERY_SECONDS)))) {
+                return false;
+            }
+            lastRefusal.put(id, now);
+            return true;
+        }
+    }
+
+    /** Tells the twin's room and keys as it is stored (a report for it was refused). */
+    public void refused(Twin twin) {
+        send(twin.thingId(), sizeLimit.room(twin), twin);
+    }
+
+    /** Tells the room after an API edit: the twin as written, or null when it was deleted. */
+    public void edited(ThingId id, Twin twin) {
+        long room = twin == null ? sizeLimit.maxDocumentBytes() : sizeLimit.room(twin);
+        send(id, room, twin == null || room >= trackedBelow ? null : twin);
+    }
+
+    /** Sends the room, with the keys of {@code keysOf} (null: the twin is open). */
+    private void send(ThingId id, long room, Twin keysOf) {
+        Map<String, List<String>> features = null;
+        if (keysOf != null) {
+            features = new LinkedHashMap<>();
+            for (var f : keysOf.features().entrySet()) {
+                features.put(f.getKey(), List.copyOf(f.getValue().properties().keySet()));
+            }
+        }
+        TwinRoom notice = new TwinRoom(UUID.randomUUID().toString(), id.toString(), Math.max(0, room),
+                keysOf == null ? null : List.copyOf(keysOf.attributes().keySet()), features, clock.instant());
+        emitter.sendMessage(Message.of(notice)
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(notice.thingId()).build())
+                .addMetadata(OutgoingCloudEventMetadata.builder()
+                        .withId(notice.eventId())
+                        .withType(EventTypes.TWIN_ROOM)
+                        .withSubject(notice.thingId())
+                        .build()))
+                .subscribe().with(ok -> {
+                }, failure -> LOG.warnf("could not tell the room of %s: %s", id, failure.getMessage()));
+    }
+}
