@@ -3,7 +3,7 @@ package dev.doppel.contracts;
 /** The events that cross service boundaries. Each is keyed by its thing id and carries a unique event id. */
 public sealed interface DoppelEvent
         permits TelemetryReceived, DeviceConnectionChanged, DeviceLifecycleChanged, TwinChanged, CommandRequested,
-        CommandStatusChanged, TwinRoom {
+        CommandStatusChanged, TwinRoom, RegistryChanged {
 
     String eventId();
 

@@ -8,6 +8,7 @@ public final class EventTypes {
     public static final String DEVICE_LIFECYCLE_CHANGED = "dt.device.lifecycle.v1";
     public static final String TWIN_CHANGED = "dt.twin.changed.v1";
     public static final String TWIN_ROOM = "dt.twin.room.v1";
+    public static final String REGISTRY_CHANGED = "dt.registry.changed.v1";
     public static final String COMMAND_REQUESTED = "dt.command.requested.v1";
     public static final String COMMAND_STATUS_CHANGED = "dt.command.status.v1";
 

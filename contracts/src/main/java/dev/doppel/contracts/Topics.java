@@ -28,10 +28,16 @@ public final class Topics {
      */
     public static final String TWIN_ROOM = "dt.twin-room";
 
+    /**
+     * Connectivity's own: a registry change that may end devices' connections ({@link RegistryChanged}),
+     * from the instance that took it to every instance.
+     */
+    public static final String REGISTRY_CHANGES = "dt.registry-changes";
+
     /** All topics, for brokers that create them up front. */
     public static final java.util.List<String> ALL = java.util.List.of(
             DEVICE_TELEMETRY, DEVICE_EVENTS, DEVICE_CONNECTIONS, DEVICES, TWIN_CHANGES, COMMANDS, COMMAND_STATUS,
-            COMMAND_ROUTES, TWIN_ROOM);
+            COMMAND_ROUTES, TWIN_ROOM, REGISTRY_CHANGES);
 
     private Topics() {
     }

@@ -133,10 +133,11 @@ public final class KafkaBroker implements AutoCloseable {
             for (String topic : topics) {
                 // The registry's topic keeps the latest word on every device, as in k8s/base/kafka-topics.yaml:
                 // command-service rebuilds its view of the registered devices from it.
-                // The room of full twins counts for minutes; each connectivity instance reads what is kept.
+                // Connectivity's word to its instances on full twins and registry changes counts for minutes.
                 Map<String, String> configs = switch (topic) {
                     case Topics.DEVICES -> Map.of("min.insync.replicas", "1", "cleanup.policy", "compact");
-                    case Topics.TWIN_ROOM -> Map.of("min.insync.replicas", "1", "retention.ms", "3600000");
+                    case Topics.TWIN_ROOM, Topics.REGISTRY_CHANGES ->
+                            Map.of("min.insync.replicas", "1", "retention.ms", "3600000");
                     default -> Map.of("min.insync.replicas", "1");
                 };
                 try {

@@ -4,6 +4,7 @@ import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.DeviceLifecycleChanged;
+import dev.doppel.contracts.RegistryChanged;
 import dev.doppel.contracts.TelemetryReceived;
 import io.smallrye.mutiny.Uni;
 
@@ -21,6 +22,9 @@ public interface DownstreamSender {
     Uni<Void> commandStatus(CommandStatusChanged status);
 
     Uni<Void> deviceLifecycle(DeviceLifecycleChanged change);
+
+    /** Tells every connectivity instance of a registry change that may end devices' connections. */
+    Uni<Void> registryChange(RegistryChanged change);
 
     /** Hands a command to the connectivity instance that holds its device's connection. */
     Uni<Void> handOver(String instance, CommandRequested command);

@@ -5,6 +5,7 @@ import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.DeviceLifecycleChanged;
 import dev.doppel.contracts.DoppelEvent;
+import dev.doppel.contracts.RegistryChanged;
 import dev.doppel.contracts.TelemetryReceived;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -41,6 +42,7 @@ public class KafkaDownstreamSender implements DownstreamSender {
     private final MutinyEmitter<CommandStatusChanged> commandStatus;
     private final MutinyEmitter<DeviceLifecycleChanged> devices;
     private final MutinyEmitter<CommandRequested> routes;
+    private final MutinyEmitter<RegistryChanged> registryChanges;
     private final Tracer tracer;
 
     public KafkaDownstreamSender(Tracer tracer,
@@ -49,7 +51,9 @@ public class KafkaDownstreamSender implements DownstreamSender {
             @Channel("device-connections") MutinyEmitter<DeviceConnectionChanged> connections,
             @Channel("command-status") MutinyEmitter<CommandStatusChanged> commandStatus,
             @Channel("devices") MutinyEmitter<DeviceLifecycleChanged> devices,
-            @Channel("command-routes-out") MutinyEmitter<CommandRequested> routes) {
+            @Channel("command-routes-out") MutinyEmitter<CommandRequested> routes,
+            @Channel("registry-changes-out") MutinyEmitter<RegistryChanged> registryChanges) {
+        this.registryChanges = registryChanges;
         this.telemetry = telemetry;
         this.events = events;
         this.connections = connections;
@@ -93,6 +97,11 @@ public class KafkaDownstreamSender implements DownstreamSender {
     @Override
     public Uni<Void> commandStatus(CommandStatusChanged status) {
         return commandStatus.sendMessage(envelope(status, "/connectivity/" + status.source()));
+    }
+
+    @Override
+    public Uni<Void> registryChange(RegistryChanged change) {
+        return registryChanges.sendMessage(envelope(change, "/connectivity/registry"));
     }
 
     @Override

@@ -522,6 +522,14 @@ public class DeviceRegistry {
                         : device.get().enabled() ? Status.ENABLED : Status.DISABLED)), s -> true);
     }
 
+    /**
+     * Forgets the answers kept for devices' logins at once: a change of the registry made through
+     * another instance ({@code dt.registry-changes}).
+     */
+    public void forgetKeptAnswers() {
+        forgetAnswers();
+    }
+
     /** Forgets the answers kept for devices' logins: after every change of the registry made here. */
     private void forgetAnswers() {
         statuses.forgetAll();

@@ -10,6 +10,7 @@ import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.Certificates;
 import dev.doppel.connectivity.registry.DeviceRegistry;
 import dev.doppel.contracts.DeviceLifecycleChanged;
+import dev.doppel.contracts.RegistryChanged;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
@@ -49,6 +50,8 @@ import java.util.Set;
 @RolesAllowed({Roles.DEVICE_ADMIN, Roles.ADMIN})
 public class RegistryResource {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(RegistryResource.class);
+
     private final DeviceRegistry registry;
     private final Caller caller;
     private final DownstreamSender downstream;
@@ -75,6 +78,20 @@ public class RegistryResource {
     }
 
     /**
+     * Tells every connectivity instance, this one included, of a change that may end devices'
+     * connections (RegistryChanges). The change is made whether or not that works: if Kafka does not
+     * take it, open connections stay until they end and other instances' kept answers expire
+     * ({@code doppel.registry.answers-kept}), as the log says.
+     */
+    private Uni<Void> tell(RegistryChanged change) {
+        return downstream.registryChange(change).onFailure().recoverWithItem(e -> {
+            LOG.warnf("could not tell the other instances that the %s of %s changed: %s", change.what(),
+                    change.thingId() != null ? change.thingId() : change.tenant(), e.getMessage());
+            return null;
+        });
+    }
+
+    /**
      * {@code mapping}: the name of one of the tenant's payload mappings, or absent for the default;
      * {@code via}: the device ids of the gateways that may act for this device (Hono's "via");
      * {@code defaults}: Hono's default message properties, of which {@code content-type} is taken: what
@@ -94,7 +111,9 @@ public class RegistryResource {
         adminOnly("enable or disable tenants");
         thingId(tenant, "tenant");
         boolean enabled = body == null || body.enabled() == null || body.enabled();
-        return registry.putTenant(tenant, enabled).map(v -> Response.noContent().build());
+        return registry.putTenant(tenant, enabled)
+                .call(() -> tell(RegistryChanged.ofTenant(tenant, RegistryChanged.TENANT)))
+                .map(v -> Response.noContent().build());
     }
 
     /** A tenant's resource limits; absent fields are unlimited. */
@@ -202,6 +221,7 @@ public class RegistryResource {
         return registry.replaceTrustedCas(tenant, cas)
                 .onFailure(DeviceRegistry.TrustedCaTaken.class).transform(e -> new ProblemException(Problem.of(
                         "trusted-ca-taken", "CA trusted by another tenant", 409, e.getMessage(), null)))
+                .call(() -> tell(RegistryChanged.ofTenant(tenant, RegistryChanged.TRUST)))
                 .map(v -> Response.noContent().build());
     }
 
@@ -279,6 +299,7 @@ public class RegistryResource {
                 .chain(crls -> registry.replaceCrls(tenant, crls))
                 .onFailure(DeviceRegistry.CrlOutdated.class).transform(e -> new ProblemException(Problem.of(
                         "crl-outdated", "Older revocation list", 409, e.getMessage(), null)))
+                .call(() -> tell(RegistryChanged.ofTenant(tenant, RegistryChanged.TRUST)))
                 .map(v -> Response.noContent().build());
     }
 
@@ -381,6 +402,7 @@ public class RegistryResource {
             }
             return registry.putDevice(id, enabled, mapping, via, defaultContentType);
         }).invoke(() -> mappings.forget(id))
+                .call(() -> tell(RegistryChanged.of(id, RegistryChanged.DEVICE)))
                 // Announced on every PUT, not only the first: announcing is idempotent, and a registration
                 // lost downstream (a recreated topic) comes back by registering the device again.
                 .chain(created -> announce(id, true).replaceWith(created
@@ -444,7 +466,9 @@ public class RegistryResource {
             if (!deleted) {
                 throw notFound(id);
             }
-            return modbus.delete(id).chain(() -> announce(id, false)).replaceWith(Response.noContent().build());
+            return modbus.delete(id).chain(() -> announce(id, false))
+                    .call(() -> tell(RegistryChanged.of(id, RegistryChanged.DEVICE)))
+                    .replaceWith(Response.noContent().build());
         });
     }
 
@@ -511,6 +535,7 @@ public class RegistryResource {
             return registry.replaceCredentials(id, wanted);
         }).onFailure(DeviceRegistry.AuthIdTaken.class).transform(e -> new ProblemException(Problem.of(
                 "auth-id-taken", "Auth-id in use", 409, e.getMessage(), null)))
+                .call(() -> tell(RegistryChanged.of(id, RegistryChanged.CREDENTIALS)))
                 .map(v -> Response.noContent().build());
     }
 

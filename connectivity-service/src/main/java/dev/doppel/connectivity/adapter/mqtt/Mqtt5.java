@@ -98,7 +98,8 @@ final class Mqtt5 {
         return switch (reason) {
             case "payload-too-large" -> MqttDisconnectReasonCode.PACKET_TOO_LARGE;
             case "qos-not-supported", "event-needs-qos1" -> MqttDisconnectReasonCode.QOS_NOT_SUPPORTED;
-            case "not-authorized", "not-a-gateway" -> MqttDisconnectReasonCode.NOT_AUTHORIZED;
+            case "not-authorized", "not-a-gateway", "device-disabled", "tenant-disabled", "credentials-changed",
+                    "certificate-refused" -> MqttDisconnectReasonCode.NOT_AUTHORIZED;
             case "unknown-topic", "invalid-device-id" -> MqttDisconnectReasonCode.TOPIC_NAME_INVALID;
             case "rate-limited" -> MqttDisconnectReasonCode.MESSAGE_RATE_TOO_HIGH;
             case MappingPool.BUSY -> MqttDisconnectReasonCode.SERVER_BUSY;

@@ -11,6 +11,7 @@ import dev.doppel.connectivity.messaging.DownstreamSender;
 import dev.doppel.connectivity.registry.CertificateLogin;
 import dev.doppel.connectivity.registry.DeviceLogin;
 import dev.doppel.connectivity.registry.DeviceRegistry;
+import dev.doppel.contracts.RegistryChanged;
 import dev.doppel.contracts.ThingId;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
@@ -29,6 +30,12 @@ import io.vertx.mqtt.MqttServerOptions;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.security.cert.Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
@@ -61,6 +68,8 @@ public class MqttAdapter {
     private final SourceRates sourceRates;
     private final RefusalLog refusals;
     private final AtomicInteger connections = new AtomicInteger();
+    /** The connections held here, by device: what a registry change may end. */
+    private final Map<ThingId, Set<MqttDeviceSession>> live = new ConcurrentHashMap<>();
     private volatile MqttServer server;
     private volatile MqttServer tlsServer;
 
@@ -166,7 +175,7 @@ public class MqttAdapter {
         }
         Context ctx = vertx.getOrCreateContext();
         MqttAuth auth = endpoint.auth();
-        if (auth != null && auth.getUsername() != null && auth.getPassword() != null) {
+        if (isPasswordLogin(auth)) {
             passwordLogin(endpoint, ctx, auth);
             return;
         }
@@ -176,6 +185,15 @@ public class MqttAdapter {
             return;
         }
         refuse(endpoint, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED, "no-credentials", null);
+    }
+
+    private static boolean isPasswordLogin(MqttAuth auth) {
+        return auth != null && auth.getUsername() != null && auth.getPassword() != null;
+    }
+
+    /** The chain a connection logged in with, or null for a password login. */
+    static Certificate[] loginCertificates(MqttEndpoint endpoint) {
+        return isPasswordLogin(endpoint.auth()) ? null : clientCertificates(endpoint);
     }
 
     /** The chain the client presented in the TLS handshake, or null. */
@@ -289,12 +307,80 @@ public class MqttAdapter {
         session.attach();
         endpoint.accept(false);
         connections.incrementAndGet();
+        live.computeIfAbsent(device, d -> ConcurrentHashMap.newKeySet()).add(session);
         endpoint.closeHandler(v -> {
             connections.decrementAndGet();
+            live.computeIfPresent(device, (d, held) -> held.remove(session) && held.isEmpty() ? null : held);
             limits.disconnected(device.tenant());
             session.closed();
         });
         metrics.counter("doppel.mqtt.connects", "outcome", "accepted").increment();
+    }
+
+    /**
+     * A registry change may mean that devices connected here would not be let in now: their
+     * connections end (MQTT 5: DISCONNECT {@code 0x87} with the reason). Changed credentials end the
+     * device's connections (they log in again with what is valid now: a password is not kept to be
+     * checked again); a device or tenant disabled or deleted ends theirs; changed trusted CAs or
+     * revocation lists end the tenant's certificate logins whose certificate would now be refused.
+     */
+    void registryChanged(@Observes RegistryChanged change) {
+        ThingId device = change.thingId() == null ? null : ThingId.parse(change.thingId());
+        switch (change.what()) {
+            case RegistryChanged.CREDENTIALS -> sessionsOf(device).forEach(s -> s.end("credentials-changed",
+                    "the device's credentials changed; log in again"));
+            case RegistryChanged.DEVICE -> endUnlessEnabled(sessionsOf(device));
+            case RegistryChanged.TENANT -> endUnlessEnabled(sessionsOfTenant(change.tenant()));
+            case RegistryChanged.TRUST -> sessionsOfTenant(change.tenant()).forEach(this::checkCertificateAgain);
+            default -> {
+                // a kind this version does not know: nothing to look at
+            }
+        }
+    }
+
+    private List<MqttDeviceSession> sessionsOf(ThingId device) {
+        Set<MqttDeviceSession> held = device == null ? null : live.get(device);
+        return held == null ? List.of() : List.copyOf(held);
+    }
+
+    private List<MqttDeviceSession> sessionsOfTenant(String tenant) {
+        List<MqttDeviceSession> out = new ArrayList<>();
+        live.forEach((device, held) -> {
+            if (device.tenant().equals(tenant)) {
+                out.addAll(held);
+            }
+        });
+        return out;
+    }
+
+    /** Ends each connection whose device is no longer enabled (or is gone, or its tenant disabled). */
+    private void endUnlessEnabled(List<MqttDeviceSession> sessions) {
+        sessions.stream().map(MqttDeviceSession::device).distinct().forEach(device -> registry.status(device)
+                .subscribe().with(status -> {
+                    if (status != DeviceRegistry.Status.ENABLED) {
+                        String reason = status == DeviceRegistry.Status.TENANT_DISABLED ? "tenant-disabled"
+                                : "device-disabled";
+                        sessions.stream().filter(s -> s.device().equals(device))
+                                .forEach(s -> s.end(reason, "the device is " + status.name().toLowerCase(Locale.ROOT)
+                                        .replace('_', ' ') + " in the registry"));
+                    }
+                }, failure -> LOG.warnf("registry unavailable while checking %s after a change: %s", device,
+                        failure.getMessage())));
+    }
+
+    /** A certificate login is checked again as at connect; one that would be refused now ends. */
+    private void checkCertificateAgain(MqttDeviceSession session) {
+        Certificate[] chain = session.loginCertificates();
+        if (chain == null) {
+            return; // a password login
+        }
+        certificateLogin.login(chain).subscribe().with(result -> {
+            if (result.outcome() != CertificateLogin.Outcome.OK || !session.device().equals(result.device())) {
+                session.end("certificate-refused", "its certificate would be refused now ("
+                        + result.outcome().name().toLowerCase(Locale.ROOT).replace('_', '-') + ")");
+            }
+        }, failure -> LOG.warnf("registry unavailable while checking the certificate of %s after a change: %s",
+                session.device(), failure.getMessage()));
     }
 
     /**

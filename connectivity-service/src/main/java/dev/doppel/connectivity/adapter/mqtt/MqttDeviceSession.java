@@ -687,6 +687,34 @@ final class MqttDeviceSession implements CommandSink {
         close();
     }
 
+    /**
+     * Ends the connection because the device would not be let in now (a registry change): an MQTT 5
+     * client is told why in a DISCONNECT ({@code 0x87}, not authorized, with {@code reason} and
+     * {@code detail} as its reason string), an MQTT 3.1.1 one is closed. Runs on the connection's context.
+     */
+    void end(String reason, String detail) {
+        ctx.runOnContext(v -> {
+            if (closing) {
+                return;
+            }
+            metrics.counter("doppel.mqtt.ended", "reason", reason).increment();
+            MqttAdapter.LOG.infof("ending the connection of %s: %s (%s)", device, reason, detail);
+            if (Mqtt5.speaks5(endpoint) && endpoint.isConnected()) {
+                endpoint.disconnect(Mqtt5.disconnect(reason), Mqtt5.reasonString(endpoint, reason + ": " + detail));
+            }
+            close();
+        });
+    }
+
+    ThingId device() {
+        return device;
+    }
+
+    /** The certificate chain this connection logged in with, or null for a password login. */
+    java.security.cert.Certificate[] loginCertificates() {
+        return MqttAdapter.loginCertificates(endpoint);
+    }
+
     private void close() {
         closing = true;
         if (endpoint.isConnected()) {

@@ -403,12 +403,18 @@ class MqttX509IT {
         String before = crl(revokeCa, now.minus(10, ChronoUnit.MINUTES)); // issued before the key was lost
         // Both certificates of the device log in while no list names either.
         putCrls("x509-revoke", before).statusCode(204);
-        connect(compromised, null, null).disconnect();
-        connect(reissued, null, null).disconnect();
+        MqttClient lost = connect(compromised, null, null);
+        MqttClient kept = connect(reissued, null, null);
 
         revoke(revokeCa, compromised);
         String after = crl(revokeCa, now);
         putCrls("x509-revoke", after).statusCode(204);
+        // The revoked certificate's open connection ends; the device's new certificate's stays and publishes.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !lost.isConnected());
+        assertTrue(kept.isConnected(), "the connection of the certificate not revoked ended too");
+        kept.publish("telemetry", "{\"temperature\":20}".getBytes(java.nio.charset.StandardCharsets.UTF_8), 1, false);
+        kept.disconnect();
+        lost.close();
         assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, refusedWith(compromised));
         connect(reissued, null, null).disconnect();
         asAdmin().get("/api/registry/tenants/x509-revoke/crls").then().statusCode(200)
