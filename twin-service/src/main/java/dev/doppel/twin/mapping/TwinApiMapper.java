@@ -1,8 +1,14 @@
 package dev.doppel.twin.mapping;
 
+import dev.doppel.twin.model.InvalidReport;
 import dev.doppel.twin.model.Twin;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.eclipse.ditto.json.JsonFactory;
+import org.eclipse.ditto.json.JsonFieldSelector;
+import org.eclipse.ditto.json.JsonPointer;
 
 /** Twin → the JSON shape of Eclipse Ditto's things API v2. */
 public final class TwinApiMapper {
@@ -46,31 +52,84 @@ public final class TwinApiMapper {
         return thing;
     }
 
-    /** Ditto's {@code fields}: only the named parts (slash paths), in the thing's shape. */
-    public static Map<String, Object> select(Map<String, Object> thing, String fields) {
+    /** Longest {@code fields} read, and most paths in it. */
+    static final int MAX_FIELDS_LENGTH = 4096;
+    static final int MAX_FIELDS = 100;
+
+    /**
+     * Ditto's {@code fields}, read by Ditto's own field selector ({@code org.eclipse.ditto:ditto-json}):
+     * comma-separated paths, with parentheses for several under one parent
+     * ({@code attributes/complex(some,serialNo)}, nested too) and {@code *} for every key at one level
+     * (every feature's {@code on}: features, {@code *}, properties, on). Null when none; {@link InvalidReport} {@code invalid-fields}
+     * if it is not such a list.
+     */
+    public static List<List<String>> fields(String fields) {
         if (fields == null || fields.isBlank()) {
+            return null;
+        }
+        if (fields.length() > MAX_FIELDS_LENGTH) {
+            throw new InvalidReport("invalid-fields", "fields is longer than " + MAX_FIELDS_LENGTH + " characters");
+        }
+        JsonFieldSelector selector;
+        try {
+            selector = JsonFactory.newFieldSelector(fields, JsonFactory.newParseOptionsBuilder().withoutUrlDecoding()
+                    .build());
+        } catch (RuntimeException e) {
+            throw new InvalidReport("invalid-fields", "fields is a list of paths such as "
+                    + "thingId,attributes/complex(some,serialNo),features/*/properties/on; not '" + fields + "'");
+        }
+        List<List<String>> paths = new ArrayList<>();
+        for (JsonPointer pointer : selector) {
+            List<String> path = new ArrayList<>();
+            pointer.forEach(key -> path.add(key.toString()));
+            if (!path.isEmpty()) {
+                paths.add(path);
+            }
+            if (paths.size() > MAX_FIELDS) {
+                throw new InvalidReport("invalid-fields", "fields names more than " + MAX_FIELDS + " paths");
+            }
+        }
+        return paths;
+    }
+
+    /** Only the named parts of a thing, in its shape; the thing itself when {@code fields} is empty. */
+    public static Map<String, Object> select(Map<String, Object> thing, String fields) {
+        return select(thing, fields(fields));
+    }
+
+    /** {@link #select(Map, String)} with the paths already read ({@link #fields}). */
+    public static Map<String, Object> select(Map<String, Object> thing, List<List<String>> paths) {
+        if (paths == null) {
             return thing;
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        for (String field : fields.split(",")) {
-            String[] segments = field.trim().split("/");
-            Object node = thing;
-            for (String s : segments) {
-                node = node instanceof Map<?, ?> m ? m.get(s) : null;
-            }
-            if (node == null) {
-                continue;
-            }
-            Map<String, Object> target = out;
-            for (int i = 0; i < segments.length - 1; i++) {
-                @SuppressWarnings("unchecked")
-                Map<String, Object> next = (Map<String, Object>) target.computeIfAbsent(segments[i],
-                        k -> new LinkedHashMap<String, Object>());
-                target = next;
-            }
-            target.put(segments[segments.length - 1], node);
+        for (List<String> path : paths) {
+            copy(thing, path, 0, out);
         }
         return out;
     }
 
+    /** Copies what {@code path} (from {@code at} on) names in {@code from} into {@code to}; '*' is every key. */
+    @SuppressWarnings("unchecked")
+    private static void copy(Map<String, Object> from, List<String> path, int at, Map<String, Object> to) {
+        String key = path.get(at);
+        for (String k : "*".equals(key) ? List.copyOf(from.keySet()) : List.of(key)) {
+            if (!from.containsKey(k)) {
+                continue;
+            }
+            Object value = from.get(k);
+            if (at == path.size() - 1) {
+                to.put(k, value);
+            } else if (value instanceof Map<?, ?> child) {
+                Object existing = to.get(k);
+                Map<String, Object> target = existing instanceof Map<?, ?> m ? (Map<String, Object>) m
+                        : new LinkedHashMap<>();
+                int before = target.size();
+                copy((Map<String, Object>) child, path, at + 1, target);
+                if (!(existing instanceof Map) && target.size() > before) {
+                    to.put(k, target);
+                }
+            }
+        }
+    }
 }

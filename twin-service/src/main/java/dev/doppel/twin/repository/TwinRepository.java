@@ -231,8 +231,9 @@ public class TwinRepository {
                 .map(docs -> docs.stream().map(TwinDocumentMapper::fromDocument).toList());
     }
 
-    public Uni<java.util.List<Twin>> search(org.bson.conversions.Bson filter, org.bson.conversions.Bson sort, int limit) {
-        return twins.find(filter, new io.quarkus.mongodb.FindOptions().sort(sort).limit(limit).maxTime(Queries.maxTimeMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)).collect().asList()
+    public Uni<java.util.List<Twin>> search(org.bson.conversions.Bson filter, org.bson.conversions.Bson sort, int skip,
+            int limit) {
+        return twins.find(filter, new io.quarkus.mongodb.FindOptions().sort(sort).skip(skip).limit(limit).maxTime(Queries.maxTimeMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)).collect().asList()
                 .map(docs -> docs.stream().map(TwinDocumentMapper::fromDocument).toList());
     }
 

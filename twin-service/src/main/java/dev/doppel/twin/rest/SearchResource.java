@@ -11,12 +11,17 @@ import dev.doppel.twin.search.SearchOptions;
 import dev.doppel.twin.search.TwinSearch;
 import io.smallrye.mutiny.Uni;
 import jakarta.annotation.security.RolesAllowed;
+import dev.doppel.contracts.ThingId;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.FormParam;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -36,14 +41,16 @@ public class SearchResource {
     }
 
     @GET
-    @Operation(summary = "Search things", description = "Only things of the caller's tenants; next page with option=cursor(...).")
+    @Operation(summary = "Search things", description = "Only things of the caller's tenants (and of the "
+            + "namespaces named, if any); next page with option=cursor(...).")
     public Uni<Map<String, Object>> search(@QueryParam("filter") String filter, @QueryParam("option") String option,
-            @QueryParam("fields") String fields) {
+            @QueryParam("fields") String fields, @QueryParam("namespaces") String namespaces) {
         SearchOptions options = checked(() -> SearchOptions.parse(option));
-        return checked(() -> search.search(filter, options, scope())).map(page -> {
+        java.util.List<java.util.List<String>> selected = TwinApiMapper.fields(fields);
+        return checked(() -> search.search(filter, options, scope(namespaces))).map(page -> {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("items", page.items().stream()
-                    .map(t -> TwinApiMapper.select(TwinApiMapper.toApi(t), fields)).toList());
+                    .map(t -> TwinApiMapper.select(TwinApiMapper.toApi(t), selected)).toList());
             if (page.cursor() != null) {
                 out.put("cursor", page.cursor());
             }
@@ -51,17 +58,57 @@ public class SearchResource {
         });
     }
 
-    @GET
-    @Path("/count")
-    @Operation(summary = "Count the things a filter matches", description = "Only things of the caller's tenants.")
-    public Uni<Long> count(@QueryParam("filter") String filter) {
-        return checked(() -> search.count(filter, scope()));
+    /** The same as a form ({@code application/x-www-form-urlencoded}), as Ditto's clients send a long filter. */
+    @POST
+    @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
+    @Operation(summary = "Search things, the parameters as a form")
+    public Uni<Map<String, Object>> searchByForm(@FormParam("filter") String filter, @FormParam("option") String option,
+            @FormParam("fields") String fields, @FormParam("namespaces") String namespaces) {
+        return search(filter, option, fields, namespaces);
     }
 
-    /** Tenants the caller may see; null means every tenant (admins). */
-    private Set<String> scope() {
-        return caller.isAdmin() ? null : caller.tenants();
+    @GET
+    @Path("/count")
+    @Operation(summary = "Count the things a filter matches", description = "Only things of the caller's tenants "
+            + "(and of the namespaces named, if any).")
+    public Uni<Long> count(@QueryParam("filter") String filter, @QueryParam("namespaces") String namespaces) {
+        return checked(() -> search.count(filter, scope(namespaces)));
     }
+
+    @POST
+    @Path("/count")
+    @Consumes(MediaType.APPLICATION_FORM_URLENCODED)
+    @Operation(summary = "Count the things a filter matches, the parameters as a form")
+    public Uni<Long> countByForm(@FormParam("filter") String filter, @FormParam("namespaces") String namespaces) {
+        return count(filter, namespaces);
+    }
+
+    /**
+     * Tenants searched: the caller's (null means every tenant: admins), narrowed to Ditto's
+     * {@code namespaces} (comma-separated; a namespace here is a tenant) when given.
+     */
+    private Set<String> scope(String namespaces) {
+        Set<String> mine = caller.isAdmin() ? null : caller.tenants();
+        if (namespaces == null || namespaces.isBlank()) {
+            return mine;
+        }
+        Set<String> named = new LinkedHashSet<>();
+        for (String n : namespaces.split(",")) {
+            String ns = n.trim();
+            if (named.size() >= MAX_NAMESPACES || !ThingId.isValid(ns + ":x")) {
+                throw new ProblemException(Problem.of("invalid-namespaces", "Invalid namespaces", 400,
+                        "namespaces is a comma-separated list of at most " + MAX_NAMESPACES + " namespaces (tenants)",
+                        null));
+            }
+            named.add(ns);
+        }
+        if (mine != null) {
+            named.retainAll(mine);
+        }
+        return named;
+    }
+
+    private static final int MAX_NAMESPACES = 100;
 
     private static <T> T checked(java.util.function.Supplier<T> s) {
         try {

@@ -1,195 +1,144 @@
 package dev.doppel.twin.search;
 
 import dev.doppel.twin.search.Rql.SyntaxError;
-import java.math.BigDecimal;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.ditto.rql.model.ParsedPlaceholder;
+import org.eclipse.ditto.rql.model.ParserException;
+import org.eclipse.ditto.rql.model.predicates.ast.ExistsNode;
+import org.eclipse.ditto.rql.model.predicates.ast.LogicalNode;
+import org.eclipse.ditto.rql.model.predicates.ast.MultiComparisonNode;
+import org.eclipse.ditto.rql.model.predicates.ast.Node;
+import org.eclipse.ditto.rql.model.predicates.ast.RootNode;
+import org.eclipse.ditto.rql.model.predicates.ast.SingleComparisonNode;
+import org.eclipse.ditto.rql.parser.RqlPredicateParser;
 
 /**
- * A recursive-descent parser for RQL filters. It accepts only the operators it names; anything else is
- * a syntax error with its position. Properties are checked later against what a twin has.
- *
- * <pre>
- * query    = op
- * op       = name "(" args ")"
- * logical  = and|or "(" op {"," op} ")" | not "(" op ")"
- * compare  = eq|ne|gt|ge|lt|le "(" property "," value ")" | in "(" property "," value {"," value} ")"
- *          | like "(" property "," string ")" | exists "(" property ")"
- * value    = string | number | true | false | null
- * </pre>
+ * RQL filters as Eclipse Ditto reads them: Ditto's own parser ({@code org.eclipse.ditto:ditto-rql-parser}),
+ * so every filter Ditto's documentation shows reads the same here (single- and double-quoted strings,
+ * properties with or without a leading slash, {@code ilike}, {@code time:now} placeholders). Its tree
+ * becomes {@link Rql}, which the store's translation ({@link RqlToMongo}) and the live matcher
+ * ({@link RqlMatcher}) share. Bounded before and after parsing: at most {@value #MAX_LENGTH} characters
+ * and {@value #MAX_DEPTH} levels. Properties are checked later against what a twin has.
  */
 public final class RqlParser {
 
     static final int MAX_DEPTH = 16;
     static final int MAX_LENGTH = 4096;
-    private static final Set<String> COMPARE = Set.of("eq", "ne", "gt", "ge", "lt", "le");
+    /** Where Ditto's parser says the problem is: "(line 1, column 6)". */
+    private static final Pattern AT = Pattern.compile("\\(line \\d+, column (\\d+)\\)");
 
-    private final String in;
-    private int pos;
-
-    private RqlParser(String in) {
-        this.in = in;
+    private RqlParser() {
     }
 
     public static Rql parse(String filter) {
+        return parse(filter, Clock.systemUTC());
+    }
+
+    /** {@code clock}: what {@code time:now} is. */
+    static Rql parse(String filter, Clock clock) {
         if (filter == null || filter.isBlank()) {
             throw new SyntaxError("empty filter", 0);
         }
         if (filter.length() > MAX_LENGTH) {
             throw new SyntaxError("filter longer than " + MAX_LENGTH + " characters", MAX_LENGTH);
         }
-        RqlParser p = new RqlParser(filter);
-        Rql result = p.op(1);
-        p.skipSpace();
-        if (p.pos != filter.length()) {
-            throw new SyntaxError("unexpected '" + filter.charAt(p.pos) + "' after the end of the filter", p.pos);
-        }
-        return result;
-    }
-
-    private Rql op(int depth) {
-        if (depth > MAX_DEPTH) {
-            throw new SyntaxError("filter nests deeper than " + MAX_DEPTH + " levels", pos);
-        }
-        skipSpace();
-        int start = pos;
-        String name = word();
-        expect('(');
-        Rql result;
-        if (COMPARE.contains(name)) {
-            String property = property();
-            expect(',');
-            result = new Rql.Compare(Rql.Op.valueOf(name.toUpperCase()), property, value());
-        } else {
-            switch (name) {
-                case "in" -> {
-                    String property = property();
-                    List<Object> values = new ArrayList<>();
-                    do {
-                        expect(',');
-                        values.add(value());
-                    } while (peek() == ',');
-                    result = new Rql.In(property, values);
-                }
-                case "like" -> {
-                    String property = property();
-                    expect(',');
-                    skipSpace();
-                    int at = pos;
-                    if (!(value() instanceof String pattern)) {
-                        throw new SyntaxError("like needs a quoted pattern", at);
-                    }
-                    result = new Rql.Like(property, pattern);
-                }
-                case "exists" -> result = new Rql.Exists(property());
-                case "and", "or" -> {
-                    List<Rql> operands = new ArrayList<>();
-                    operands.add(op(depth + 1));
-                    while (peek() == ',') {
-                        expect(',');
-                        operands.add(op(depth + 1));
-                    }
-                    result = name.equals("and") ? new Rql.And(operands) : new Rql.Or(operands);
-                }
-                case "not" -> result = new Rql.Not(op(depth + 1));
-                default -> throw new SyntaxError("unknown operator '" + name + "' (use eq, ne, gt, ge, lt, le, in, "
-                        + "like, exists, and, or, not)", start);
-            }
-        }
-        expect(')');
-        return result;
-    }
-
-    private String word() {
-        int start = pos;
-        while (pos < in.length() && Character.isLetter(in.charAt(pos))) {
-            pos++;
-        }
-        if (start == pos) {
-            throw new SyntaxError(pos < in.length() ? "expected an operator, found '" + in.charAt(pos) + "'"
-                    : "expected an operator, found the end", pos);
-        }
-        return in.substring(start, pos);
-    }
-
-    private String property() {
-        skipSpace();
-        int start = pos;
-        while (pos < in.length() && ",()\" ".indexOf(in.charAt(pos)) < 0) {
-            pos++;
-        }
-        if (start == pos) {
-            throw new SyntaxError("expected a property like attributes/x or features/f/properties/p", pos);
-        }
-        return in.substring(start, pos);
-    }
-
-    private Object value() {
-        skipSpace();
-        int start = pos;
-        if (pos >= in.length()) {
-            throw new SyntaxError("expected a value, found the end", pos);
-        }
-        char c = in.charAt(pos);
-        if (c == '"') {
-            StringBuilder s = new StringBuilder();
-            pos++;
-            while (pos < in.length() && in.charAt(pos) != '"') {
-                if (in.charAt(pos) == '\\' && pos + 1 < in.length()) {
-                    pos++;
-                }
-                s.append(in.charAt(pos++));
-            }
-            if (pos >= in.length()) {
-                throw new SyntaxError("string not closed", start);
-            }
-            pos++;
-            return s.toString();
-        }
-        while (pos < in.length() && ",() ".indexOf(in.charAt(pos)) < 0) {
-            pos++;
-        }
-        String token = in.substring(start, pos);
-        switch (token) {
-            case "true":
-                return true;
-            case "false":
-                return false;
-            case "null":
-                return null;
-            default:
-                break;
-        }
+        RootNode root;
         try {
-            BigDecimal n = new BigDecimal(token);
-            if (n.scale() <= 0 && n.abs().compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) <= 0) {
-                return n.longValueExact();
+            root = RqlPredicateParser.getInstance().parse(filter);
+        } catch (ParserException e) {
+            throw syntaxError(e);
+        } catch (StackOverflowError e) {
+            throw new SyntaxError("filter nests deeper than " + MAX_DEPTH + " levels", 0);
+        }
+        if (root.getChildren().size() != 1) {
+            throw new SyntaxError("expected one operator at the top", 0);
+        }
+        return convert(root.getChildren().get(0), 1, clock);
+    }
+
+    /** Ditto's message without its drawing of the input, and the position it names (0-based). */
+    private static SyntaxError syntaxError(ParserException e) {
+        String message = String.valueOf(e.getMessage());
+        int line = message.indexOf('\n');
+        String first = line < 0 ? message : message.substring(0, line);
+        Matcher at = AT.matcher(first);
+        int position = 0;
+        if (at.find()) {
+            position = Math.max(0, Integer.parseInt(at.group(1)) - 1);
+            first = first.substring(0, at.start()).trim();
+        }
+        return new SyntaxError(first.endsWith(":") ? first.substring(0, first.length() - 1) : first, position);
+    }
+
+    private static Rql convert(Node node, int depth, Clock clock) {
+        if (depth > MAX_DEPTH) {
+            throw new SyntaxError("filter nests deeper than " + MAX_DEPTH + " levels", 0);
+        }
+        return switch (node) {
+            case LogicalNode l -> {
+                List<Rql> operands = new ArrayList<>();
+                for (Node child : l.getChildren()) {
+                    operands.add(convert(child, depth + 1, clock));
+                }
+                yield switch (l.getType()) {
+                    case AND -> new Rql.And(operands);
+                    case OR -> new Rql.Or(operands);
+                    case NOT -> {
+                        if (operands.size() != 1) {
+                            throw new SyntaxError("not takes one operator", 0);
+                        }
+                        yield new Rql.Not(operands.get(0));
+                    }
+                };
             }
-            return n.doubleValue();
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new SyntaxError("expected a value (\"string\", number, true, false or null), found '" + token + "'",
-                    start);
-        }
+            case SingleComparisonNode c -> {
+                String property = property(c.getComparisonProperty());
+                Object value = value(c.getComparisonValue(), clock);
+                SingleComparisonNode.Type type = (SingleComparisonNode.Type) c.getComparisonType();
+                yield switch (type) {
+                    case EQ -> new Rql.Compare(Rql.Op.EQ, property, value);
+                    case NE -> new Rql.Compare(Rql.Op.NE, property, value);
+                    case GT -> new Rql.Compare(Rql.Op.GT, property, value);
+                    case GE -> new Rql.Compare(Rql.Op.GE, property, value);
+                    case LT -> new Rql.Compare(Rql.Op.LT, property, value);
+                    case LE -> new Rql.Compare(Rql.Op.LE, property, value);
+                    case LIKE, ILIKE -> {
+                        if (!(value instanceof String pattern)) {
+                            throw new SyntaxError(type.getName() + " takes a string pattern", 0);
+                        }
+                        yield new Rql.Like(property, pattern, type == SingleComparisonNode.Type.ILIKE);
+                    }
+                };
+            }
+            case MultiComparisonNode m -> {
+                List<Object> values = new ArrayList<>();
+                for (Object v : (List<?>) m.getComparisonValue()) {
+                    values.add(value(v, clock));
+                }
+                yield new Rql.In(property(m.getComparisonProperty()), values);
+            }
+            case ExistsNode e -> new Rql.Exists(property(e.getProperty()));
+            default -> throw new SyntaxError("unsupported operator " + node, 0);
+        };
     }
 
-    private void expect(char c) {
-        skipSpace();
-        if (pos >= in.length() || in.charAt(pos) != c) {
-            throw new SyntaxError("expected '" + c + "'" + (pos < in.length() ? ", found '" + in.charAt(pos) + "'"
-                    : ", found the end"), pos);
+    /** Ditto's properties are JSON pointers: the leading slash may be there or not. */
+    private static String property(String property) {
+        String p = property.startsWith("/") ? property.substring(1) : property;
+        if (p.isEmpty()) {
+            throw new SyntaxError("empty property", 0);
         }
-        pos++;
+        return p;
     }
 
-    private char peek() {
-        skipSpace();
-        return pos < in.length() ? in.charAt(pos) : 0;
-    }
-
-    private void skipSpace() {
-        while (pos < in.length() && in.charAt(pos) == ' ') {
-            pos++;
+    private static Object value(Object value, Clock clock) {
+        if (value instanceof ParsedPlaceholder placeholder) {
+            return TimePlaceholder.resolve(placeholder.getPrefix(), placeholder.getName(), clock);
         }
+        return value;
     }
 }

@@ -11,14 +11,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Ditto's search options: {@code sort(+attributes/x,-_modified)}, {@code size(50)}, {@code cursor(...)}.
- * The cursor holds the sort values and id of the last item of a page, so the next page starts
- * right after it, whatever was written in between.
+ * Ditto's search options: {@code sort(+attributes/x,-_modified)}, {@code size(50)}, {@code cursor(...)},
+ * and the deprecated {@code limit(offset,count)}. The cursor holds the sort values and id of the last
+ * item of a page, so the next page starts right after it, whatever was written in between; an offset
+ * skips that many (at most {@value #MAX_OFFSET}: the store still reads what it skips).
  */
-public record SearchOptions(List<Sort> sort, int size, Cursor cursor) {
+public record SearchOptions(List<Sort> sort, int size, Cursor cursor, int offset) {
 
     public static final int DEFAULT_SIZE = 25;
     public static final int MAX_SIZE = 200;
+    public static final int MAX_OFFSET = 10_000;
+
+    public SearchOptions(List<Sort> sort, int size, Cursor cursor) {
+        this(sort, size, cursor, 0);
+    }
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Longest cursor read back (base64 characters). */
     static final int MAX_CURSOR = 8192;
@@ -68,6 +74,8 @@ public record SearchOptions(List<Sort> sort, int size, Cursor cursor) {
     public static SearchOptions parse(String option) {
         List<Sort> sort = new ArrayList<>();
         int size = DEFAULT_SIZE;
+        int offset = 0;
+        boolean limited = false;
         Cursor cursor = null;
         if (option == null || option.isBlank()) {
             return new SearchOptions(List.of(new Sort("thingId", true)), size, null);
@@ -103,7 +111,22 @@ public record SearchOptions(List<Sort> sort, int size, Cursor cursor) {
                     }
                 }
                 case "cursor" -> cursor = Cursor.decode(arg.trim(), pos + open + 1);
-                default -> throw new SyntaxError("unknown option '" + name + "'", pos);
+                case "limit" -> {
+                    String[] two = arg.split(",");
+                    try {
+                        offset = Integer.parseInt(two[0].trim());
+                        size = two.length == 2 ? Integer.parseInt(two[1].trim()) : -1;
+                    } catch (NumberFormatException e) {
+                        throw new SyntaxError("limit takes an offset and a count: limit(0,25)", pos + open + 1);
+                    }
+                    if (two.length != 2 || offset < 0 || offset > MAX_OFFSET || size < 1 || size > MAX_SIZE) {
+                        throw new SyntaxError("limit takes an offset from 0 to " + MAX_OFFSET + " and a count from 1 to "
+                                + MAX_SIZE + ": limit(0,25)", pos + open + 1);
+                    }
+                    limited = true;
+                }
+                default -> throw new SyntaxError("unknown option '" + name + "'; known: sort, size, cursor, limit",
+                        pos);
             }
             pos += part.length() + 1;
         }
@@ -113,7 +136,11 @@ public record SearchOptions(List<Sort> sort, int size, Cursor cursor) {
         if (cursor != null && cursor.values().size() != sort.size()) {
             throw new SyntaxError("cursor is not one this service handed out for this sort", pos);
         }
-        return new SearchOptions(sort, size, cursor);
+        if (cursor != null && limited) {
+            throw new SyntaxError("limit(offset,count) and cursor(...) do not go together; use size(...) with a cursor",
+                    pos);
+        }
+        return new SearchOptions(sort, size, cursor, offset);
     }
 
     private static List<String> splitTopLevel(String s) {

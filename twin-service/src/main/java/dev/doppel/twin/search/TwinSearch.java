@@ -39,7 +39,7 @@ public class TwinSearch {
                 .map(s -> s.ascending() ? Sorts.ascending(RqlToMongo.field(s.property()))
                         : Sorts.descending(RqlToMongo.field(s.property())))
                 .toList();
-        return repository.search(and(parts), Sorts.orderBy(sorts), options.size() + 1).map(found -> {
+        return repository.search(and(parts), Sorts.orderBy(sorts), options.offset(), options.size() + 1).map(found -> {
             if (found.size() <= options.size()) {
                 return new Page(found, null);
             }

@@ -259,6 +259,30 @@ class TwinRestIT {
     }
 
     @Test
+    void fieldsReadAsDittoWritesThemWithParenthesesAndWildcards() {
+        as("admin").contentType("application/json").body("{\"attributes\":{\"complex\":{\"some\":1,\"serialNo\":\"s-9\","
+                + "\"other\":true},\"site\":\"a\"},\"features\":{\"lamp\":{\"properties\":{\"on\":true,\"level\":3}},"
+                + "\"fan\":{\"properties\":{\"on\":false}},\"meter\":{\"properties\":{\"kwh\":7}}}}")
+                .put("/api/2/things/demo:r-fields").then().statusCode(201);
+        as("admin").get("/api/2/things/demo:r-fields?fields=thingId,attributes/complex(some,serialNo),features/*/properties/on")
+                .then().statusCode(200)
+                .body("thingId", equalTo("demo:r-fields"))
+                .body("attributes.complex", equalTo(java.util.Map.of("some", 1, "serialNo", "s-9")))
+                .body("attributes.site", equalTo(null))
+                .body("features.lamp.properties", equalTo(java.util.Map.of("on", true)))
+                .body("features.fan.properties", equalTo(java.util.Map.of("on", false)))
+                .body("features.meter", equalTo(null));
+        as("admin").get("/api/2/things/demo:r-fields?fields=attributes(site,complex(other))").then().statusCode(200)
+                .body("attributes", equalTo(java.util.Map.of("site", "a", "complex", java.util.Map.of("other", true))));
+        as("admin").queryParam("fields", "attributes(site").get("/api/2/things/demo:r-fields").then().statusCode(400)
+                .body("type", equalTo("https://doppel.dev/problems/invalid-fields"));
+        as("admin").queryParam("filter", "eq(thingId,\"demo:r-fields\")")
+                .queryParam("fields", "features/*/properties/on").get("/api/2/search/things").then().statusCode(200)
+                .body("items[0].features.lamp.properties.on", equalTo(true))
+                .body("items[0].thingId", equalTo(null));
+    }
+
+    @Test
     void operatorsWriteDesiredStateOnlyViewersNothingOtherTenantsNotAtAll() {
         create("demo:r7", LAMP);
         String desired = "/api/2/things/demo:r7/features/lamp/desiredProperties/on";

@@ -65,7 +65,8 @@ class RqlParserTest {
     @Test
     void errorsNameTheirPosition() {
         assertEquals(0, assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("where(1)")).position());
-        assertEquals(16, assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a 1)")).position());
+        // Ditto's parser reads "attributes/a 1" as the property: the ',' it expects is missing at the ')'.
+        assertEquals(17, assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a 1)")).position());
         assertEquals(18, assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a,1))")).position());
         assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a,\"open"));
         assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a,sleep(1))"));
@@ -84,5 +85,63 @@ class RqlParserTest {
         assertTrue(json.contains("\"attributes.a\": \"{$gt: ''}\""), json);
         assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("not(".repeat(40) + "eq(attributes/a,1)" + ")".repeat(40)));
         assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a,\"" + "x".repeat(5000) + "\")"));
+    }
+
+    @Test
+    void dittosOwnFormsReadAsDittoReadsThem() {
+        // A leading slash (JSON pointer), single quotes, ilike.
+        assertEquals(new Rql.Compare(Rql.Op.EQ, "attributes/location", "kitchen"),
+                RqlParser.parse("eq(/attributes/location,'kitchen')"));
+        assertEquals(new Rql.Like("attributes/name", "SENSOR*", true), RqlParser.parse("ilike(attributes/name,\"SENSOR*\")"));
+        assertTrue(RqlToMongo.likeToRegex("SENSOR*", true).matcher("sensor-1").matches());
+        assertFalse(RqlToMongo.likeToRegex("SENSOR*", false).matcher("sensor-1").matches());
+        // Numbers as Ditto reads them: integers are longs.
+        assertEquals(new Rql.In("attributes/n", java.util.Arrays.asList(1L, 2.5, "x", null, true)),
+                RqlParser.parse("in(attributes/n,1,2.5,\"x\",null,true)"));
+        // What Ditto refuses is refused, with Ditto's words and position.
+        Rql.SyntaxError e = assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("eq(attributes/a, 1)"));
+        assertEquals(16, e.position());
+        assertTrue(e.getMessage().contains("expected"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), "the drawing of the input is left out: " + e.getMessage());
+    }
+
+    @Test
+    void timePlaceholdersResolveWhenTheFilterIsRead() {
+        java.time.Clock clock = java.time.Clock.fixed(java.time.Instant.parse("2026-12-07T10:15:30.250Z"),
+                java.time.ZoneOffset.UTC);
+        assertEquals(new Rql.Compare(Rql.Op.GT, "_modified", "2026-12-07T10:15:30.250Z"),
+                RqlParser.parse("gt(_modified,time:now)", clock));
+        assertEquals(new Rql.Compare(Rql.Op.GT, "_modified", "2026-12-07T09:15:30.250Z"),
+                RqlParser.parse("gt(_modified,time:now-1h)", clock));
+        assertEquals(new Rql.Compare(Rql.Op.GE, "_created", "2026-12-07T00:00:00Z"),
+                RqlParser.parse("ge(_created,time:now[d])", clock));
+        assertEquals(new Rql.Compare(Rql.Op.LT, "_created", "2026-12-01T00:00:00Z"),
+                RqlParser.parse("lt(_created,time:now-1d[mo])", clock));
+        assertEquals(new Rql.Compare(Rql.Op.LT, "attributes/t", clock.millis()),
+                RqlParser.parse("lt(attributes/t,time:now_epoch_millis)", clock));
+        assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("gt(_modified,time:tomorrow)", clock));
+        assertThrows(Rql.SyntaxError.class, () -> RqlParser.parse("gt(_modified,thing:id)", clock));
+    }
+
+    @Test
+    void timesOfModifiedAndCreatedMayBeCutShort() {
+        assertEquals(java.time.Instant.parse("2026-12-01T00:00:00Z"), RqlToMongo.time("_created", "2026-12"));
+        assertEquals(java.time.Instant.parse("2026-01-01T00:00:00Z"), RqlToMongo.time("_created", "2026"));
+        assertEquals(java.time.Instant.parse("2026-12-07T10:00:00Z"), RqlToMongo.time("_created", "2026-12-07T10"));
+        assertEquals(java.time.Instant.parse("2026-12-07T08:30:00Z"),
+                RqlToMongo.time("_created", "2026-12-07T10:30+02:00"));
+        assertEquals(java.time.Instant.parse("2026-12-07T10:15:30.123Z"),
+                RqlToMongo.time("_modified", "2026-12-07T10:15:30.123Z"));
+        assertThrows(InvalidReport.class, () -> RqlToMongo.time("_created", "2026-13"));
+        assertThrows(InvalidReport.class, () -> RqlToMongo.time("_created", "yesterday"));
+    }
+
+    @Test
+    void comparisonsMatchOnlyThingsThatHaveTheProperty() {
+        // ne and eq(null) as Ditto: a thing without the property matches neither.
+        String ne = mongo("ne(attributes/owner,\"x\")");
+        assertTrue(ne.contains("\"attributes.owner\": {\"$exists\": true, \"$ne\": \"x\"}"), ne);
+        String isNull = mongo("eq(attributes/serial,null)");
+        assertTrue(isNull.contains("\"attributes.serial\": {\"$exists\": true, \"$eq\": null}"), isNull);
     }
 }
