@@ -59,7 +59,7 @@ public class TwinRooms {
         }
     }
 
-    private final Map<String, Room> rooms = new ConcurrentHashMap<>();
+    private final Map<ThingId, Room> rooms = new ConcurrentHashMap<>();
     private final AtomicLong keysHeld = new AtomicLong();
     private final TwinRoomConfig config;
     private final ObjectMapper json;
@@ -97,14 +97,15 @@ public class TwinRooms {
     void told(TwinRoom notice) {
         Instant now = clock.instant();
         Instant until = (notice.at() == null ? now : notice.at()).plus(config.ttl());
-        forget(notice.thingId());
+        ThingId thing = ThingId.parse(notice.thingId());
+        forget(thing);
         if (notice.open() || !now.isBefore(until)) {
             metrics.counter("doppel.twin.room.notices", "outcome", "open").increment();
             return;
         }
         long[] keys = hashes(notice);
         makeRoom(keys.length, now);
-        rooms.put(notice.thingId(), new Room(notice.room(), keys, until));
+        rooms.put(thing, new Room(notice.room(), keys, until));
         keysHeld.addAndGet(keys.length);
         metrics.counter("doppel.twin.room.notices", "outcome", "tracked").increment();
     }
@@ -128,8 +129,8 @@ public class TwinRooms {
         return rooms.values().stream().mapToLong(r -> r.keys.length).sum();
     }
 
-    private void forget(String thingId) {
-        Room gone = rooms.remove(thingId);
+    private void forget(ThingId thing) {
+        Room gone = rooms.remove(thing);
         if (gone != null) {
             keysHeld.addAndGet(-gone.keys.length);
         }
@@ -140,12 +141,12 @@ public class TwinRooms {
      * A report that may go on is counted against the twin's room.
      */
     public String refusal(ThingId device, MappedReport report) {
-        Room room = rooms.get(device.toString());
+        Room room = rooms.get(device);
         if (room == null) {
             return null;
         }
         if (!clock.instant().isBefore(room.until)) {
-            forget(device.toString());
+            forget(device);
             return null;
         }
         synchronized (room) {
