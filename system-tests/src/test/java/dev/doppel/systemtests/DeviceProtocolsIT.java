@@ -193,10 +193,10 @@ class DeviceProtocolsIT {
     }
 
     /**
-     * A device that keeps adding keys fills its twin: twin-service drops the report that would overgrow
-     * it (acknowledged before it knew) and tells connectivity the twin's room, which then answers the
-     * device's further such reports with 413 {@code twin-full}; values of the twin's keys still pass,
-     * and once an operator deletes what is not needed, the device's new keys are taken again.
+     * A device that keeps adding keys fills its twin: as the twin nears its limit twin-service tells
+     * connectivity its room, which then answers the report that would overgrow it with 413
+     * {@code twin-full}; values of the twin's keys still pass, and once an operator deletes what is
+     * not needed, the device's new keys are taken again.
      */
     @Test
     void aDeviceThatFillsItsTwinIsToldSoAndIsTakenAgainOnceThereIsRoom() throws Exception {

@@ -24,24 +24,27 @@ import org.jboss.logging.Logger;
 /**
  * Tells connectivity how much room a twin has left ({@link TwinRoom} on {@code dt.twin-room}), so
  * that a device whose reports would overgrow its twin is refused while it can still be answered.
- * Sent when a report was refused as too large (at most once per {@value #REFUSED_EVERY_SECONDS} s
- * per twin: a device that keeps trying must not turn each try into a record of all the twin's keys),
- * and after an API edit that may have made room. Nothing waits for it: a notice that is lost leaves
- * connectivity with an older view for a while, and twin-service still refuses what does not fit.
+ * Sent when a report grows a twin to within {@code doppel.twin.room-tracked-below} of its limit, so
+ * that the report that would overgrow it is refused at the edge already, and when one was refused as
+ * too large anyway (each at most once per {@value #EVERY_SECONDS} s per twin: a device that keeps
+ * writing must not turn each write into a record of all the twin's keys; connectivity counts what it
+ * lets through against the room meanwhile), and after an API edit that may have made room. Nothing
+ * waits for it: a notice that is lost leaves connectivity with an older view for a while, and
+ * twin-service still refuses what does not fit.
  */
 @ApplicationScoped
 public class TwinRoomNotices {
 
     private static final Logger LOG = Logger.getLogger(TwinRoomNotices.class);
-    static final int REFUSED_EVERY_SECONDS = 30;
-    /** Twins whose last refusal notice is remembered; the oldest is forgotten first. */
+    static final int EVERY_SECONDS = 30;
+    /** Twins whose last notice is remembered; the oldest is forgotten first. */
     private static final int REMEMBERED = 10_000;
 
     private final MutinyEmitter<TwinRoom> emitter;
     private final TwinSizeLimit sizeLimit;
     private final int trackedBelow;
     private final Clock clock = Clock.systemUTC();
-    private final Map<ThingId, Instant> lastRefusal = new LinkedHashMap<>(256, 0.75f, true) {
+    private final Map<ThingId, Instant> lastTold = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<ThingId, Instant> eldest) {
             return size() > REMEMBERED;
@@ -55,15 +58,15 @@ public class TwinRoomNotices {
         this.trackedBelow = trackedBelow;
     }
 
-    /** Whether a refusal for this twin is to be told now (not within the last few seconds). */
-    public boolean refusalDue(ThingId id) {
+    /** Whether the room of this twin is to be told now (not told within the last few seconds). */
+    public boolean due(ThingId id) {
         Instant now = clock.instant();
-        synchronized (lastRefusal) {
-            Instant last = lastRefusal.get(id);
-            if (last != null && now.isBefore(last.plus(Duration.ofSeconds(REFUSED_EVERY_SECONDS)))) {
+        synchronized (lastTold) {
+            Instant last = lastTold.get(id);
+            if (last != null && now.isBefore(last.plus(Duration.ofSeconds(EVERY_SECONDS)))) {
                 return false;
             }
-            lastRefusal.put(id, now);
+            lastTold.put(id, now);
             return true;
         }
     }
@@ -71,6 +74,13 @@ public class TwinRoomNotices {
     /** Tells the twin's room and keys as it is stored (a report for it was refused). */
     public void refused(Twin twin) {
         send(twin.thingId(), sizeLimit.room(twin), twin);
+    }
+
+    /** A report was written: a twin left with less room than {@code room-tracked-below} is told, now and then. */
+    public void written(Twin twin, long room) {
+        if (room < trackedBelow && due(twin.thingId())) {
+            send(twin.thingId(), room, twin);
+        }
     }
 
     /** Tells the room after an API edit: the twin as written, or null when it was deleted. */

@@ -140,6 +140,7 @@ public class TwinService {
                             Optional.<TwinChanged>empty()));
                     List<Integer> planned = new ArrayList<>();
                     List<Write> writes = new ArrayList<>();
+                    List<Long> rooms = new ArrayList<>();
                     List<Integer> alone = new ArrayList<>();
                     for (int i = 0; i < batch.size(); i++) {
                         TwinReports t = batch.get(i);
@@ -150,6 +151,7 @@ public class TwinService {
                             case Merge.Planned p -> {
                                 planned.add(i);
                                 writes.add(new Write(p.twin(), stored.isPresent() ? p.before() : null, p.outbox()));
+                                rooms.add(p.room());
                                 results.set(i, Optional.of(p.outbox().change()));
                             }
                         }
@@ -162,6 +164,7 @@ public class TwinService {
                         for (int k = 0; k < planned.size(); k++) {
                             int i = planned.get(k);
                             if (written.contains(batch.get(i).id().toString())) {
+                                roomNotices.written(writes.get(k).twin(), rooms.get(k));
                                 deliveries.add(new ChangeDelivery.Delivery(writes.get(k).outbox(), batch.get(i).trace()));
                             } else {
                                 results.set(i, Optional.empty());
@@ -216,7 +219,7 @@ public class TwinService {
             tooLarge.increment();
             LOG.warnf("refused report %s for %s: it would grow the twin past doppel.twin.max-document-bytes",
                     reports.get(0).eventId(), id);
-            if (!roomNotices.refusalDue(id)) {
+            if (!roomNotices.due(id)) {
                 return Uni.createFrom().item(Optional.empty());
             }
             // Read again: the merge grew the twin as read in memory.
@@ -239,8 +242,8 @@ public class TwinService {
         record TooLarge() implements Merge {
         }
 
-        /** The twin after the reports, the revision it had, and what the write owes. */
-        record Planned(Twin twin, long before, Outbox outbox) implements Merge {
+        /** The twin after the reports, the revision it had, what the write owes, and the room it leaves. */
+        record Planned(Twin twin, long before, Outbox outbox, long room) implements Merge {
         }
     }
 
@@ -256,12 +259,13 @@ public class TwinService {
         if (changes.isEmpty()) {
             return new Merge.Unchanged();
         }
-        if (!sizeLimit.fits(twin)) {
+        long room = sizeLimit.room(twin);
+        if (room < 0) {
             return new Merge.TooLarge();
         }
         TwinChanged change = new TwinChanged(UUID.randomUUID().toString(), id.toString(), twin.revision(), before,
                 changes, now, reports.get(reports.size() - 1).eventId(), twin.delta());
-        return new Merge.Planned(twin, before, history.outbox(change, twin, deltaBefore));
+        return new Merge.Planned(twin, before, history.outbox(change, twin, deltaBefore), room);
     }
 
     private Uni<Optional<TwinChanged>> write(ThingId id, Optional<Stored> found, List<ValidReport> reports,
@@ -274,6 +278,7 @@ public class TwinService {
                         : repository.insert(p.twin(), p.outbox(), Copy.KEEP);
                 yield write.chain(written -> {
                     if (written) {
+                        roomNotices.written(p.twin(), p.room());
                         return delivery.deliver(p.outbox(), trace).replaceWith(Optional.of(p.outbox().change()));
                     }
                     if (attempt >= MAX_ATTEMPTS) {

@@ -151,6 +151,30 @@ class TelemetryToTwinIT {
     }
 
     @Test
+    void aReportThatLeavesTheTwinNearlyFullIsToldToConnectivity() {
+        Instant now = Instant.now();
+        try (KafkaConsumer<String, byte[]> rooms = kafka.subscribe(Topics.TWIN_ROOM)) {
+            // The control: a twin with plenty of room is not told (its notice would come first).
+            createWithFirstReport("demo:t8", now);
+            // About 150 KB of new keys: within the limit (262,144), with less room left than 131,072.
+            Map<String, Object> big = new java.util.HashMap<>();
+            for (int i = 0; i < 1400; i++) {
+                big.put("k" + i, "x".repeat(100));
+            }
+            send(Reports.telemetry("demo:t8", big, now.plusMillis(1)));
+            ConsumerRecord<String, byte[]> told = KafkaProbe.await(rooms, r -> "demo:t8".equals(r.key()),
+                    Duration.ofSeconds(20));
+            assertNotNull(told, "no room notice for demo:t8");
+            TwinRoom room = KafkaProbe.read(told, TwinRoom.class);
+            assertTrue(room.room() > 0 && room.room() < 131_072 && !room.open(), room.toString());
+            assertEquals(1401, room.features().get("telemetry").size());
+            assertTrue(room.features().get("telemetry").containsAll(java.util.List.of("temperature", "k0", "k1399")));
+            asAdmin().get("/api/2/things/demo:t8").then().statusCode(200)
+                    .body("features.telemetry.properties.size()", equalTo(1401));
+        }
+    }
+
+    @Test
     void eachChangeIsPublishedOnTwinChangesKeyedByThingId() {
         try (KafkaConsumer<String, byte[]> changes = kafka.subscribe(Topics.TWIN_CHANGES)) {
             send(Reports.telemetry("demo:t4", Map.of("temperature", 1.5), Instant.now()));
