@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.doppel.connectivity.adapter.coap.CoapAdapter;
 import dev.doppel.connectivity.adapter.mqtt.MqttAdapter;
 import dev.doppel.connectivity.testing.Devices;
+import dev.doppel.connectivity.testing.Mqtt5Devices;
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TelemetryReceived;
 import dev.doppel.contracts.Topics;
@@ -34,12 +35,8 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,7 +50,7 @@ import org.junit.jupiter.api.Test;
 class TwinRoomIT {
 
     private static final String PASSWORD = "room-secret";
-    private static final long WAIT_MS = 10_000;
+    private static final long WAIT_MS = Mqtt5Devices.WAIT_MS;
 
     @Inject
     MqttAdapter mqtt;
@@ -109,13 +106,7 @@ class TwinRoomIT {
     @Test
     void overMqtt5ItIsPuback0x97AndNothingIsSentOn() throws Exception {
         Devices.withPassword("demo", "room-mqtt", PASSWORD, true);
-        MqttAsyncClient client = new MqttAsyncClient("tcp://127.0.0.1:" + mqtt.port(), "room-mqtt-" + UUID.randomUUID(),
-                new MemoryPersistence());
-        MqttConnectionOptions o = new MqttConnectionOptions();
-        o.setUserName("room-mqtt@demo");
-        o.setPassword(PASSWORD.getBytes(StandardCharsets.UTF_8));
-        o.setAutomaticReconnect(false);
-        client.connect(o).waitForCompletion(WAIT_MS);
+        MqttAsyncClient client = Mqtt5Devices.connect(mqtt.port(), "room-mqtt@demo", PASSWORD, null);
         try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
             tellRoom(kafka, "demo:room-mqtt", 300);
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
@@ -159,11 +150,7 @@ class TwinRoomIT {
     }
 
     private static int publish(MqttAsyncClient client, String payload) throws MqttException {
-        MqttMessage m = new MqttMessage(payload.getBytes(StandardCharsets.UTF_8));
-        m.setQos(1);
-        IMqttToken t = client.publish("telemetry", m);
-        t.waitForCompletion(WAIT_MS);
-        return t.getReasonCodes()[0];
+        return Mqtt5Devices.publish(client, "telemetry", payload);
     }
 
     /** libcoap's client (Debian's libcoap3-bin): the response payload, or the error code and its text. */

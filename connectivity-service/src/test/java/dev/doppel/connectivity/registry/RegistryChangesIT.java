@@ -10,21 +10,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.doppel.connectivity.adapter.mqtt.MqttAdapter;
 import dev.doppel.connectivity.testing.Devices;
 import dev.doppel.connectivity.testing.Mqtt5Callback;
+import dev.doppel.connectivity.testing.Mqtt5Devices;
 import dev.doppel.devstack.testing.RealInfrastructure;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,7 +33,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealInfrastructure.class)
 class RegistryChangesIT {
 
-    private static final long WAIT_MS = 10_000;
+    private static final long WAIT_MS = Mqtt5Devices.WAIT_MS;
 
     @Inject
     MqttAdapter adapter;
@@ -46,11 +42,7 @@ class RegistryChangesIT {
     private record Connected(MqttAsyncClient client, AtomicReference<MqttDisconnectResponse> disconnect) {
 
         int publish(String payload) throws MqttException {
-            MqttMessage m = new MqttMessage(payload.getBytes(StandardCharsets.UTF_8));
-            m.setQos(1);
-            IMqttToken t = client.publish("telemetry", m);
-            t.waitForCompletion(WAIT_MS);
-            return t.getReasonCodes()[0];
+            return Mqtt5Devices.publish(client, "telemetry", payload);
         }
 
         boolean ended() {
@@ -60,19 +52,13 @@ class RegistryChangesIT {
 
     private Connected connect(String tenant, String deviceId, String password) throws MqttException {
         AtomicReference<MqttDisconnectResponse> disconnect = new AtomicReference<>();
-        MqttAsyncClient client = new MqttAsyncClient("tcp://127.0.0.1:" + adapter.port(),
-                deviceId + "-" + UUID.randomUUID(), new MemoryPersistence());
-        client.setCallback(new Mqtt5Callback() {
-            @Override
-            public void disconnected(MqttDisconnectResponse response) {
-                disconnect.set(response);
-            }
-        });
-        MqttConnectionOptions o = new MqttConnectionOptions();
-        o.setUserName(deviceId + "@" + tenant);
-        o.setPassword(password.getBytes(StandardCharsets.UTF_8));
-        o.setAutomaticReconnect(false);
-        client.connect(o).waitForCompletion(WAIT_MS);
+        MqttAsyncClient client = Mqtt5Devices.connect(adapter.port(), deviceId + "@" + tenant, password,
+                new Mqtt5Callback() {
+                    @Override
+                    public void disconnected(MqttDisconnectResponse response) {
+                        disconnect.set(response);
+                    }
+                });
         return new Connected(client, disconnect);
     }
 

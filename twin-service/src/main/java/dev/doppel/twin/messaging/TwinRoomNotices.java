@@ -3,6 +3,7 @@ package dev.doppel.twin.messaging;
 import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.TwinRoom;
+import dev.doppel.support.memory.BoundedEntries;
 import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.service.TwinSizeLimit;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -13,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -37,19 +39,14 @@ public class TwinRoomNotices {
 
     private static final Logger LOG = Logger.getLogger(TwinRoomNotices.class);
     static final int EVERY_SECONDS = 30;
-    /** Twins whose last notice is remembered; the oldest is forgotten first. */
+    /** Twins whose last notice is remembered (BoundedEntries: those told long enough ago go first). */
     private static final int REMEMBERED = 10_000;
 
     private final MutinyEmitter<TwinRoom> emitter;
     private final TwinSizeLimit sizeLimit;
     private final int trackedBelow;
     private final Clock clock = Clock.systemUTC();
-    private final Map<ThingId, Instant> lastTold = new LinkedHashMap<>(256, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<ThingId, Instant> eldest) {
-            return size() > REMEMBERED;
-        }
-    };
+    private final Map<ThingId, Instant> lastTold = new ConcurrentHashMap<>();
 
     public TwinRoomNotices(@Channel("twin-room") MutinyEmitter<TwinRoom> emitter, TwinSizeLimit sizeLimit,
             @ConfigProperty(name = "doppel.twin.room-tracked-below", defaultValue = "131072") int trackedBelow) {
@@ -61,14 +58,14 @@ public class TwinRoomNotices {
     /** Whether the room of this twin is to be told now (not told within the last few seconds). */
     public boolean due(ThingId id) {
         Instant now = clock.instant();
-        synchronized (lastTold) {
-            Instant last = lastTold.get(id);
-            if (last != null && now.isBefore(last.plus(Duration.ofSeconds(EVERY_SECONDS)))) {
-                return false;
-            }
-            lastTold.put(id, now);
-            return true;
-        }
+        Instant recent = now.minus(Duration.ofSeconds(EVERY_SECONDS));
+        BoundedEntries.makeRoom(lastTold, REMEMBERED, last -> !last.isAfter(recent));
+        boolean[] due = {false};
+        lastTold.compute(id, (k, last) -> {
+            due[0] = last == null || !last.isAfter(recent);
+            return due[0] ? now : last;
+        });
+        return due[0];
     }
 
     /** Tells the twin's room and keys as it is stored (a report for it was refused). */

@@ -33,10 +33,6 @@ public class TwinSizeLimit {
         }
     }
 
-    public boolean fits(Twin twin) {
-        return size(twin) <= maxDocumentBytes;
-    }
-
     /** Bytes the thing may still grow by (negative when it is over the limit). */
     public long room(Twin twin) {
         return (long) maxDocumentBytes - size(twin);
