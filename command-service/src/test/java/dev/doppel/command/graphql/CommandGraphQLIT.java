@@ -35,6 +35,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** command-service's GraphQL: sendCommand, command, commands, and commandStatusChanged over graphql-ws. */
 @QuarkusTest
@@ -89,13 +91,19 @@ class CommandGraphQLIT {
                 .body("errors[0].extensions.problem.type", equalTo("https://doppel.dev/problems/invalid-ttl"));
     }
 
-    @Test
+    /** Signed in by the upgrade's header, or as a browser must, by connection_init's payload. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
     @SuppressWarnings("unchecked")
-    void commandStatusChangedStreamsEachStepOfAThing() throws Exception {
+    void commandStatusChangedStreamsEachStepOfAThing(boolean signInWithConnectionInit) throws Exception {
         String thing = "demo:gql-sub-" + UUID.randomUUID().toString().substring(0, 8);
         BlockingQueue<Map<String, Object>> messages = new LinkedBlockingQueue<>();
-        WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("graphql-transport-ws")
-                .header("Authorization", "Bearer " + RealInfrastructure.token("olivia"))
+        String bearer = "Bearer " + RealInfrastructure.token("olivia");
+        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("graphql-transport-ws");
+        if (!signInWithConnectionInit) {
+            builder.header("Authorization", bearer);
+        }
+        WebSocket ws = builder
                 .buildAsync(URI.create(graphql.toString().replaceFirst("^http", "ws")), new WebSocket.Listener() {
                     private final StringBuilder text = new StringBuilder();
 
@@ -114,7 +122,8 @@ class CommandGraphQLIT {
                         return null;
                     }
                 }).get(10, TimeUnit.SECONDS);
-        ws.sendText("{\"type\":\"connection_init\"}", true).get();
+        ws.sendText(JSON.writeValueAsString(Map.of("type", "connection_init", "payload",
+                signInWithConnectionInit ? Map.of("Authorization", bearer) : Map.of())), true).get();
         assertEquals("connection_ack", messages.poll(10, TimeUnit.SECONDS).get("type"));
         ws.sendText(JSON.writeValueAsString(Map.of("id", "1", "type", "subscribe", "payload", Map.of("query",
                 "subscription { commandStatusChanged(thingId: \"" + thing + "\") { commandId status source } }"))), true)

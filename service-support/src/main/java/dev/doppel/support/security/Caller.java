@@ -45,10 +45,17 @@ public class Caller {
     }
 
     /**
-     * Refuses with a 403 problem unless the caller has one of the roles: for operations that
-     * {@code @RolesAllowed} cannot guard on its own (GraphQL, whose one path carries reads and writes).
+     * Refuses an anonymous caller with a 401 problem, and one without any of the roles with a 403 problem:
+     * for operations that {@code @RolesAllowed} cannot guard on its own (GraphQL, whose one path carries
+     * reads and writes).
      */
     public void require(String what, Collection<String> roles) {
+        if (identity.isAnonymous()) {
+            // Only a GraphQL WebSocket gets this far unsigned (WebSocketSignIn): it signs in with connection_init.
+            throw new ProblemException(Problem.of("unauthenticated", "Sign-in required", 401, what
+                    + " takes a signed-in caller: a bearer token, on a WebSocket in connection_init's payload as"
+                    + " {\"Authorization\": \"Bearer <token>\"}", null));
+        }
         if (!hasAnyRole(roles)) {
             throw new ProblemException(Problem.of("forbidden", "Forbidden", 403,
                     what + " takes role " + String.join(" or ", roles), null));

@@ -75,6 +75,23 @@ class TwinSubscriptionIT {
     }
 
     private Session connectWith(String token) throws Exception {
+        return open(token, Map.of());
+    }
+
+    /** Signs in as a browser does: no header on the upgrade, the token in connection_init's payload. */
+    private Session signInWithConnectionInit(String token) throws Exception {
+        return open(null, Map.of("Authorization", "Bearer " + token));
+    }
+
+    /** Opens a socket, with the token as the upgrade's header (or none), and sends connection_init with this payload. */
+    private Session open(String token, Map<String, Object> initPayload) throws Exception {
+        Session session = openSocket(token);
+        session.send(Map.of("type", "connection_init", "payload", initPayload));
+        session.next("connection_ack");
+        return session;
+    }
+
+    private Session openSocket(String token) throws Exception {
         BlockingQueue<Map<String, Object>> messages = new LinkedBlockingQueue<>();
         WebSocket.Listener listener = new WebSocket.Listener() {
             private final StringBuilder text = new StringBuilder();
@@ -106,10 +123,7 @@ class TwinSubscriptionIT {
         if (token != null) {
             builder.header("Authorization", "Bearer " + token);
         }
-        Session session = new Session(builder.buildAsync(ws, listener).get(10, TimeUnit.SECONDS), messages);
-        session.send(Map.of("type", "connection_init", "payload", Map.of()));
-        session.next("connection_ack");
-        return session;
+        return new Session(builder.buildAsync(ws, listener).get(10, TimeUnit.SECONDS), messages);
     }
 
     private static void subscribe(Session s, String id, String query) throws Exception {
@@ -229,13 +243,58 @@ class TwinSubscriptionIT {
     }
 
     @Test
-    void noTokenNoSubscription() {
-        URI ws = URI.create(graphql.toString().replaceFirst("^http", "ws"));
-        CompletionException refused = org.junit.jupiter.api.Assertions.assertThrows(CompletionException.class,
-                () -> HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("graphql-transport-ws")
-                        .buildAsync(ws, new WebSocket.Listener() {
-                        }).join());
-        assertTrue(refused.getCause() instanceof WebSocketHandshakeException, refused.toString());
-        assertEquals(401, ((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode());
+    void aBrowserSignsInWithConnectionInit() throws Exception {
+        Session s = signInWithConnectionInit(RealInfrastructure.token("olivia"));
+        subscribe(s, "1", "subscription { twinChanged { thingId changes } }");
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            awaitInPlace(s, kafka, "demo:gq-init-probe", 10.0);
+            report(kafka, "other:gq-init", 1.0);
+            report(kafka, "demo:gq-init", 22.5);
+            Map<String, Object> change = change(nextChange(s, "demo:gq-init-probe"));
+            assertEquals("demo:gq-init", change.get("thingId"));
+            assertEquals(Map.of("features/telemetry/properties/temperature", 22.5), change.get("changes"));
+            // olivia's tenants hold for a socket signed in this way too
+            assertTrue(s.messages().stream().noneMatch(m -> m.toString().contains("other:")), s.messages().toString());
+        }
+        s.socket().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aSocketThatDoesNotSignInGetsOnlyA401() throws Exception {
+        Session signedIn = signInWithConnectionInit(RealInfrastructure.token("admin"));
+        subscribe(signedIn, "ok", "subscription { twinChanged(ids: [\"demo:gq-anon\"]) { thingId } }");
+        Session anonymous = open(null, Map.of());
+        subscribe(anonymous, "anon", "subscription { twinChanged(ids: [\"demo:gq-anon\"]) { thingId } }");
+        anonymous.send(Map.of("id", "q", "type", "subscribe",
+                "payload", Map.of("query", "{ twin(id: \"demo:gq-anon\") { thingId } }")));
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            // Positive control on the same path: the signed-in socket receives the twin's change.
+            awaitInPlace(signedIn, kafka, "demo:gq-anon", 1.0);
+        }
+        // Each operation is answered with its error (a result with errors and no data), nothing more.
+        for (String id : java.util.List.of("anon", "q")) {
+            Map<String, Object> answer = anonymous.messages().stream().filter(m -> id.equals(m.get("id")))
+                    .findFirst().orElseThrow(() -> new AssertionError("no answer to " + id + ": " + anonymous.messages()));
+            String text = answer.toString();
+            assertTrue(text.contains("unauthenticated") && text.contains("status=401"), text);
+            assertTrue(text.contains("data={twinChanged=null}") || text.contains("data={twin=null}")
+                    || !text.contains("data="), text);
+        }
+        assertTrue(anonymous.messages().stream().noneMatch(m -> m.toString().contains("thingId=")),
+                "an anonymous socket received data: " + anonymous.messages());
+        signedIn.socket().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+        anonymous.socket().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aTokenOfAnotherRealmInConnectionInitClosesTheSocket() throws Exception {
+        Session forged = openSocket(null);
+        forged.send(Map.of("type", "connection_init", "payload", Map.of("Authorization",
+                "Bearer " + AccessFixtures.otherRealm())));
+        Map<String, Object> answer = forged.messages().poll(20, TimeUnit.SECONDS);
+        assertNotNull(answer, "no answer to a token of another realm");
+        assertEquals("closed", answer.get("type"), "a token of another realm was acknowledged: " + answer);
+        assertTrue(forged.messages().stream().noneMatch(m -> "connection_ack".equals(m.get("type"))),
+                forged.messages().toString());
     }
 }

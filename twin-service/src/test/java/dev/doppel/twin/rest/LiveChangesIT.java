@@ -47,13 +47,16 @@ class LiveChangesIT {
         return openWith(RealInfrastructure.token(user), query);
     }
 
+    /** With the token as a bearer header, or with none (a browser's EventSource, signed in by a ticket in the query). */
     private BlockingQueue<String> openWith(String token, String query) throws Exception {
         BlockingQueue<String> events = new LinkedBlockingQueue<>();
-        HttpRequest request = HttpRequest.newBuilder(URI.create(things + (query == null ? "" : "?" + query)))
-                .header("Accept", "text/event-stream")
-                .header("Authorization", "Bearer " + token).build();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(things + (query == null ? "" : "?" + query)))
+                .header("Accept", "text/event-stream");
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
         HttpResponse<Stream<String>> response = HttpClient.newHttpClient()
-                .sendAsync(request, HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
+                .sendAsync(request.build(), HttpResponse.BodyHandlers.ofLines()).get(10, TimeUnit.SECONDS);
         assertEquals(200, response.statusCode());
         Thread.ofVirtual().start(() -> {
             try {
@@ -145,5 +148,32 @@ class LiveChangesIT {
         given().header("Accept", "text/event-stream").get("/api/2/things").then().statusCode(401);
         given().auth().oauth2(RealInfrastructure.token("admin")).header("Accept", "text/event-stream")
                 .queryParam("filter", "eq(").get("/api/2/things").then().statusCode(400);
+    }
+
+    private static String ticket(String user) {
+        return given().auth().oauth2(RealInfrastructure.token(user)).post("/api/2/live-tickets").then().statusCode(201)
+                .header("Cache-Control", "no-store").extract().path("ticket");
+    }
+
+    @Test
+    void aLiveTicketOpensTheStreamOnceWithItsTokensTenants() throws Exception {
+        String ticket = ticket("olivia");
+        BlockingQueue<String> events = openWith(null, "ticket=" + ticket);
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            report(kafka, "other:live-ticket", 1.0);
+            report(kafka, "demo:live-ticket", 2.0);
+            String first = events.poll(20, TimeUnit.SECONDS);
+            assertNotNull(first, "no change streamed to the stream a ticket opened");
+            assertTrue(first.contains("\"thingId\":\"demo:live-ticket\""), first);
+            assertTrue(events.stream().noneMatch(e -> e.contains("other:")), events.toString());
+        }
+        // Used: it opens nothing again, nor does a made-up one, nor a ticket on another path.
+        given().header("Accept", "text/event-stream").queryParam("ticket", ticket).get("/api/2/things")
+                .then().statusCode(401);
+        given().header("Accept", "text/event-stream").queryParam("ticket", "A".repeat(43)).get("/api/2/things")
+                .then().statusCode(401);
+        given().queryParam("ticket", ticket("olivia")).get("/api/2/things/demo:live-ticket").then().statusCode(401);
+        // Only a signed-in caller gets one.
+        given().post("/api/2/live-tickets").then().statusCode(401);
     }
 }
