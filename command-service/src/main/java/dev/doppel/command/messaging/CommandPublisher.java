@@ -1,16 +1,13 @@
 package dev.doppel.command.messaging;
 
 import dev.doppel.contracts.CommandRequested;
-import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.Topics;
+import dev.doppel.support.messaging.EventMessages;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Message;
 
 /** Publishes commands on {@code dt.commands}, keyed by thing id so one device's commands keep their order. */
 @ApplicationScoped
@@ -27,16 +24,8 @@ public class CommandPublisher {
      *              device can have it yet), not a repeat for a device that connected
      */
     public Uni<Void> publish(CommandRequested command, boolean first) {
-        var kafka = OutgoingKafkaRecordMetadata.<String>builder().withKey(command.thingId());
-        if (first) {
-            kafka.withHeaders(new RecordHeaders().add(Topics.FIRST_PUBLICATION_HEADER, new byte[] {'1'}));
-        }
-        return emitter.sendMessage(Message.of(command)
-                .addMetadata(kafka.build())
-                .addMetadata(OutgoingCloudEventMetadata.builder()
-                        .withId(command.commandId())
-                        .withType(EventTypes.COMMAND_REQUESTED)
-                        .withSubject(command.thingId())
-                        .build()));
+        return emitter.sendMessage(first
+                ? EventMessages.of(command, null, new RecordHeader(Topics.FIRST_PUBLICATION_HEADER, new byte[] {'1'}))
+                : EventMessages.of(command));
     }
 }

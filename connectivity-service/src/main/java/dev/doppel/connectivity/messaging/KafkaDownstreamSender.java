@@ -4,24 +4,20 @@ import dev.doppel.contracts.CommandRequested;
 import dev.doppel.contracts.CommandStatusChanged;
 import dev.doppel.contracts.DeviceConnectionChanged;
 import dev.doppel.contracts.DeviceLifecycleChanged;
-import dev.doppel.contracts.DoppelEvent;
 import dev.doppel.contracts.RegistryChanged;
 import dev.doppel.contracts.TelemetryReceived;
+import dev.doppel.support.messaging.EventMessages;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.TracingMetadata;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.smallrye.reactive.messaging.TracingMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -65,7 +61,7 @@ public class KafkaDownstreamSender implements DownstreamSender {
 
     @Override
     public Uni<Void> deviceLifecycle(DeviceLifecycleChanged change) {
-        return devices.sendMessage(envelope(change, "/connectivity/registry"));
+        return devices.sendMessage(EventMessages.of(change, "/connectivity/registry"));
     }
 
     @Override
@@ -78,7 +74,7 @@ public class KafkaDownstreamSender implements DownstreamSender {
                 .setAttribute("doppel.channel", report.channel())
                 .setAttribute("doppel.event_id", report.eventId())
                 .startSpan();
-        Message<TelemetryReceived> message = envelope(report, "/connectivity/" + report.transport())
+        Message<TelemetryReceived> message = EventMessages.of(report, "/connectivity/" + report.transport())
                 .addMetadata(TracingMetadata.withCurrent(Context.current().with(span)));
         return emitter.sendMessage(message)
                 .onItemOrFailure().invoke((ok, failure) -> {
@@ -91,38 +87,22 @@ public class KafkaDownstreamSender implements DownstreamSender {
 
     @Override
     public Uni<Void> connection(DeviceConnectionChanged change) {
-        return connections.sendMessage(envelope(change, "/connectivity/" + change.transport()));
+        return connections.sendMessage(EventMessages.of(change, "/connectivity/" + change.transport()));
     }
 
     @Override
     public Uni<Void> commandStatus(CommandStatusChanged status) {
-        return commandStatus.sendMessage(envelope(status, "/connectivity/" + status.source()));
+        return commandStatus.sendMessage(EventMessages.of(status, "/connectivity/" + status.source()));
     }
 
     @Override
     public Uni<Void> registryChange(RegistryChanged change) {
-        return registryChanges.sendMessage(envelope(change, "/connectivity/registry"));
+        return registryChanges.sendMessage(EventMessages.of(change, "/connectivity/registry"));
     }
 
     @Override
     public Uni<Void> handOver(String instance, CommandRequested command) {
-        return routes.sendMessage(envelope(command, "/connectivity/router",
-                new RecordHeaders().add(ROUTE_TO, instance.getBytes(StandardCharsets.UTF_8))));
-    }
-
-    private static <T extends DoppelEvent> Message<T> envelope(T event, String source) {
-        return envelope(event, source, new RecordHeaders());
-    }
-
-    private static <T extends DoppelEvent> Message<T> envelope(T event, String source, Headers headers) {
-        return Message.of(event)
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(event.thingId())
-                        .withHeaders(headers).build())
-                .addMetadata(OutgoingCloudEventMetadata.builder()
-                        .withId(event.eventId())
-                        .withType(event.type())
-                        .withSource(URI.create(source))
-                        .withSubject(event.thingId())
-                        .build());
+        return routes.sendMessage(EventMessages.of(command, "/connectivity/router",
+                new RecordHeader(ROUTE_TO, instance.getBytes(StandardCharsets.UTF_8))));
     }
 }

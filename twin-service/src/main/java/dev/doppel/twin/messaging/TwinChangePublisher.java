@@ -1,17 +1,14 @@
 package dev.doppel.twin.messaging;
 
-import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.TwinChanged;
+import dev.doppel.support.messaging.EventMessages;
 import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.TracingMetadata;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.smallrye.reactive.messaging.TracingMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -36,18 +33,9 @@ public class TwinChangePublisher {
 
     /** Completes when the broker acknowledged the change. */
     public Uni<Void> publish(TwinChanged change, boolean deltaUnchanged, Context trace) {
-        var kafka = OutgoingKafkaRecordMetadata.<String>builder().withKey(change.thingId());
-        if (deltaUnchanged) {
-            // A new Headers each time: the producer makes a record's headers read-only when it sends it.
-            kafka.withHeaders(new RecordHeaders(new RecordHeader[] {new RecordHeader(TwinChanged.DELTA_HEADER, UNCHANGED)}));
-        }
-        return emitter.sendMessage(Message.of(change)
-                .addMetadata(kafka.build())
-                .addMetadata(OutgoingCloudEventMetadata.builder()
-                        .withId(change.eventId())
-                        .withType(EventTypes.TWIN_CHANGED)
-                        .withSubject(change.thingId())
-                        .build())
-                .addMetadata(TracingMetadata.withCurrent(trace)));
+        Message<TwinChanged> message = deltaUnchanged
+                ? EventMessages.of(change, null, new RecordHeader(TwinChanged.DELTA_HEADER, UNCHANGED))
+                : EventMessages.of(change);
+        return emitter.sendMessage(message.addMetadata(TracingMetadata.withCurrent(trace)));
     }
 }

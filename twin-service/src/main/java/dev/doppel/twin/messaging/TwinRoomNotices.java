@@ -1,26 +1,23 @@
 package dev.doppel.twin.messaging;
 
-import dev.doppel.contracts.EventTypes;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.contracts.TwinRoom;
 import dev.doppel.support.memory.BoundedEntries;
+import dev.doppel.support.messaging.EventMessages;
 import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.service.TwinSizeLimit;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 /**
@@ -97,13 +94,7 @@ public class TwinRoomNotices {
         }
         TwinRoom notice = new TwinRoom(UUID.randomUUID().toString(), id.toString(), Math.max(0, room),
                 keysOf == null ? null : List.copyOf(keysOf.attributes().keySet()), features, clock.instant());
-        emitter.sendMessage(Message.of(notice)
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(notice.thingId()).build())
-                .addMetadata(OutgoingCloudEventMetadata.builder()
-                        .withId(notice.eventId())
-                        .withType(EventTypes.TWIN_ROOM)
-                        .withSubject(notice.thingId())
-                        .build()))
+        emitter.sendMessage(EventMessages.of(notice))
                 .subscribe().with(ok -> {
                 }, failure -> LOG.warnf("could not tell the room of %s: %s", id, failure.getMessage()));
     }
