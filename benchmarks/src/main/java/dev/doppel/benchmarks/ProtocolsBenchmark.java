@@ -188,22 +188,32 @@ public final class ProtocolsBenchmark {
             }
             new Fleet(system).register(TENANT, ids, PASSWORD, PSK, 8);
             kafka = kafka(system, n, seconds);
+            Map<String, CpuPerOperation> cpu = new LinkedHashMap<>();
+            for (String p : protocols) {
+                cpu.put(p, new CpuPerOperation(system));
+            }
             if (protocols.contains("mqtt")) {
+                cpuWindow = cpu.get("mqtt");
                 ours.put("mqtt", mqtt("tcp://127.0.0.1:" + system.mqttPort(), n, seconds,
                         w -> "mqtt-" + w + "@" + TENANT, lastAcked.get("mqtt")));
             }
             if (protocols.contains("http")) {
+                cpuWindow = cpu.get("http");
                 ours.put("http", http(system.service("connectivity-service").baseUrl() + "/telemetry", n, seconds,
                         basic, lastAcked.get("http")));
             }
             if (protocols.contains("coap")) {
+                cpuWindow = cpu.get("coap");
                 ours.put("coap", coap(w -> "coap://127.0.0.1:" + system.coapPort() + "/telemetry/" + TENANT
                         + "/coap-" + w, w -> null, n, seconds, lastAcked.get("coap")));
             }
             if (protocols.contains("coaps")) {
+                cpuWindow = cpu.get("coaps");
                 ours.put("coaps", coap(w -> "coaps://127.0.0.1:" + system.coapsPort() + "/telemetry",
                         w -> "coaps-" + w + "@" + TENANT, n, seconds, lastAcked.get("coaps")));
             }
+            cpuWindow = null;
+            cpuPerMessage = cpu;
             converged = twins ? converged(system, lastAcked, n) : -1;
             System.out.println("[doppel] connectivity-service log: "
                     + system.service("connectivity-service").process().log());
@@ -230,12 +240,18 @@ public final class ProtocolsBenchmark {
                 + "%.0f | | 1.00 | | %.1f / %.1f |%n", n, kafka.perSecond(), kafka.ms(50), kafka.ms(99));
         System.out.printf(Locale.ROOT, "| errors (" + String.join(", ", protocols) + ") | | %s | %s | | | | |%n",
                 errors(references), errors(ours));
+        for (Map.Entry<String, CpuPerOperation> c : cpuPerMessage.entrySet()) {
+            c.getValue().print(c.getKey() + " message");
+        }
         if (twins) {
             System.out.printf(Locale.ROOT, "| twins holding their device's last acknowledged value | | | %d of %d | | | | |%n",
                     converged, n * protocols.size());
         }
         System.exit(0);
     }
+
+    /** What {@link #cpuWindow} measured, by protocol. */
+    private static Map<String, CpuPerOperation> cpuPerMessage = Map.of();
 
     /** Set once from {@code --warmup}, before any measure. */
     private static int warmupSeconds;
@@ -248,6 +264,9 @@ public final class ProtocolsBenchmark {
      * The closed loop of {@link ClosedLoop#measure}, one device per worker: each message carries the
      * device's next sequence number, and {@code lastAcked} (if given) keeps the last one acknowledged.
      */
+    /** The CPU each process spends per message in doppel's measure under way; null while a reference is measured. */
+    private static CpuPerOperation cpuWindow;
+
     private static Result measure(int clients, int seconds, long[] lastAcked, Sender sender) throws InterruptedException {
         long[] next = new long[clients];
         return ClosedLoop.measure(clients, warmupSeconds, seconds, (worker, random) -> {
@@ -258,7 +277,7 @@ public final class ProtocolsBenchmark {
                 lastAcked[worker] = seq;
             }
             return ok;
-        });
+        }, cpuWindow);
     }
 
     /** Eclipse Paho, one connection per device; {@code user} null: anonymous. */
