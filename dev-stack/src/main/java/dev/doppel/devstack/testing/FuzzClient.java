@@ -27,8 +27,7 @@ public final class FuzzClient {
     /** Vert.x's longest request line ({@code quarkus.http.limits.max-initial-line-length}). */
     public static final int MAX_REQUEST_LINE = 4_096;
 
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http = newClient();
     private final String base;
     private final int largestBodyRead;
     private final List<String> serverErrors = new ArrayList<>();
@@ -41,6 +40,11 @@ public final class FuzzClient {
     public FuzzClient(String base, int largestBodyRead) {
         this.base = base.replaceAll("/$", "");
         this.largestBodyRead = largestBodyRead;
+    }
+
+    private static HttpClient newClient() {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10))
+                .build();
     }
 
     /** The answer, or null when there was none (counted, and kept unless the request line was too long). */
@@ -58,7 +62,12 @@ public final class FuzzClient {
             try {
                 r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
             } catch (IOException closedUnderUs) {
-                r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+                // Once more on a connection of its own: the pool may hold more connections the server
+                // closed (after the oversized requests it refuses by closing), and the JDK's client may
+                // take one of those again.
+                try (HttpClient fresh = newClient()) {
+                    r = fresh.send(b.build(), HttpResponse.BodyHandlers.ofString());
+                }
             }
         } catch (IOException e) {
             if (pathAndQuery.length() > MAX_REQUEST_LINE || body != null && body.length > largestBodyRead) {
