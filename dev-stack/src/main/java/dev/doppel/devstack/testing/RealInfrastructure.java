@@ -9,14 +9,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Quarkus test resource that starts a real Kafka broker, the MongoDB stand-in and a real Keycloak
  * with the project's realm, each in its own process on free ports, and points the service under
- * test at them. Nothing is mocked and no
- * container is needed.
+ * test at them. Nothing is mocked and no container is needed. Given a real MongoDB's URL
+ * ({@link #realMongoUrl}), the tests use it instead of the stand-in.
  */
 public class RealInfrastructure implements QuarkusTestResourceLifecycleManager {
 
@@ -24,11 +25,31 @@ public class RealInfrastructure implements QuarkusTestResourceLifecycleManager {
     private static volatile MongoStandIn mongo;
     private static volatile KeycloakServer keycloak;
 
+    /**
+     * A real MongoDB to run the integration tests against instead of the stand-in, by its connection
+     * string ({@code DOPPEL_TEST_MONGODB_URL}, or the system property {@code doppel.test.mongodb-url}):
+     * docs/development.md, "Against a real MongoDB". Its Doppel databases are dropped before each use.
+     */
+    public static String realMongoUrl() {
+        String url = System.getProperty("doppel.test.mongodb-url", System.getenv("DOPPEL_TEST_MONGODB_URL"));
+        return url == null || url.isBlank() ? null : url;
+    }
+
+    /** The databases of the three services, which a test run against a real MongoDB starts without. */
+    public static final List<String> DATABASES = List.of("doppel-twins", "doppel-commands", "doppel-connectivity");
+
+    private static volatile String connectionString;
+
     @Override
     public Map<String, String> start() {
         try {
             Path dir = Files.createTempDirectory("doppel-it-");
+            String real = realMongoUrl();
             CompletableFuture<MongoStandIn> m = CompletableFuture.supplyAsync(() -> {
+                if (real != null) {
+                    RealMongo.dropDatabases(real, DATABASES);
+                    return null;
+                }
                 try {
                     return MongoStandIn.startTemporary(dir.resolve("mongo"));
                 } catch (IOException e) {
@@ -44,10 +65,11 @@ public class RealInfrastructure implements QuarkusTestResourceLifecycleManager {
             });
             kafka = KafkaBroker.startTemporary(dir.resolve("kafka"));
             mongo = m.join();
+            connectionString = real != null ? real : mongo.connectionString();
             keycloak = k.join();
             return Map.of(
                     "kafka.bootstrap.servers", kafka.bootstrapServers(),
-                    "quarkus.mongodb.connection-string", mongo.connectionString(),
+                    "quarkus.mongodb.connection-string", connectionString,
                     "quarkus.oidc.auth-server-url", keycloak.issuer());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -93,6 +115,6 @@ public class RealInfrastructure implements QuarkusTestResourceLifecycleManager {
     }
 
     public static String mongoConnectionString() {
-        return mongo.connectionString();
+        return connectionString;
     }
 }
