@@ -133,7 +133,7 @@ public final class ProtocolsBenchmark {
         Map<String, Result> references = new LinkedHashMap<>();
         if (protocols.contains("mqtt")) {
             try (Mosquitto mosquitto = Mosquitto.start(dir)) {
-                references.put("mqtt", mqtt(mosquitto.uri(), n, seconds, w -> null, null));
+                references.put("mqtt", mqtt(mosquitto.uri(), n, seconds, w -> null, null, null));
             }
         }
         if (protocols.contains("http")) {
@@ -143,7 +143,7 @@ public final class ProtocolsBenchmark {
             int httpPort = bareHttp.listen(Ports.free(), "127.0.0.1").toCompletionStage().toCompletableFuture()
                     .get(10, TimeUnit.SECONDS).actualPort();
             System.out.println("[reference] bare Vert.x HTTP server on " + httpPort);
-            references.put("http", http("http://127.0.0.1:" + httpPort + "/telemetry", n, seconds, basic, null));
+            references.put("http", http("http://127.0.0.1:" + httpPort + "/telemetry", n, seconds, basic, null, null));
             bareHttp.close();
             vertx.close();
         }
@@ -156,11 +156,11 @@ public final class ProtocolsBenchmark {
                         + " (coaps)");
                 if (protocols.contains("coap")) {
                     references.put("coap", coap(w -> "coap://127.0.0.1:" + plain + "/telemetry/" + TENANT + "/coap-"
-                            + w, w -> null, n, seconds, null));
+                            + w, w -> null, n, seconds, null, null));
                 }
                 if (protocols.contains("coaps")) {
                     references.put("coaps", coap(w -> "coaps://127.0.0.1:" + secure + "/telemetry", w -> "coaps-" + w
-                            + "@" + TENANT, n, seconds, null));
+                            + "@" + TENANT, n, seconds, null, null));
                 }
             } finally {
                 bareCoap.destroy();
@@ -173,6 +173,7 @@ public final class ProtocolsBenchmark {
             lastAcked.put(p, new long[n]);
         }
         Result kafka;
+        Map<String, CpuPerOperation> cpu;
         int converged;
         try (LocalSystem system = new LocalSystem(dir, LocalSystem.Layout.freePorts())) {
             List<String> services = twins ? List.of("twin-service", "connectivity-service")
@@ -188,32 +189,26 @@ public final class ProtocolsBenchmark {
             }
             new Fleet(system).register(TENANT, ids, PASSWORD, PSK, 8);
             kafka = kafka(system, n, seconds);
-            Map<String, CpuPerOperation> cpu = new LinkedHashMap<>();
+            cpu = new LinkedHashMap<>();
             for (String p : protocols) {
                 cpu.put(p, new CpuPerOperation(system));
             }
             if (protocols.contains("mqtt")) {
-                cpuWindow = cpu.get("mqtt");
                 ours.put("mqtt", mqtt("tcp://127.0.0.1:" + system.mqttPort(), n, seconds,
-                        w -> "mqtt-" + w + "@" + TENANT, lastAcked.get("mqtt")));
+                        w -> "mqtt-" + w + "@" + TENANT, lastAcked.get("mqtt"), cpu.get("mqtt")));
             }
             if (protocols.contains("http")) {
-                cpuWindow = cpu.get("http");
                 ours.put("http", http(system.service("connectivity-service").baseUrl() + "/telemetry", n, seconds,
-                        basic, lastAcked.get("http")));
+                        basic, lastAcked.get("http"), cpu.get("http")));
             }
             if (protocols.contains("coap")) {
-                cpuWindow = cpu.get("coap");
                 ours.put("coap", coap(w -> "coap://127.0.0.1:" + system.coapPort() + "/telemetry/" + TENANT
-                        + "/coap-" + w, w -> null, n, seconds, lastAcked.get("coap")));
+                        + "/coap-" + w, w -> null, n, seconds, lastAcked.get("coap"), cpu.get("coap")));
             }
             if (protocols.contains("coaps")) {
-                cpuWindow = cpu.get("coaps");
                 ours.put("coaps", coap(w -> "coaps://127.0.0.1:" + system.coapsPort() + "/telemetry",
-                        w -> "coaps-" + w + "@" + TENANT, n, seconds, lastAcked.get("coaps")));
+                        w -> "coaps-" + w + "@" + TENANT, n, seconds, lastAcked.get("coaps"), cpu.get("coaps")));
             }
-            cpuWindow = null;
-            cpuPerMessage = cpu;
             converged = twins ? converged(system, lastAcked, n) : -1;
             System.out.println("[doppel] connectivity-service log: "
                     + system.service("connectivity-service").process().log());
@@ -240,7 +235,7 @@ public final class ProtocolsBenchmark {
                 + "%.0f | | 1.00 | | %.1f / %.1f |%n", n, kafka.perSecond(), kafka.ms(50), kafka.ms(99));
         System.out.printf(Locale.ROOT, "| errors (" + String.join(", ", protocols) + ") | | %s | %s | | | | |%n",
                 errors(references), errors(ours));
-        for (Map.Entry<String, CpuPerOperation> c : cpuPerMessage.entrySet()) {
+        for (Map.Entry<String, CpuPerOperation> c : cpu.entrySet()) {
             c.getValue().print(c.getKey() + " message");
         }
         if (twins) {
@@ -249,9 +244,6 @@ public final class ProtocolsBenchmark {
         }
         System.exit(0);
     }
-
-    /** What {@link #cpuWindow} measured, by protocol. */
-    private static Map<String, CpuPerOperation> cpuPerMessage = Map.of();
 
     /** Set once from {@code --warmup}, before any measure. */
     private static int warmupSeconds;
@@ -264,10 +256,9 @@ public final class ProtocolsBenchmark {
      * The closed loop of {@link ClosedLoop#measure}, one device per worker: each message carries the
      * device's next sequence number, and {@code lastAcked} (if given) keeps the last one acknowledged.
      */
-    /** The CPU each process spends per message in doppel's measure under way; null while a reference is measured. */
-    private static CpuPerOperation cpuWindow;
-
-    private static Result measure(int clients, int seconds, long[] lastAcked, Sender sender) throws InterruptedException {
+    /** {@code cpu}: the CPU each process spends per message, for doppel's measures; null for a reference. */
+    private static Result measure(int clients, int seconds, long[] lastAcked, CpuPerOperation cpu, Sender sender)
+            throws InterruptedException {
         long[] next = new long[clients];
         return ClosedLoop.measure(clients, warmupSeconds, seconds, (worker, random) -> {
             long seq = next[worker]++;
@@ -277,11 +268,12 @@ public final class ProtocolsBenchmark {
                 lastAcked[worker] = seq;
             }
             return ok;
-        }, cpuWindow);
+        }, cpu);
     }
 
     /** Eclipse Paho, one connection per device; {@code user} null: anonymous. */
-    private static Result mqtt(String uri, int n, int seconds, IntFunction<String> user, long[] lastAcked)
+    private static Result mqtt(String uri, int n, int seconds, IntFunction<String> user, long[] lastAcked,
+            CpuPerOperation cpu)
             throws Exception {
         List<MqttClient> clients = new ArrayList<>();
         try {
@@ -299,7 +291,7 @@ public final class ProtocolsBenchmark {
                 clients.add(c);
             }
             System.out.println("  MQTT " + uri + " ...");
-            return measure(n, seconds, lastAcked, (w, payload) -> {
+            return measure(n, seconds, lastAcked, cpu, (w, payload) -> {
                 clients.get(w).publish("telemetry", payload, 1, false);
                 return true;
             });
@@ -312,7 +304,8 @@ public final class ProtocolsBenchmark {
     }
 
     /** Vert.x's HTTP/1.1 client with keep-alive, a connection per device, each with its own Basic credentials. */
-    private static Result http(String url, int n, int seconds, IntFunction<String> authorization, long[] lastAcked)
+    private static Result http(String url, int n, int seconds, IntFunction<String> authorization,
+            long[] lastAcked, CpuPerOperation cpu)
             throws InterruptedException {
         URI uri = URI.create(url);
         Vertx vertx = Vertx.vertx();
@@ -320,7 +313,7 @@ public final class ProtocolsBenchmark {
                 new PoolOptions().setHttp1MaxSize(n));
         System.out.println("  HTTP " + url + " ...");
         try {
-            return measure(n, seconds, lastAcked, (w, payload) -> http.request(HttpMethod.POST, uri.getPort(),
+            return measure(n, seconds, lastAcked, cpu, (w, payload) -> http.request(HttpMethod.POST, uri.getPort(),
                     uri.getHost(), uri.getPath())
                     .compose(request -> request.putHeader("Authorization", authorization.apply(w))
                             .putHeader("Content-Type", "application/json").send(Buffer.buffer(payload)))
@@ -336,7 +329,7 @@ public final class ProtocolsBenchmark {
      * over DTLS with the pre-shared key.
      */
     private static Result coap(IntFunction<String> uri, IntFunction<String> identity, int n, int seconds,
-            long[] lastAcked) throws InterruptedException {
+            long[] lastAcked, CpuPerOperation cpu) throws InterruptedException {
         List<CoapClient> clients = new ArrayList<>();
         List<Endpoint> endpoints = new ArrayList<>();
         try {
@@ -357,7 +350,7 @@ public final class ProtocolsBenchmark {
                 clients.add(c);
             }
             System.out.println("  CoAP " + uri.apply(0) + " ...");
-            return measure(n, seconds, lastAcked, (w, payload) -> {
+            return measure(n, seconds, lastAcked, cpu, (w, payload) -> {
                 CoapResponse r = clients.get(w).post(payload, MediaTypeRegistry.APPLICATION_JSON);
                 return r != null && r.getCode() == ResponseCode.CHANGED;
             });
@@ -410,7 +403,7 @@ public final class ProtocolsBenchmark {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(),
                 new ByteArraySerializer())) {
             System.out.println("  Kafka " + system.kafka().bootstrapServers() + " ...");
-            return measure(n, seconds, null, (w, payload) -> {
+            return measure(n, seconds, null, null, (w, payload) -> {
                 ThingId thing = ThingId.of(TENANT, "kafka-" + w);
                 TelemetryReceived event = TelemetryReceived.of(UUID.randomUUID().toString(), thing, "telemetry",
                         Map.of("telemetry", KafkaProbe.JSON.readValue(payload, Map.class)), null, Instant.now(), "bench");

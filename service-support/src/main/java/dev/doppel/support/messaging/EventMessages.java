@@ -31,7 +31,7 @@ public final class EventMessages {
     public static <T extends DoppelEvent> Message<T> of(T event, String source, Header... headers) {
         var kafka = OutgoingKafkaRecordMetadata.<String>builder().withKey(event.thingId());
         if (headers.length > 0) {
-            kafka.withHeaders(new RecordHeaders(headers.clone()));
+            kafka.withHeaders(new RecordHeaders(headers)); // copied into a list of the record's own
         }
         var cloudEvent = OutgoingCloudEventMetadata.builder().withId(event.eventId()).withType(event.type())
                 .withSubject(event.thingId());
