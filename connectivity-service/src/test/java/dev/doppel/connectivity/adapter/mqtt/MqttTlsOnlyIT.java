@@ -16,8 +16,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
 import java.util.HashMap;
 import java.util.Map;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -37,17 +38,33 @@ class MqttTlsOnlyIT {
     @io.quarkus.test.common.http.TestHTTPResource(value = "", management = true)
     java.net.URL management;
 
-    /** The TLS listener of MqttTlsIT, and the plain one off with a port of its own that nothing else takes. */
+    /**
+     * The TLS listener of MqttTlsIT, and the plain one off on a port this test keeps bound without
+     * listening, for the whole JVM: no other listener can take it in between (a port only found free
+     * once could be taken by the next server started on port 0), a connect to it cannot connect to
+     * itself, and an adapter that did try to listen there would fail to start.
+     */
     public static class TlsOnly implements QuarkusTestProfile {
+        private static SocketChannel reserved;
+
+        static synchronized int reservedPort() {
+            try {
+                if (reserved == null) {
+                    reserved = SocketChannel.open();
+                    reserved.setOption(StandardSocketOptions.SO_REUSEADDR, false);
+                    reserved.bind(new InetSocketAddress("0.0.0.0", 0));
+                }
+                return ((InetSocketAddress) reserved.getLocalAddress()).getPort();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
         @Override
         public Map<String, String> getConfigOverrides() {
             Map<String, String> config = new HashMap<>(new MqttTlsIT.WithTls().getConfigOverrides());
             config.put("doppel.mqtt.plain", "false");
-            try (ServerSocket free = new ServerSocket(0)) {
-                config.put("doppel.mqtt.port", Integer.toString(free.getLocalPort()));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            config.put("doppel.mqtt.port", Integer.toString(reservedPort()));
             return config;
         }
     }
