@@ -3,7 +3,7 @@ package dev.doppel.command.graphql;
 import dev.doppel.command.config.CommandConfig;
 import dev.doppel.command.messaging.StatusStream;
 import dev.doppel.command.rest.CommandRequests;
-import dev.doppel.command.rest.Timeouts;
+import dev.doppel.support.rest.Timeouts;
 import dev.doppel.command.service.CommandService;
 import dev.doppel.command.service.KnownThings;
 import dev.doppel.contracts.CommandStatus;

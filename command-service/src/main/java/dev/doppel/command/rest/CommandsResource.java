@@ -10,6 +10,7 @@ import dev.doppel.contracts.CommandStatus;
 import dev.doppel.contracts.Problem;
 import dev.doppel.contracts.ThingId;
 import dev.doppel.support.rest.ProblemException;
+import dev.doppel.support.rest.Timeouts;
 import dev.doppel.support.security.Caller;
 import dev.doppel.support.security.Roles;
 import io.smallrye.mutiny.Uni;

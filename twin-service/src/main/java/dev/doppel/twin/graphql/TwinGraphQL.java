@@ -180,6 +180,17 @@ public class TwinGraphQL {
         });
     }
 
+    @Description("A value's numeric history summarized per interval (count, min, max, avg): [from, to), by default "
+            + "the last day in a hundred intervals; at most 1000 intervals. interval like 5m, 1h")
+    public Uni<HistorySummary> historySummary(@Source TwinNode twin, @NonNull @Name("path") String path,
+            @Name("from") String from, @Name("to") String to, @Name("interval") String interval) {
+        return guarded(() -> {
+            path(path);
+            return history.summarize(twin.twin().thingId(), path, from == null ? null : time("from", from),
+                    to == null ? null : time("to", to), interval).map(HistorySummary::of);
+        });
+    }
+
     // ---- mutations
 
     @Mutation("putAttributes")

@@ -3,11 +3,14 @@ package dev.doppel.twin.repository;
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoCommandException;
+import com.mongodb.client.model.Accumulators;
+import com.mongodb.client.model.Aggregates;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.InsertManyOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Sorts;
+import io.quarkus.mongodb.AggregateOptions;
 import io.quarkus.mongodb.FindOptions;
 import io.quarkus.mongodb.reactive.ReactiveMongoClient;
 import io.quarkus.mongodb.reactive.ReactiveMongoCollection;
@@ -21,6 +24,7 @@ import java.util.Collection;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.bson.BsonType;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 import dev.doppel.support.store.Queries;
@@ -142,6 +146,33 @@ public class HistoryRepository {
         }
         return history.find(Filters.and(f), new FindOptions().sort(Sorts.ascending("timeDate", "revision")).limit(limit).maxTime(Queries.maxTimeMillis(), java.util.concurrent.TimeUnit.MILLISECONDS))
                 .map(HistoryRepository::entry).collect().asList();
+    }
+
+    /** One interval of a path's numeric values: when it starts, and the values' count, minimum, maximum and mean. */
+    public record Bucket(Instant start, long count, double min, double max, double avg) {
+    }
+
+    /**
+     * The numeric values of one path in {@code [from, to)}, summarized per interval by the store (one
+     * aggregation; values that are not numbers are left out), oldest interval first; intervals
+     * without values are absent. Intervals start at {@code from} and follow each other.
+     */
+    public Uni<List<Bucket>> aggregate(String thingId, String path, Instant from, Instant to, Duration interval) {
+        Bson match = Aggregates.match(Filters.and(Filters.eq("thingId", thingId), Filters.eq("path", path),
+                Filters.gte("timeDate", Date.from(from)), Filters.lt("timeDate", Date.from(to)),
+                Filters.or(Filters.type("value", BsonType.DOUBLE), Filters.type("value", BsonType.INT32),
+                        Filters.type("value", BsonType.INT64), Filters.type("value", BsonType.DECIMAL128))));
+        Document millis = new Document("$toLong", "$timeDate");
+        Document start = new Document("$subtract", List.of(millis, new Document("$mod", List.of(
+                new Document("$subtract", List.of(millis, from.toEpochMilli())), interval.toMillis()))));
+        Bson group = Aggregates.group(start, Accumulators.sum("count", 1), Accumulators.min("min", "$value"),
+                Accumulators.max("max", "$value"), Accumulators.avg("avg", "$value"));
+        return history.aggregate(List.of(match, group, Aggregates.sort(Sorts.ascending("_id"))),
+                        new AggregateOptions().maxTime(Queries.maxTimeMillis(), TimeUnit.MILLISECONDS))
+                .map(d -> new Bucket(Instant.ofEpochMilli(((Number) d.get("_id")).longValue()),
+                        ((Number) d.get("count")).longValue(), ((Number) d.get("min")).doubleValue(),
+                        ((Number) d.get("max")).doubleValue(), ((Number) d.get("avg")).doubleValue()))
+                .collect().asList();
     }
 
     /**

@@ -139,6 +139,41 @@ public class ThingsResource {
                 }).toList()).build());
     }
 
+    @GET
+    @Path("/{thingId}/history/summary")
+    @Operation(summary = "A property's history summarized per interval", description = "?path= (required) names one "
+            + "value; numeric values in [from, to) (default: the last day) give count, min, max and avg per interval "
+            + "(default: a hundredth of the range; at most 1000 intervals). Intervals without values are left out.")
+    public Uni<Map<String, Object>> historySummary(@PathParam("thingId") String thingId, @QueryParam("path") String path,
+            @QueryParam("from") String from, @QueryParam("to") String to, @QueryParam("interval") String interval) {
+        ThingId id = readable(thingId);
+        if (path == null || path.isEmpty()) {
+            throw new ProblemException(Problem.of("invalid-path", "Invalid path", 400,
+                    "path names the value to summarize, e.g. features/telemetry/properties/temperature", null));
+        }
+        parsePath(path);
+        return history.summarize(id, path, from == null ? null : time("from", from), to == null ? null : time("to", to),
+                interval).map(ThingsResource::summary);
+    }
+
+    private static Map<String, Object> summary(TwinHistory.Summary s) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("path", s.path());
+        out.put("from", s.from().toString());
+        out.put("to", s.to().toString());
+        out.put("interval", s.interval().toMillis() + "ms");
+        out.put("buckets", s.buckets().stream().map(b -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("start", b.start().toString());
+            m.put("count", b.count());
+            m.put("min", b.min());
+            m.put("max", b.max());
+            m.put("avg", b.avg());
+            return m;
+        }).toList());
+        return out;
+    }
+
     private static java.time.Instant time(String name, String value) {
         try {
             return java.time.Instant.parse(value);

@@ -10,6 +10,7 @@ import dev.doppel.twin.model.Twin;
 import dev.doppel.twin.repository.HistoryRepository;
 import dev.doppel.twin.repository.HistoryRepository.Entry;
 import dev.doppel.support.rest.ProblemException;
+import dev.doppel.support.rest.Timeouts;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -83,6 +84,43 @@ public class TwinHistory {
 
     public Uni<List<Entry>> values(ThingId id, String path, Instant from, Instant to, int limit) {
         return repository.values(id.toString(), path, from, to, limit);
+    }
+
+    /** At most this many intervals in one summary: a chart's worth, whatever range is asked for. */
+    public static final int MAX_BUCKETS = 1000;
+    private static final Duration DEFAULT_RANGE = Duration.ofDays(1);
+
+    /**
+     * The numeric values of one path summarized per interval (count, min, max, mean), computed by the
+     * store, so that a week of readings reaches a chart as a few hundred points. {@code to} defaults
+     * to now, {@code from} to a day before {@code to}; at most {@link #MAX_BUCKETS} intervals.
+     */
+    public Uni<Summary> summarize(ThingId id, String path, Instant from, Instant to, String interval) {
+        Instant end = to == null ? Instant.now() : to;
+        Instant start = from == null ? end.minus(DEFAULT_RANGE) : from;
+        if (!start.isBefore(end)) {
+            throw invalid("invalid-time", "from must be before to");
+        }
+        Duration range = Duration.between(start, end);
+        Duration step = Timeouts.parse("interval", interval, range.dividedBy(100).compareTo(Duration.ofSeconds(1)) < 0
+                ? Duration.ofSeconds(1) : range.dividedBy(100), Duration.ofDays(366));
+        if (step.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw invalid("invalid-interval", "the interval is at least 1s");
+        }
+        if (range.dividedBy(step) >= MAX_BUCKETS) {
+            throw invalid("invalid-interval", "from " + start + " to " + end + " in steps of " + step.toSeconds()
+                    + "s makes more than " + MAX_BUCKETS + " intervals; choose a longer interval or a shorter range");
+        }
+        return repository.aggregate(id.toString(), path, start, end, step)
+                .map(buckets -> new Summary(path, start, end, step, buckets));
+    }
+
+    /** A path's values over {@code [from, to)} in intervals of {@code interval}. */
+    public record Summary(String path, Instant from, Instant to, Duration interval, List<HistoryRepository.Bucket> buckets) {
+    }
+
+    private static ProblemException invalid(String kind, String detail) {
+        return new ProblemException(Problem.of(kind, "Invalid summary", 400, detail, null));
     }
 
     /**

@@ -113,6 +113,60 @@ class HistoryIT {
     }
 
     @Test
+    void aSummaryGivesCountMinMaxAndMeanPerIntervalOfTheNumericValues() {
+        Instant t0 = Instant.parse("2026-11-02T10:00:00Z");
+        double[] values = {10, 20, 30, 5, 7, 99};
+        long[] seconds = {0, 20, 40, 70, 130, 180}; // 180 s is "to": outside [from, to)
+        try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
+            // One at a time: reports of a twin that arrive together are written as one change, and the
+            // history keeps that change's last value of each path (see the closing note of this change).
+            for (int i = 0; i < values.length; i++) {
+                report(kafka, "demo:h-sum", values[i], t0.plusSeconds(seconds[i]));
+                int written = i + 1;
+                await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> as("olivia").queryParam("path", TEMP)
+                        .get("/api/2/things/demo:h-sum/history").then().statusCode(200).body("", hasSize(written)));
+            }
+            // Not a number: a value the summary leaves out, not one it fails on.
+            TelemetryReceived text = TelemetryReceived.of(UUID.randomUUID().toString(), ThingId.parse("demo:h-sum"),
+                    "telemetry", Map.of("telemetry", Map.of("mode", "eco")), null, t0.plusSeconds(80), "mqtt");
+            kafka.sendEvent(Topics.DEVICE_TELEMETRY, "demo:h-sum", text.type(), "/test", text);
+        }
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> as("olivia")
+                .queryParam("path", "features/telemetry/properties/mode").get("/api/2/things/demo:h-sum/history")
+                .then().statusCode(200).body("", hasSize(1)));
+        as("olivia").queryParam("path", "features/telemetry/properties/mode").queryParam("from", "2026-11-02T10:00:00Z")
+                .queryParam("to", "2026-11-02T10:03:00Z").get("/api/2/things/demo:h-sum/history/summary").then()
+                .statusCode(200).body("buckets", hasSize(0));
+        as("victor").queryParam("path", TEMP).queryParam("from", "2026-11-02T10:00:00Z")
+                .queryParam("to", "2026-11-02T10:03:00Z").queryParam("interval", "1m")
+                .get("/api/2/things/demo:h-sum/history/summary").then().statusCode(200)
+                .body("interval", equalTo("60000ms"))
+                .body("buckets.start", equalTo(List.of("2026-11-02T10:00:00Z", "2026-11-02T10:01:00Z", "2026-11-02T10:02:00Z")))
+                .body("buckets.count", equalTo(List.of(3, 1, 1)))
+                .body("buckets.min", equalTo(List.of(10.0f, 5.0f, 7.0f)))
+                .body("buckets.max", equalTo(List.of(30.0f, 5.0f, 7.0f)))
+                .body("buckets.avg", equalTo(List.of(20.0f, 5.0f, 7.0f)));
+        // The same over GraphQL.
+        as("olivia").contentType("application/json").body(Map.of("query", """
+                { twin(id: "demo:h-sum") { historySummary(path: "features/telemetry/properties/temperature",
+                    from: "2026-11-02T10:00:00Z", to: "2026-11-02T10:03:00Z", interval: "1m") {
+                    intervalMs buckets { start count min max avg } } } }"""))
+                .post("/graphql").then().statusCode(200)
+                .body("data.twin.historySummary.intervalMs", equalTo(60000))
+                .body("data.twin.historySummary.buckets.count", equalTo(List.of(3, 1, 1)))
+                .body("data.twin.historySummary.buckets.avg", equalTo(List.of(20.0f, 5.0f, 7.0f)));
+
+        // Refusals: no path, more intervals than a chart needs, another tenant's twin.
+        as("olivia").get("/api/2/things/demo:h-sum/history/summary").then().statusCode(400)
+                .body("type", equalTo("https://doppel.dev/problems/invalid-path"));
+        as("olivia").queryParam("path", TEMP).queryParam("from", "2026-01-01T00:00:00Z")
+                .queryParam("to", "2026-11-02T10:03:00Z").queryParam("interval", "1s")
+                .get("/api/2/things/demo:h-sum/history/summary").then().statusCode(400)
+                .body("type", equalTo("https://doppel.dev/problems/invalid-interval"));
+        as("mallory").queryParam("path", TEMP).get("/api/2/things/demo:h-sum/history/summary").then().statusCode(404);
+    }
+
+    @Test
     void anotherTenantsHistoryIsNotThere() {
         as("mallory").get("/api/2/things/demo:h1/history").then().statusCode(404);
         given().get("/api/2/things/demo:h1/history").then().statusCode(401);

@@ -1,6 +1,5 @@
-package dev.doppel.command.rest;
+package dev.doppel.support.rest;
 
-import dev.doppel.support.rest.ProblemException;
 import dev.doppel.contracts.Problem;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -8,7 +7,8 @@ import java.util.regex.Pattern;
 
 /**
  * Ditto's {@code timeout} parameter: a number of seconds, or a number with {@code ms}, {@code s} or
- * {@code m}; the same form, with {@code h} and {@code d} too, for a command's {@code ttl}.
+ * {@code m}; the same form, with {@code h} and {@code d} too, for a command's {@code ttl} and the
+ * interval of a history's summary.
  */
 public final class Timeouts {
 

@@ -1,6 +1,5 @@
-package dev.doppel.command.rest;
+package dev.doppel.support.rest;
 
-import dev.doppel.support.rest.ProblemException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
