@@ -20,6 +20,13 @@ for (const client of realm.clients) {
     // subdomain someone takes over) receive authorization codes. List each app's callback here.
     client.redirectUris = ["https://apps.doppel.example.com/callback"];
   }
+  if (client.clientId === "doppel-console") {
+    // The console signs in and out on its own page, twin-service's /console/ behind the ingress (ingress.yaml).
+    client.redirectUris = ["https://twins.doppel.example.com/console/"];
+    client.webOrigins = ["https://twins.doppel.example.com"];
+    client.description = "The web console, twin-service's /console/: a public client, authorization code with PKCE (S256) only";
+    client.attributes["post.logout.redirect.uris"] = "https://twins.doppel.example.com/console/";
+  }
 }
 realm.sslRequired = "external";
 const resource = {

@@ -158,6 +158,7 @@ public final class Launcher {
                 "",
                 "Doppel is running.",
                 "",
+                "  Console (sign in: olivia) http://127.0.0.1:" + TWIN + "/console/",
                 "  Twin REST (Ditto API v2)  http://127.0.0.1:" + TWIN + "/api/2/things/demo:sensor-1",
                 "  Commands                  http://127.0.0.1:" + COMMAND + "/api/2/things/{thingId}/inbox/messages/{subject}",
                 "  Device registry           http://127.0.0.1:" + CONNECTIVITY + "/api/registry/devices/demo/sensor-1",

@@ -139,11 +139,28 @@ public final class LocalSystem implements AutoCloseable {
             if (name.equals("connectivity-service")) {
                 config.put("doppel.secrets.key", secretsKey());
             }
+            console(name, config);
             configs.put(name, config);
             starting.put(name, CompletableFuture.supplyAsync(() -> launch(name, name + ".log")));
         }
         starting.forEach((name, f) -> services.put(name, f.join()));
         return this;
+    }
+
+    /**
+     * The console is served by twin-service and calls the other two services from its page: it is
+     * told where they are, and they let its origin in (CORS). Behind one ingress host none of this
+     * is needed.
+     */
+    private void console(String name, Map<String, String> config) {
+        String page = "http://127.0.0.1:" + layout.http().get("twin-service");
+        String local = "http://localhost:" + layout.http().get("twin-service");
+        if (name.equals("twin-service")) {
+            config.put("doppel.console.commands-url", "http://127.0.0.1:" + layout.http().get("command-service"));
+            config.put("doppel.console.devices-url", "http://127.0.0.1:" + layout.http().get("connectivity-service"));
+        } else {
+            config.put("quarkus.http.cors.origins", page + "," + local);
+        }
     }
 
     /**
