@@ -20,7 +20,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -84,8 +83,11 @@ public class HistoryRepository {
                 .replaceWithVoid();
     }
 
-    /** The entries one twin write adds to the history, under the id of its change event. */
-    public record Write(String change, String tenant, List<Entry> entries) {
+    /**
+     * The entries one twin write adds to the history, under the id of its change event: its values at
+     * {@code revision}, and values it superseded before that (at lower revisions).
+     */
+    public record Write(String change, String tenant, long revision, List<Entry> entries) {
     }
 
     /**
@@ -97,7 +99,7 @@ public class HistoryRepository {
         List<Document> docs = new ArrayList<>();
         for (Write w : writes) {
             for (Entry e : w.entries()) {
-                docs.add(new Document("_id", entryId(w.change(), e.path())).append("thingId", e.thingId())
+                docs.add(new Document("_id", entryId(w, e)).append("thingId", e.thingId())
                         .append("tenant", w.tenant()).append("path", e.path())
                         .append("value", e.value()).append("revision", e.revision())
                         .append("time", e.time().toString()).append("timeDate", Date.from(e.time()))
@@ -112,23 +114,23 @@ public class HistoryRepository {
     }
 
     /**
-     * How many of these paths of the write whose change event is {@code change} the history holds: a
-     * lookup by {@code _id}, so its cost does not grow with the history (a count by thing, revision
-     * and change is served by no index of the stand-in and scanned the whole collection).
+     * How many of the write's entries the history holds: a lookup by {@code _id}, so its cost does not
+     * grow with the history (a count by thing, revision and change is served by no index of the
+     * stand-in and scanned the whole collection).
      */
-    public Uni<Integer> countPresent(String change, Collection<String> paths) {
-        List<String> ids = paths.stream().map(p -> entryId(change, p)).toList();
+    public Uni<Integer> countPresent(Write write) {
+        List<String> ids = write.entries().stream().map(e -> entryId(write, e)).toList();
         return history.find(Filters.in("_id", ids), new FindOptions().projection(new Document("_id", 1)))
                 .collect().asList().map(List::size);
     }
 
     /**
-     * An entry's id: its write's change id and its path, so an append repeated (a delivery finished
-     * twice) is refused by the store whatever its other indexes. Entries written before 2026-12-06
-     * have generated ids: their write's delivery is finished once more at most (same event id).
+     * An entry's id: its write's change id and its path, and for a value the write superseded the
+     * revision it had; so an append repeated (a delivery finished twice, by a retry or after a crash)
+     * finds its entries there and adds nothing.
      */
-    private static String entryId(String change, String path) {
-        return change + "/" + path;
+    private static String entryId(Write write, Entry e) {
+        return write.change() + "/" + e.path() + (e.revision() == write.revision() ? "" : "@" + e.revision());
     }
 
     /** Values of one path (and the paths below it) in time order. */

@@ -52,29 +52,37 @@ public class TwinHistory {
      * the delta as {@code deltaBefore} had it (null: not known).
      */
     public Outbox outbox(TwinChanged change, Twin after, Map<String, Object> deltaBefore) {
+        return outbox(change, after, deltaBefore, List.of());
+    }
+
+    /** The same, with the values the write superseded before its end (reports merged into one write). */
+    public Outbox outbox(TwinChanged change, Twin after, Map<String, Object> deltaBefore,
+            List<Outbox.Superseded> superseded) {
         Map<String, Instant> times = new LinkedHashMap<>();
         change.changes().keySet().forEach(path -> times.put(path,
                 after == null ? change.modified() : timeOf(after, path, change.modified())));
-        return new Outbox(change, times, deltaBefore != null && deltaBefore.equals(change.delta()));
+        return new Outbox(change, times, deltaBefore != null && deltaBefore.equals(change.delta()), superseded);
     }
 
     /** Appends the entries of these writes, with one insert; appending them again changes nothing. */
     public Uni<Void> append(List<Outbox> outboxes) {
-        List<HistoryRepository.Write> writes = new ArrayList<>(outboxes.size());
-        for (Outbox outbox : outboxes) {
-            TwinChanged c = outbox.change();
-            List<Entry> entries = new ArrayList<>();
-            c.changes().forEach((path, value) -> entries.add(new Entry(c.thingId(), path, value, c.revision(),
-                    outbox.times().get(path))));
-            writes.add(new HistoryRepository.Write(outbox.id(), ThingId.parse(c.thingId()).tenant(), entries));
-        }
-        return repository.append(writes);
+        return repository.append(outboxes.stream().map(TwinHistory::write).toList());
     }
 
     /** Whether all entries of this write are in the history (an append cut short leaves some out). */
     public Uni<Boolean> contains(Outbox outbox) {
-        return repository.countPresent(outbox.id(), outbox.change().changes().keySet())
-                .map(n -> n >= outbox.change().changes().size());
+        HistoryRepository.Write write = write(outbox);
+        return repository.countPresent(write).map(n -> n >= write.entries().size());
+    }
+
+    /** A write's history: the values it superseded, in their order, then its change's values. */
+    private static HistoryRepository.Write write(Outbox outbox) {
+        TwinChanged c = outbox.change();
+        List<Entry> entries = new ArrayList<>(outbox.superseded().size() + c.changes().size());
+        outbox.superseded().forEach(s -> entries.add(new Entry(c.thingId(), s.path(), s.value(), s.revision(), s.time())));
+        c.changes().forEach((path, value) -> entries.add(new Entry(c.thingId(), path, value, c.revision(),
+                outbox.times().get(path))));
+        return new HistoryRepository.Write(outbox.id(), ThingId.parse(c.thingId()).tenant(), c.revision(), entries);
     }
 
     /** How long the history of a tenant is kept. */
@@ -198,7 +206,8 @@ public class TwinHistory {
         }).replaceWithVoid();
     }
 
-    private static Instant timeOf(Twin twin, String path, Instant fallback) {
+    /** When the value at a path of the twin became true (its source time), or {@code fallback} if not known. */
+    public static Instant timeOf(Twin twin, String path, Instant fallback) {
         String[] s = path.split("/");
         if (s.length == 2 && "attributes".equals(s[0])) {
             return twin.attributeTimes().getOrDefault(s[1], fallback);

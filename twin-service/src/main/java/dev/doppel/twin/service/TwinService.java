@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -253,8 +254,23 @@ public class TwinService {
         long before = twin.revision();
         Map<String, Object> deltaBefore = twin.delta();
         Map<String, Object> changes = new LinkedHashMap<>();
+        // A path set again by a later report of this write: its earlier value still goes into the history.
+        Map<String, Long> revisions = new HashMap<>();
+        Map<String, Instant> times = new HashMap<>();
+        List<Outbox.Superseded> superseded = new ArrayList<>();
         for (ValidReport r : reports) {
-            changes.putAll(twin.applyReported(r.features(), r.attributes(), r.sourceTime(), now));
+            Map<String, Object> reported = twin.applyReported(r.features(), r.attributes(), r.sourceTime(), now);
+            for (Map.Entry<String, Object> e : reported.entrySet()) {
+                String path = e.getKey();
+                if (changes.containsKey(path)) {
+                    superseded.add(new Outbox.Superseded(path, changes.get(path), revisions.get(path), times.get(path)));
+                }
+                changes.put(path, e.getValue());
+                if (reports.size() > 1) {
+                    revisions.put(path, twin.revision());
+                    times.put(path, TwinHistory.timeOf(twin, path, now));
+                }
+            }
         }
         if (changes.isEmpty()) {
             return new Merge.Unchanged();
@@ -265,7 +281,7 @@ public class TwinService {
         }
         TwinChanged change = new TwinChanged(UUID.randomUUID().toString(), id.toString(), twin.revision(), before,
                 changes, now, reports.get(reports.size() - 1).eventId(), twin.delta());
-        return new Merge.Planned(twin, before, history.outbox(change, twin, deltaBefore), room);
+        return new Merge.Planned(twin, before, history.outbox(change, twin, deltaBefore, superseded), room);
     }
 
     private Uni<Optional<TwinChanged>> write(ThingId id, Optional<Stored> found, List<ValidReport> reports,

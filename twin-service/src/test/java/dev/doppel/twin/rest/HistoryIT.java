@@ -18,6 +18,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import dev.doppel.twin.service.TwinService;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 /** Twin history: values in time order, the thing as it was, retention per tenant. */
@@ -112,14 +114,35 @@ class HistoryIT {
                 .get("/api/2/things/demo:h-long/history").then().statusCode(200).body("", hasSize(14));
     }
 
+    @Inject
+    TwinService twins;
+
+    @Test
+    void reportsOfATwinWrittenTogetherEachKeepTheirValueInTheHistory() {
+        Instant t0 = Instant.parse("2026-11-03T10:00:00Z");
+        ThingId id = ThingId.parse("demo:h-burst");
+        // Three reports of one twin in one consumed batch: one write, whose change has the last value.
+        List<TwinService.ValidReport> reports = List.of(10.0, 11.0, 12.0).stream().map(v -> twins.validate(
+                TelemetryReceived.of(UUID.randomUUID().toString(), id, "telemetry",
+                        Map.of("telemetry", Map.of("temperature", v)), null,
+                        t0.plusSeconds((long) (v - 10) * 10), "mqtt"))).toList();
+        twins.applyAll(List.of(new TwinService.TwinReports(id, reports, io.opentelemetry.context.Context.root())))
+                .await().atMost(Duration.ofSeconds(20));
+        as("olivia").get("/api/2/things/demo:h-burst").then().statusCode(200)
+                .body("features.telemetry.properties.temperature", equalTo(12.0f));
+        as("olivia").queryParam("path", TEMP).get("/api/2/things/demo:h-burst/history").then().statusCode(200)
+                .body("value", equalTo(List.of(10.0f, 11.0f, 12.0f)))
+                .body("time", equalTo(List.of("2026-11-03T10:00:00Z", "2026-11-03T10:00:10Z", "2026-11-03T10:00:20Z")))
+                .body("revision", equalTo(List.of(1, 2, 3)));
+    }
+
     @Test
     void aSummaryGivesCountMinMaxAndMeanPerIntervalOfTheNumericValues() {
         Instant t0 = Instant.parse("2026-11-02T10:00:00Z");
         double[] values = {10, 20, 30, 5, 7, 99};
         long[] seconds = {0, 20, 40, 70, 130, 180}; // 180 s is "to": outside [from, to)
         try (KafkaProbe kafka = new KafkaProbe(RealInfrastructure.kafkaBootstrapServers())) {
-            // One at a time: reports of a twin that arrive together are written as one change, and the
-            // history keeps that change's last value of each path (see the closing note of this change).
+            // One at a time, each its own write (reportsOfATwinWrittenTogether... covers merged writes).
             for (int i = 0; i < values.length; i++) {
                 report(kafka, "demo:h-sum", values[i], t0.plusSeconds(seconds[i]));
                 int written = i + 1;
